@@ -1,0 +1,3 @@
+export * from './task.js';
+export * from './admin.js';
+export * from './problem.js';

@@ -1,0 +1,74 @@
+/** `tasklane serve`: start the server, print where it listens (and the root key on first start). */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../../config/config.js';
+import { startServer } from '../../server.js';
+import { CliError } from '../cli-error.js';
+
+const HELP = `Usage: tasklane serve [--host H] [--port N] [--database URL] [--data-dir DIR] [--rate-limit N]
+
+  --host        listen address (TASKLANE_HOST, default 127.0.0.1)
+  --port        listen port (TASKLANE_PORT, default 8080)
+  --database    sqlite:PATH (TASKLANE_DATABASE_URL, default sqlite:<data-dir>/tasklane.db)
+  --data-dir    data folder (TASKLANE_DATA_DIR, default ./data)
+  --rate-limit  requests per second per key, 0 = off (TASKLANE_RATE_LIMIT, default 100)
+  --log-level   fatal|error|warn|info|debug|trace|silent (TASKLANE_LOG_LEVEL, default info)
+The root key can be set with TASKLANE_ROOT_KEY.`;
+
+/** Hard stop if a graceful shutdown hangs (SPEC §12: exit within 10 s). */
+const SHUTDOWN_DEADLINE_MS = 9000;
+
+export async function serveCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      database: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'rate-limit': { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  let config;
+  try {
+    config = loadConfig(process.env, {
+      host: values.host,
+      port: values.port,
+      databaseUrl: values.database,
+      dataDir: values['data-dir'],
+      rateLimit: values['rate-limit'],
+      logLevel: values['log-level'],
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message, 2);
+    throw err;
+  }
+  const server = await startServer(config);
+  process.stdout.write(`Tasklane listening on ${server.url} (storage: ${config.databaseUrl})\n`);
+  if (server.rootKey !== null) {
+    process.stdout.write(
+      `\nFirst start: created org 'default' and its root key (shown once):\n\n  ${server.rootKey}\n\n` +
+        (server.rootKeyFile ? `It is also in ${server.rootKeyFile} (readable by you only).\n` : ''),
+    );
+  }
+  const stop = (signal: string) => {
+    process.stdout.write(`\n${signal}: shutting down\n`);
+    setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref();
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`shutdown failed: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  return -1;
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+/** The `tasklane` command: argument parsing and printing only; the work is the server's or the SDK's. */
+import { keysCommand } from './commands/keys.js';
+import { serveCommand } from './commands/serve.js';
+import { tasksCommand } from './commands/tasks.js';
+import { CliError } from './cli-error.js';
+
+const USAGE = `Usage: tasklane <command> [options]
+
+Commands:
+  serve                      Start the server (embedded SQLite in ./data by default)
+  keys create|list|revoke    Manage API keys of your org
+  tasks create|get|list      Create and follow tasks
+
+Run 'tasklane <command> --help' for a command's options.
+Server URL and key come from --url/--key or TASKLANE_URL/TASKLANE_KEY.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serveCommand(rest);
+    case 'keys':
+      return keysCommand(rest);
+    case 'tasks':
+      return tasksCommand(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`tasklane: unknown command '${command}'\n\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== -1) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof CliError) {
+      process.stderr.write(`tasklane: ${err.message}\n`);
+      process.exitCode = err.exitCode;
+    } else {
+      process.stderr.write(`tasklane: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

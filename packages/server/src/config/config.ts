@@ -1,0 +1,60 @@
+/**
+ * Server configuration: one schema with its defaults, validated once at start. Environment
+ * variables and command-line flags are mapped onto it only here, at the edge.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { join } from 'node:path';
+
+export const ConfigSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1, default: '127.0.0.1' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+    dataDir: Type.String({ minLength: 1, default: './data' }),
+    /** `sqlite:PATH`; defaults to `sqlite:<dataDir>/tasklane.db`. */
+    databaseUrl: Type.Optional(Type.String({ pattern: '^(sqlite:|postgres(ql)?://)' })),
+    rootKey: Type.Optional(Type.String({ pattern: '^tl_[0-9A-Za-z]{32,128}$' })),
+    /** Requests per second per key, burst twice that; 0 turns the limit off. */
+    rateLimit: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 100 }),
+    logLevel: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      { default: 'info' },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema> & { databaseUrl: string };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Environment variables → config fields (strings; numbers are converted by the schema). */
+const ENV: Record<string, keyof Static<typeof ConfigSchema>> = {
+  TASKLANE_HOST: 'host',
+  TASKLANE_PORT: 'port',
+  TASKLANE_DATA_DIR: 'dataDir',
+  TASKLANE_DATABASE_URL: 'databaseUrl',
+  TASKLANE_ROOT_KEY: 'rootKey',
+  TASKLANE_RATE_LIMIT: 'rateLimit',
+  TASKLANE_LOG_LEVEL: 'logLevel',
+};
+
+/** Flags win over the environment, which wins over the defaults. */
+export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<keyof Static<typeof ConfigSchema>, string>>): Config {
+  const raw: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(ENV)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') raw[field] = v;
+  }
+  for (const [field, v] of Object.entries(flags)) if (v !== undefined) raw[field] = v;
+  const value = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw));
+  const errors = [...Value.Errors(ConfigSchema, value)];
+  if (errors.length > 0) {
+    const lines = errors.map((e) => `  ${e.path.slice(1) || '(config)'}: ${e.message} (got ${JSON.stringify(e.value)})`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const config = value as Static<typeof ConfigSchema>;
+  return { ...config, databaseUrl: config.databaseUrl ?? `sqlite:${join(config.dataDir, 'tasklane.db')}` };
+}

@@ -1,0 +1,279 @@
+/** The client API of tasks (SPEC §4): create, batch, get (ETag, long-poll), list, patch, actions, delete, steps. */
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  BatchCreateBody,
+  BatchResponse,
+  StepsAppendBody,
+  StepsResponse,
+  TASK_ACTIONS,
+  TaskActionBody,
+  TaskCreateBody,
+  TaskListQuery,
+  TaskListResponse,
+  TaskPatchBody,
+  TaskSchema,
+} from '@tasklane/sdk/schemas';
+import { TasklaneError } from '../../domain/errors.js';
+import { isActive, type TaskStatus } from '../../domain/status.js';
+import { hasScope } from '../../service/principal.js';
+import type { TaskService, TaskView } from '../../service/task-service.js';
+import { principalOf } from '../auth.js';
+import { assertPayloadSize } from '../json-body.js';
+import { presentStep, presentTask } from '../presenters.js';
+import { ProblemResponses } from '../openapi.js';
+import { requestSignal } from '../request-signal.js';
+
+export interface TaskRoutesOptions {
+  tasks: TaskService;
+  /** Fires on shutdown: held long-polls answer at once. */
+  shutdown: AbortSignal;
+}
+
+const TaskParams = Type.Object({ taskId: Type.String({ maxLength: 64, description: 'UUID or identifier (OPS-42)' }) });
+const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' })),
+});
+
+export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (app, { tasks, shutdown }) => {
+  app.post(
+    '/v1/tasks',
+    {
+      config: { scope: 'tasks:write' },
+      schema: {
+        tags: ['tasks'],
+        summary: 'Create a task',
+        body: TaskCreateBody,
+        headers: IdempotencyHeaders,
+        response: { 200: TaskSchema, 201: TaskSchema, ...ProblemResponses },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      assertPayloadSize('/input', body.input);
+      if (body.runAt !== undefined && body.delayMs !== undefined) {
+        throw new TasklaneError('VALIDATION_FAILED', 'Give runAt or delayMs, not both.', {
+          errors: [{ path: '/delayMs', message: 'runAt and delayMs exclude each other' }],
+        });
+      }
+      const p = principalOf(request);
+      const { view, created } = await tasks.create(
+        { orgId: p.orgId, keyName: p.keyName },
+        body,
+        request.headers['idempotency-key'],
+      );
+      reply.header('location', `/v1/tasks/${view.task.id}`).header('etag', etag(view.task.version));
+      return reply.code(created ? 201 : 200).send(presentTask(view));
+    },
+  );
+
+  app.post(
+    '/v1/tasks/batch',
+    {
+      config: { scope: 'tasks:write' },
+      schema: {
+        tags: ['tasks'],
+        summary: 'Create up to 1,000 tasks, all or none',
+        body: BatchCreateBody,
+        headers: IdempotencyHeaders,
+        response: { 200: BatchResponse, 201: BatchResponse, ...ProblemResponses },
+      },
+    },
+    async (request, reply) => {
+      request.body.tasks.forEach((t, i) => assertPayloadSize(`/tasks/${i}/input`, t.input));
+      const p = principalOf(request);
+      const { views, created } = await tasks.createBatch(
+        { orgId: p.orgId, keyName: p.keyName },
+        request.body,
+        request.headers['idempotency-key'],
+      );
+      return reply.code(created ? 201 : 200).send({ tasks: views.map((v) => presentTask(v)) });
+    },
+  );
+
+  app.get(
+    '/v1/tasks',
+    {
+      config: { scope: 'tasks:read' },
+      schema: {
+        tags: ['tasks'],
+        summary: 'List tasks, newest first',
+        querystring: TaskListQuery,
+        response: { 200: TaskListResponse, ...ProblemResponses },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const filter = {
+        ...(q.status === undefined ? {} : { status: q.status as TaskStatus[] }),
+        ...(q.type === undefined ? {} : { type: q.type }),
+        ...(q.listId === undefined ? {} : { listId: q.listId }),
+        ...(q.projectId === undefined ? {} : { projectId: q.projectId }),
+        ...(q.assignee === undefined ? {} : { assignee: q.assignee }),
+        ...(q.label === undefined ? {} : { label: q.label }),
+        ...(q.createdAfter === undefined ? {} : { createdAfter: Date.parse(q.createdAfter) }),
+        ...(q.createdBefore === undefined ? {} : { createdBefore: Date.parse(q.createdBefore) }),
+        archived: q.archived ?? false,
+      };
+      const page = await tasks.list(principalOf(request).orgId, filter, q.limit ?? 50, q.cursor);
+      return { items: page.items.map((v) => presentTask(v)), nextCursor: page.nextCursor, hasMore: page.hasMore };
+    },
+  );
+
+  app.get(
+    '/v1/tasks/:taskId',
+    {
+      config: { scope: 'tasks:read' },
+      schema: {
+        tags: ['tasks'],
+        summary: 'Get a task (ETag, If-None-Match, long-poll with ?wait=)',
+        params: TaskParams,
+        querystring: Type.Object(
+          { wait: Type.Optional(Type.Integer({ minimum: 0, maximum: 60, description: 'Seconds to hold the request' })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: TaskSchema, 304: Type.Null(), ...ProblemResponses },
+      },
+    },
+    async (request, reply) => {
+      const orgId = principalOf(request).orgId;
+      const ifNoneMatch = parseEtagHeader(request.headers['if-none-match']);
+      const waitS = request.query.wait ?? 0;
+      let view: TaskView;
+      let changed = true;
+      if (waitS > 0) {
+        ({ view, changed } = await tasks.waitFor(orgId, request.params.taskId, {
+          ifNoneMatch: ifNoneMatch === 'any' ? null : ifNoneMatch,
+          timeoutMs: waitS * 1000,
+          signal: requestSignal(request, shutdown),
+        }));
+      } else {
+        view = await tasks.get(orgId, request.params.taskId);
+      }
+      reply.header('etag', etag(view.task.version));
+      if (isActive(view.task.status)) reply.header('retry-after', String(pollHint(view.task.status)));
+      const unchanged = ifNoneMatch === 'any' || (ifNoneMatch !== null && ifNoneMatch === view.task.version);
+      if (ifNoneMatch !== null && (unchanged || (waitS > 0 && !changed))) return reply.code(304).send(null);
+      return presentTask(view);
+    },
+  );
+
+  app.patch(
+    '/v1/tasks/:taskId',
+    {
+      config: { scope: 'tasks:write' },
+      schema: {
+        tags: ['tasks'],
+        summary: 'Change title, description, priority, metadata (merge), labels, assignee, requiresReview',
+        params: TaskParams,
+        body: TaskPatchBody,
+        response: { 200: TaskSchema, ...ProblemResponses },
+      },
+    },
+    async (request, reply) => {
+      const ifMatch = parseEtagHeader(request.headers['if-match']);
+      const view = await tasks.patch(
+        principalOf(request).orgId,
+        request.params.taskId,
+        request.body,
+        ifMatch === 'any' ? null : ifMatch,
+      );
+      reply.header('etag', etag(view.task.version));
+      return presentTask(view);
+    },
+  );
+
+  app.delete(
+    '/v1/tasks/:taskId',
+    {
+      config: { scope: 'tasks:write' },
+      schema: {
+        tags: ['tasks'],
+        summary: 'Delete a terminal task',
+        params: TaskParams,
+        response: { 204: Type.Null(), ...ProblemResponses },
+      },
+    },
+    async (request, reply) => {
+      await tasks.delete(principalOf(request).orgId, request.params.taskId);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/v1/tasks/:taskId/steps',
+    {
+      config: { scope: 'tasks:read' },
+      schema: { tags: ['tasks'], summary: 'The whole step history', params: TaskParams, response: { 200: StepsResponse, ...ProblemResponses } },
+    },
+    async (request) => {
+      const steps = await tasks.getSteps(principalOf(request).orgId, request.params.taskId);
+      return { steps: steps.map(presentStep) };
+    },
+  );
+
+  app.post(
+    '/v1/tasks/:taskId/steps',
+    {
+      config: { scope: ['tasks:write', 'tasks:work'] },
+      schema: {
+        tags: ['tasks'],
+        summary: 'Append steps (with the lease, or tasks:write on a task no worker holds)',
+        params: TaskParams,
+        body: StepsAppendBody,
+        response: { 200: StepsResponse, ...ProblemResponses },
+      },
+    },
+    async (request) => {
+      const p = principalOf(request);
+      request.body.steps.forEach((s, i) => assertPayloadSize(`/steps/${i}/data`, s.data));
+      if (request.body.leaseId === undefined && !hasScope(p, 'tasks:write')) {
+        throw new TasklaneError('FORBIDDEN', 'Without a lease id, appending steps needs the tasks:write scope.');
+      }
+      const steps = await tasks.appendSteps(p.orgId, request.params.taskId, request.body.steps, request.body.leaseId);
+      return { steps: steps.map(presentStep) };
+    },
+  );
+
+  app.post(
+    '/v1/tasks/:taskId/:action',
+    {
+      config: { scope: 'tasks:write' },
+      schema: {
+        tags: ['tasks'],
+        summary: 'start, cancel, retry, block, unblock, approve, reject, archive, unarchive',
+        params: Type.Object({
+          taskId: TaskParams.properties.taskId,
+          action: Type.Union(TASK_ACTIONS.map((a) => Type.Literal(a))),
+        }),
+        body: Type.Optional(TaskActionBody),
+        response: { 200: TaskSchema, ...ProblemResponses },
+      },
+    },
+    async (request, reply) => {
+      const { taskId, action } = request.params;
+      const body = request.body ?? {};
+      const view = await tasks.action(principalOf(request).orgId, taskId, action, {
+        ...(body.reason === undefined ? {} : { reason: body.reason }),
+        ...(body.requeue === undefined ? {} : { requeue: body.requeue }),
+      });
+      reply.header('etag', etag(view.task.version));
+      return presentTask(view);
+    },
+  );
+};
+
+export const etag = (version: number): string => `"${version}"`;
+
+/** `"3"`, `W/"3"`, a list of them, or `*`. Returns the first version named, 'any', or null. */
+export function parseEtagHeader(header: string | undefined): number | 'any' | null {
+  if (header === undefined) return null;
+  if (header.trim() === '*') return 'any';
+  const match = /(?:W\/)?"(\d{1,15})"/.exec(header);
+  return match?.[1] === undefined ? -1 : Number(match[1]);
+}
+
+/** Seconds a poller should wait before asking again (Retry-After while active). */
+function pollHint(status: TaskStatus): number {
+  return status === 'in_progress' ? 1 : status === 'queued' ? 2 : 5;
+}

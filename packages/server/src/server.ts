@@ -1,0 +1,65 @@
+/**
+ * Wires config → store → services → HTTP app, and owns start and graceful stop. The CLI's
+ * `serve` and the end-to-end tests both start the server through here.
+ */
+import type { FastifyInstance } from 'fastify';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from './config/config.js';
+import { systemClock, type Clock } from './domain/clock.js';
+import { buildApp } from './http/app.js';
+import { AuthService } from './service/auth-service.js';
+import { ProjectService } from './service/project-service.js';
+import { TaskService } from './service/task-service.js';
+import { openStore } from './storage/open-store.js';
+import type { TaskStore } from './storage/task-store.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  store: TaskStore;
+  url: string;
+  /** The root key when this start created it (first start on an empty database). */
+  rootKey: string | null;
+  rootKeyFile: string | null;
+  /** Stop accepting, answer held long-polls, finish in-flight requests, close storage. */
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Config, opts: { clock?: Clock; logger?: boolean } = {}): Promise<RunningServer> {
+  const clock = opts.clock ?? systemClock;
+  const store = openStore(config.databaseUrl, clock);
+  await store.migrate();
+  const auth = new AuthService(store);
+  const { rootKey } = await auth.bootstrap(config.rootKey);
+  let rootKeyFile: string | null = null;
+  if (rootKey !== null && config.rootKey === undefined) {
+    mkdirSync(config.dataDir, { recursive: true });
+    rootKeyFile = join(config.dataDir, 'root-key');
+    writeFileSync(rootKeyFile, `${rootKey}\n`, { mode: 0o600 });
+    chmodSync(rootKeyFile, 0o600);
+  }
+  const shutdown = new AbortController();
+  const app = await buildApp({
+    services: { store, auth, tasks: new TaskService({ store, clock }), projects: new ProjectService(store) },
+    rateLimit: config.rateLimit,
+    logger: opts.logger === false ? false : { level: config.logLevel },
+    shutdown: shutdown.signal,
+  });
+  const address = await app.listen({ host: config.host, port: config.port });
+  let closing: Promise<void> | null = null;
+  return {
+    app,
+    store,
+    url: address.replace('[::1]', 'localhost'),
+    rootKey,
+    rootKeyFile,
+    close: () => {
+      closing ??= (async () => {
+        shutdown.abort();
+        await app.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,114 @@
+/** Orgs and API keys (SPEC §8): bootstrap, authentication, key management. */
+import { TasklaneError } from '../domain/errors.js';
+import type { ApiKey, Org, Scope, TaskStore } from '../storage/task-store.js';
+import { KEY_PATTERN, newKeyId, newKeySecret, sha256Hex } from './ids.js';
+import type { Principal } from './principal.js';
+
+export const DEFAULT_ORG_ID = 'default';
+
+export interface CreatedKey {
+  key: ApiKey;
+  /** The secret, shown once. */
+  secret: string;
+}
+
+export interface BootstrapResult {
+  /** The root key's secret when this start created it (empty database), else null. */
+  rootKey: string | null;
+}
+
+export class AuthService {
+  constructor(private readonly store: TaskStore) {}
+
+  /**
+   * First start on an empty database: org `default` and a root key (`rootKey` if given, else a new
+   * one). A given `rootKey` that the database does not know yet is added to org `default`.
+   */
+  async bootstrap(rootKey?: string): Promise<BootstrapResult> {
+    if (rootKey !== undefined && !KEY_PATTERN.test(rootKey)) {
+      throw new Error('TASKLANE_ROOT_KEY must be tl_ followed by at least 32 letters and digits');
+    }
+    return this.store.write(async (tx) => {
+      if ((await tx.countOrgs()) === 0) {
+        await tx.insertOrg({ id: DEFAULT_ORG_ID, name: 'Default', createdAt: tx.now });
+        const secret = rootKey ?? newKeySecret();
+        await tx.insertKey(this.keyRecord(DEFAULT_ORG_ID, 'root', ['root', 'admin'], secret, tx.now, null));
+        return { rootKey: secret };
+      }
+      if (rootKey !== undefined && (await tx.findKeyByHash(sha256Hex(rootKey))) === null) {
+        await tx.insertKey(this.keyRecord(DEFAULT_ORG_ID, 'root', ['root', 'admin'], rootKey, tx.now, null));
+      }
+      return { rootKey: null };
+    });
+  }
+
+  /**
+   * The principal of a bearer secret, or null. Missing, malformed, unknown, revoked and expired
+   * keys are all the same null: the caller answers one identical 401.
+   */
+  async authenticate(secret: string | undefined): Promise<Principal | null> {
+    if (secret === undefined || !KEY_PATTERN.test(secret)) return null;
+    const hash = sha256Hex(secret);
+    return this.store.read(async (tx) => {
+      const key = await tx.findKeyByHash(hash);
+      if (key === null || key.revokedAt !== null) return null;
+      if (key.expiresAt !== null && key.expiresAt <= tx.now) return null;
+      return { orgId: key.orgId, keyId: key.id, keyName: key.name, scopes: key.scopes };
+    });
+  }
+
+  async createOrg(input: { id: string; name: string }): Promise<{ org: Org; adminKey: CreatedKey }> {
+    return this.store.write(async (tx) => {
+      if ((await tx.getOrg(input.id)) !== null) {
+        throw new TasklaneError('CONFLICT', `An org with id '${input.id}' exists.`);
+      }
+      const org: Org = { id: input.id, name: input.name, createdAt: tx.now };
+      await tx.insertOrg(org);
+      const secret = newKeySecret();
+      const key = this.keyRecord(org.id, 'admin', ['admin'], secret, tx.now, null);
+      await tx.insertKey(key);
+      return { org, adminKey: { key, secret } };
+    });
+  }
+
+  async createKey(
+    caller: Principal,
+    input: { name: string; scopes: Scope[]; expiresAt?: number | undefined },
+  ): Promise<CreatedKey> {
+    // A key can only hand out what it holds: nobody mints `root` but root.
+    if (input.scopes.includes('root') && !caller.scopes.includes('root')) {
+      throw new TasklaneError('FORBIDDEN', 'Only a root key can create a root key.');
+    }
+    return this.store.write(async (tx) => {
+      if (input.expiresAt !== undefined && input.expiresAt <= tx.now) {
+        throw new TasklaneError('VALIDATION_FAILED', 'expiresAt must be in the future.', {
+          errors: [{ path: '/expiresAt', message: 'must be in the future' }],
+        });
+      }
+      const secret = newKeySecret();
+      const key = this.keyRecord(caller.orgId, input.name, input.scopes, secret, tx.now, input.expiresAt ?? null);
+      await tx.insertKey(key);
+      return { key, secret };
+    });
+  }
+
+  listKeys(orgId: string): Promise<ApiKey[]> {
+    return this.store.read((tx) => tx.listKeys(orgId));
+  }
+
+  async revokeKey(orgId: string, keyId: string): Promise<void> {
+    const done = await this.store.write((tx) => tx.revokeKey(orgId, keyId, tx.now));
+    if (!done) throw new TasklaneError('NOT_FOUND', 'No such key.');
+  }
+
+  private keyRecord(
+    orgId: string,
+    name: string,
+    scopes: Scope[],
+    secret: string,
+    now: number,
+    expiresAt: number | null,
+  ): ApiKey {
+    return { id: newKeyId(), orgId, name, scopes, hash: sha256Hex(secret), createdAt: now, expiresAt, revokedAt: null };
+  }
+}

@@ -1,0 +1,15 @@
+/** Who is calling: the key's org, name and scopes, as authentication established them. */
+import type { Scope } from '../storage/task-store.js';
+
+export interface Principal {
+  orgId: string;
+  keyId: string;
+  keyName: string;
+  scopes: readonly Scope[];
+}
+
+/** `admin` holds every task scope of its org; `root` holds everything. */
+export function hasScope(p: Principal, needed: Scope): boolean {
+  if (p.scopes.includes('root') || p.scopes.includes(needed)) return true;
+  return needed !== 'root' && p.scopes.includes('admin');
+}

@@ -1,0 +1,76 @@
+/** Turns a validated create request into a draft task record, filling every default. */
+import type { TaskCreate } from '@tasklane/sdk/schemas';
+import {
+  DEFAULT_MAX_RETRIES,
+  DEFAULT_RETRY_POLICY,
+  DEFAULT_TTL_SECONDS,
+  type Json,
+  type JsonObject,
+  type Task,
+} from '../domain/task.js';
+
+export interface DraftContext {
+  id: string;
+  orgId: string;
+  now: number;
+  /** The creating key's name: the default of `createdBy`. */
+  keyName: string;
+  /** The resolved project (id and identifier), when the task is in one. */
+  project: { id: string; identifier: string } | null;
+  /** Dependencies as task ids (batch refs already resolved). */
+  dependsOn: string[];
+  idempotencyKey: string | null;
+}
+
+export function draftTask(input: TaskCreate, ctx: DraftContext): Task {
+  const runAt =
+    input.runAt !== undefined ? Date.parse(input.runAt) : input.delayMs ? ctx.now + input.delayMs : null;
+  return {
+    id: ctx.id,
+    orgId: ctx.orgId,
+    projectId: ctx.project?.id ?? null,
+    identifier: ctx.project?.identifier ?? null,
+    listId: input.listId ?? null,
+    type: input.type,
+    title: input.title ?? input.type,
+    description: input.description ?? null,
+    input: (input.input ?? null) as Json,
+    status: 'backlog',
+    priority: input.priority ?? 0,
+    progress: null,
+    progressMessage: null,
+    result: null,
+    error: null,
+    attempt: 0,
+    retryCount: 0,
+    maxRetries: input.maxRetries ?? DEFAULT_MAX_RETRIES,
+    retryPolicy: { ...DEFAULT_RETRY_POLICY, ...input.retryPolicy },
+    leaseMs: input.leaseMs ?? null,
+    timeoutMs: input.timeoutMs ?? null,
+    runAt,
+    dependsOn: ctx.dependsOn,
+    blockedBy: [],
+    blockedReason: null,
+    blockKind: null,
+    onDependencyFailure: input.onDependencyFailure ?? 'cancel',
+    assignee: input.assignee ?? null,
+    createdBy: input.createdBy ?? ctx.keyName,
+    pollCount: 0,
+    requiresReview: input.requiresReview ?? false,
+    metadata: (input.metadata ?? {}) as JsonObject,
+    labels: input.labels ?? [],
+    idempotencyKey: ctx.idempotencyKey,
+    ttlSeconds: input.ttlSeconds ?? DEFAULT_TTL_SECONDS,
+    version: 1,
+    createdAt: ctx.now,
+    updatedAt: ctx.now,
+    queuedAt: null,
+    startedAt: null,
+    completedAt: null,
+    blockedAt: null,
+    archivedAt: null,
+    expiresAt: null,
+    timeoutAt: null,
+    lease: null,
+  };
+}

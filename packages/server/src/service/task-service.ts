@@ -1,0 +1,439 @@
+/**
+ * Task use cases for clients (SPEC §4). Every change is one `store.write` unit: read the task
+ * with `getTaskForUpdate` (the row is locked for the unit), compute the next record through the
+ * domain's transition table, write it with its event, and settle dependents in the same unit.
+ */
+import type { BatchCreate, TaskAction, TaskCreate, TaskPatch } from '@tasklane/sdk/schemas';
+import type { Clock } from '../domain/clock.js';
+import { TasklaneError } from '../domain/errors.js';
+import { isTerminal, type TaskStatus } from '../domain/status.js';
+import type { Json, JsonObject, Step, Task } from '../domain/task.js';
+import { applyTransition, viewDependencies, type TransitionEvent } from '../domain/transitions.js';
+import type { StoreReader, StoreWriter, TaskFilter, TaskStore } from '../storage/task-store.js';
+import { ChangeHub } from './change-hub.js';
+import { planBatch, type PlannedItem } from './batch-plan.js';
+import { requestHash } from './request-hash.js';
+import { IDENTIFIER_PATTERN, UUID_PATTERN, newTaskId } from './ids.js';
+import { draftTask } from './task-draft.js';
+import { changeEvent, createdEvent, deletedEvent, stepEvent } from './task-events.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+
+/** A task with its whole step history: what GET answers. */
+export interface TaskView {
+  task: Task;
+  steps: Step[];
+}
+
+export interface Caller {
+  orgId: string;
+  keyName: string;
+}
+
+export interface TaskServiceOptions {
+  store: TaskStore;
+  clock: Clock;
+  random?: () => number;
+  /** How long an Idempotency-Key is honoured (SPEC: at least 24 h). */
+  idempotencyTtlMs?: number;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+export class TaskService {
+  private readonly store: TaskStore;
+  private readonly random: () => number;
+  private readonly idempotencyTtlMs: number;
+  readonly changes: ChangeHub;
+
+  constructor(opts: TaskServiceOptions) {
+    this.store = opts.store;
+    this.random = opts.random ?? Math.random;
+    this.idempotencyTtlMs = opts.idempotencyTtlMs ?? DAY_MS;
+    this.changes = new ChangeHub(opts.store);
+  }
+
+  // ---- create ----------------------------------------------------------------------------
+
+  /** Create one task. `created` is false when an Idempotency-Key replayed an earlier create. */
+  async create(caller: Caller, input: TaskCreate, idempotencyKey?: string): Promise<{ view: TaskView; created: boolean }> {
+    const { views, created } = await this.createMany(caller, [input], idempotencyKey, 'single');
+    const view = views[0];
+    if (view === undefined) throw new Error('create returned no task');
+    return { view, created };
+  }
+
+  /** Create up to 1,000 tasks in one unit: all or none. */
+  createBatch(caller: Caller, body: BatchCreate, idempotencyKey?: string): Promise<{ views: TaskView[]; created: boolean }> {
+    return this.createMany(caller, body.tasks, idempotencyKey, 'batch');
+  }
+
+  private async createMany(
+    caller: Caller,
+    items: BatchCreate['tasks'],
+    idempotencyKey: string | undefined,
+    kind: 'single' | 'batch',
+  ): Promise<{ views: TaskView[]; created: boolean }> {
+    // Everything that needs no storage is checked before the unit of work starts.
+    const plan = planBatch(items, newTaskId, kind === 'single');
+    const hash = idempotencyKey === undefined ? null : requestHash(kind, items);
+    return this.store.write(async (tx) => {
+      if (idempotencyKey !== undefined && hash !== null) {
+        const earlier = await tx.getIdempotency(caller.orgId, idempotencyKey, tx.now - this.idempotencyTtlMs);
+        if (earlier !== null) {
+          if (earlier.requestHash !== hash) {
+            throw new TasklaneError(
+              'IDEMPOTENCY_MISMATCH',
+              'This Idempotency-Key was used with a different request body.',
+            );
+          }
+          const tasks = await tx.getTasks(caller.orgId, earlier.taskIds);
+          const byId = new Map(tasks.map((t) => [t.id, t]));
+          const ordered = earlier.taskIds.flatMap((id) => byId.get(id) ?? []);
+          return { views: await this.withSteps(tx, caller.orgId, ordered), created: false };
+        }
+      }
+      const tasks = await this.insertPlanned(tx, caller, plan, idempotencyKey ?? null);
+      if (idempotencyKey !== undefined && hash !== null) {
+        await tx.putIdempotency({
+          orgId: caller.orgId,
+          key: idempotencyKey,
+          requestHash: hash,
+          taskIds: tasks.map((t) => t.id),
+          createdAt: tx.now,
+        });
+      }
+      return { views: tasks.map((task) => ({ task, steps: [] })), created: true };
+    });
+  }
+
+  private async insertPlanned(
+    tx: StoreWriter,
+    caller: Caller,
+    plan: PlannedItem[],
+    idempotencyKey: string | null,
+  ): Promise<Task[]> {
+    const orgId = caller.orgId;
+    // Dependencies outside the batch must exist in this org (a foreign id is an unknown one).
+    const external = [...new Set(plan.flatMap((p) => p.externalDeps))];
+    const found = await tx.getTasks(orgId, external);
+    const statusOf = new Map<string, TaskStatus>(found.map((t) => [t.id, t.status]));
+    const missing = external.filter((id) => !statusOf.has(id));
+    if (missing.length > 0) {
+      throw new TasklaneError('UNKNOWN_DEPENDENCY', `No task with id ${missing.join(', ')} in this org.`, {
+        errors: missing.map((id) => ({ path: '/dependsOn', message: `unknown task ${id}` })),
+      });
+    }
+    const projects = await this.resolveProjects(tx, orgId, plan);
+    const created = new Map<string, Task>();
+    // Topological order: a task's in-batch dependencies are created (and have a status) before it.
+    for (const item of plan) {
+      const project = item.input.projectId === undefined ? null : (projects.get(item.input.projectId) ?? null);
+      const draft = draftTask(item.input, {
+        id: item.id,
+        orgId,
+        now: tx.now,
+        keyName: caller.keyName,
+        project: project === null ? null : { id: project.id, identifier: `${project.key}-${project.take()}` },
+        dependsOn: item.dependsOn,
+        idempotencyKey,
+      });
+      const deps = item.dependsOn.map((id) => ({ id, status: created.get(id)?.status ?? statusOf.get(id) ?? 'queued' }));
+      const task = applyTransition(
+        draft,
+        { name: 'create', start: item.input.start ?? true, deps: viewDependencies(draft, deps) },
+        { now: tx.now, random: this.random },
+      );
+      created.set(task.id, task);
+    }
+    // Back to the order the client gave (ids were drawn in that order, so it is also id order).
+    const tasks = [...plan].sort((a, b) => a.index - b.index).map((p) => created.get(p.id) as Task);
+    await tx.insertTasks(tasks);
+    await tx.appendEvents(tasks.map(createdEvent));
+    return tasks;
+  }
+
+  /** Projects named by the batch (id or key), each with a counter that reserves identifiers. */
+  private async resolveProjects(
+    tx: StoreWriter,
+    orgId: string,
+    plan: PlannedItem[],
+  ): Promise<Map<string, { id: string; key: string; take: () => number }>> {
+    const out = new Map<string, { id: string; key: string; take: () => number }>();
+    const refs = new Map<string, number>();
+    for (const p of plan) if (p.input.projectId !== undefined) refs.set(p.input.projectId, (refs.get(p.input.projectId) ?? 0) + 1);
+    for (const [ref, count] of refs) {
+      const project = UUID_PATTERN.test(ref) ? await tx.getProject(orgId, ref) : await tx.getProjectByKey(orgId, ref);
+      if (project === null) {
+        throw new TasklaneError('VALIDATION_FAILED', `No project '${ref}' in this org.`, {
+          errors: [{ path: '/projectId', message: `unknown project ${ref}` }],
+        });
+      }
+      let next = await tx.takeProjectNumbers(orgId, project.id, count);
+      out.set(ref, { id: project.id, key: project.key, take: () => next++ });
+    }
+    return out;
+  }
+
+  // ---- read ------------------------------------------------------------------------------
+
+  /** The task by UUID or project identifier (`OPS-42`); NOT_FOUND for a missing or foreign one. */
+  async get(orgId: string, ref: string): Promise<TaskView> {
+    return this.store.read(async (tx) => {
+      const task = await this.findTask(tx, orgId, ref);
+      return { task, steps: await tx.getSteps(orgId, task.id) };
+    });
+  }
+
+  /**
+   * Long-poll (SPEC §4 `?wait=`). With `ifNoneMatch` (a version), resolve when the task's version
+   * differs from it; without, when the task is terminal. `null` when the time passed first.
+   */
+  async waitFor(
+    orgId: string,
+    ref: string,
+    opts: { ifNoneMatch: number | null; timeoutMs: number; signal?: AbortSignal },
+  ): Promise<{ view: TaskView; changed: boolean }> {
+    const ready = (t: Task) => (opts.ifNoneMatch === null ? isTerminal(t.status) : t.version !== opts.ifNoneMatch);
+    // Subscribe before the first read, so a change between the read and the wait is not missed.
+    const first = await this.get(orgId, ref);
+    if (ready(first.task) || opts.timeoutMs <= 0) return { view: first, changed: ready(first.task) };
+    const waiter = this.changes.waitForTask(orgId, first.task.id, opts.timeoutMs, opts.signal);
+    try {
+      // Re-check: the task may have changed between the read above and the subscription.
+      const again = await this.get(orgId, first.task.id);
+      if (ready(again.task)) return { view: again, changed: true };
+      for (;;) {
+        const woke = await waiter.next();
+        const now = await this.get(orgId, first.task.id);
+        if (ready(now.task)) return { view: now, changed: true };
+        if (!woke) return { view: now, changed: false };
+      }
+    } finally {
+      waiter.close();
+    }
+  }
+
+  async list(
+    orgId: string,
+    filter: TaskFilter,
+    limit: number,
+    cursor: string | undefined,
+  ): Promise<{ items: TaskView[]; nextCursor: string | null; hasMore: boolean }> {
+    const afterId = cursor === undefined ? null : decodeCursor(cursor);
+    return this.store.read(async (tx) => {
+      const page = await tx.listTasks(orgId, filter, limit, afterId);
+      const items = await this.withSteps(tx, orgId, page.items);
+      return { items, hasMore: page.hasMore, nextCursor: page.lastId === null ? null : encodeCursor(page.lastId) };
+    });
+  }
+
+  async getSteps(orgId: string, ref: string): Promise<Step[]> {
+    return (await this.get(orgId, ref)).steps;
+  }
+
+  // ---- change ----------------------------------------------------------------------------
+
+  async patch(orgId: string, ref: string, patch: TaskPatch, ifMatch: number | null): Promise<TaskView> {
+    return this.store.write(async (tx) => {
+      const task = await this.findTaskForUpdate(tx, orgId, ref);
+      if (ifMatch !== null && task.version !== ifMatch) {
+        throw new TasklaneError('PRECONDITION_FAILED', `The task is at version ${task.version}, not ${ifMatch}.`);
+      }
+      const metadata = patch.metadata === undefined ? task.metadata : mergeMetadata(task.metadata, patch.metadata);
+      if (Object.keys(metadata).length > 64) {
+        throw new TasklaneError('VALIDATION_FAILED', 'metadata would have more than 64 keys.', {
+          errors: [{ path: '/metadata', message: 'must have at most 64 keys after the merge' }],
+        });
+      }
+      const next: Task = {
+        ...task,
+        title: patch.title ?? task.title,
+        description: patch.description === undefined ? task.description : patch.description,
+        priority: patch.priority ?? task.priority,
+        metadata,
+        labels: patch.labels ?? task.labels,
+        assignee: patch.assignee === undefined ? task.assignee : patch.assignee,
+        requiresReview: patch.requiresReview ?? task.requiresReview,
+        version: task.version + 1,
+        updatedAt: tx.now,
+      };
+      await this.save(tx, task, next, 'patch');
+      return { task: next, steps: await tx.getSteps(orgId, task.id) };
+    });
+  }
+
+  /** start, cancel, retry, block, unblock, approve, reject, archive, unarchive. */
+  async action(orgId: string, ref: string, action: TaskAction, body: { reason?: string; requeue?: boolean }): Promise<TaskView> {
+    return this.store.write(async (tx) => {
+      const task = await this.findTaskForUpdate(tx, orgId, ref);
+      let next: Task;
+      if (action === 'archive' || action === 'unarchive') {
+        const archive = action === 'archive';
+        if ((task.archivedAt !== null) === archive) {
+          throw new TasklaneError('INVALID_TRANSITION', `The task is ${archive ? 'already' : 'not'} archived.`);
+        }
+        next = { ...task, archivedAt: archive ? tx.now : null, version: task.version + 1, updatedAt: tx.now };
+        await this.save(tx, task, next, action);
+      } else {
+        next = await this.transition(tx, task, await this.eventFor(tx, task, action, body));
+      }
+      if (body.reason !== undefined && action !== 'block') {
+        await tx.appendSteps(orgId, task.id, [{ time: tx.now, message: `${action}: ${body.reason}` }]);
+      }
+      return { task: next, steps: await tx.getSteps(orgId, task.id) };
+    });
+  }
+
+  private async eventFor(
+    tx: StoreWriter,
+    task: Task,
+    action: Exclude<TaskAction, 'archive' | 'unarchive'>,
+    body: { reason?: string; requeue?: boolean },
+  ): Promise<TransitionEvent> {
+    switch (action) {
+      case 'start':
+        return { name: 'start', deps: await this.dependencyView(tx, task) };
+      case 'unblock':
+        return { name: 'unblock', deps: await this.dependencyView(tx, task) };
+      case 'cancel':
+        return { name: 'cancel', reason: body.reason };
+      case 'retry':
+        return { name: 'retry' };
+      case 'block':
+        return { name: 'block', reason: body.reason };
+      case 'approve':
+        return { name: 'approve' };
+      case 'reject':
+        return { name: 'reject', requeue: body.requeue, reason: body.reason };
+      default: {
+        const unknown: never = action;
+        throw new Error(`unknown action ${String(unknown)}`);
+      }
+    }
+  }
+
+  /** Terminal tasks only, and none that an active task still depends on. */
+  async delete(orgId: string, ref: string): Promise<void> {
+    await this.store.write(async (tx) => {
+      const task = await this.findTaskForUpdate(tx, orgId, ref);
+      if (!isTerminal(task.status)) {
+        throw new TasklaneError('INVALID_TRANSITION', `Only a terminal task can be deleted; this one is ${task.status}.`);
+      }
+      const waiting = (await tx.getDependents(orgId, task.id)).filter((d) => !isTerminal(d.status));
+      if (waiting.length > 0) {
+        throw new TasklaneError('HAS_DEPENDENTS', `Active tasks depend on this task: ${waiting.map((d) => d.id).join(', ')}.`);
+      }
+      await tx.deleteTask(orgId, task.id);
+      await tx.appendEvents([deletedEvent({ ...task, version: task.version + 1 })]);
+    });
+  }
+
+  /**
+   * Append steps. A task a worker holds takes steps only with its lease id (fencing); a task no
+   * worker holds takes them from any caller with tasks:write.
+   */
+  async appendSteps(orgId: string, ref: string, steps: Array<{ message: string; data?: unknown }>, leaseId?: string): Promise<Step[]> {
+    return this.store.write(async (tx) => {
+      const task = await this.findTaskForUpdate(tx, orgId, ref);
+      if (task.lease !== null && task.lease.id !== leaseId) {
+        throw new TasklaneError('LEASE_LOST', 'A worker holds this task: append steps with its current lease id.');
+      }
+      if (task.lease === null && leaseId !== undefined) {
+        throw new TasklaneError(
+          task.status === 'canceled' ? 'TASK_CANCELED' : 'LEASE_LOST',
+          'No worker holds this task under that lease.',
+        );
+      }
+      const rows: Step[] = steps.map((s) => (s.data === undefined ? { time: tx.now, message: s.message } : { time: tx.now, message: s.message, data: s.data as Json }));
+      await tx.appendSteps(orgId, task.id, rows);
+      const next = { ...task, version: task.version + 1, updatedAt: tx.now };
+      if (!(await tx.updateTask(next))) throw new TasklaneError('CONFLICT', 'The task changed; try again.');
+      await tx.appendEvents([stepEvent(next, rows.length)]);
+      return tx.getSteps(orgId, task.id);
+    });
+  }
+
+  // ---- shared machinery --------------------------------------------------------------------
+
+  /**
+   * Apply a transition inside the caller's unit: the new record and its event are written
+   * together, and when the task just reached a terminal status its blocked dependents are
+   * settled (queued, shrunk or canceled) in the same unit, recursively down the graph.
+   */
+  async transition(tx: StoreWriter, task: Task, event: TransitionEvent): Promise<Task> {
+    const next = applyTransition(task, event, { now: tx.now, random: this.random });
+    await this.save(tx, task, next, event.name);
+    if (isTerminal(next.status) && !isTerminal(task.status)) await this.settleDependents(tx, next);
+    return next;
+  }
+
+  private async settleDependents(tx: StoreWriter, settled: Task): Promise<void> {
+    for (const dependent of await tx.getDependents(settled.orgId, settled.id)) {
+      if (dependent.status !== 'blocked') continue;
+      const deps = await this.dependencyView(tx, dependent);
+      const name = settled.status === 'completed' ? 'dependency_completed' : 'dependency_failed';
+      await this.transition(tx, dependent, { name, deps });
+    }
+  }
+
+  private async dependencyView(tx: StoreReader, task: Task) {
+    const deps = await tx.getTasks(task.orgId, task.dependsOn);
+    // A dependency deleted since (only terminal ones can be) counts as completed.
+    return viewDependencies(task, deps);
+  }
+
+  private async save(tx: StoreWriter, before: Task, after: Task, cause: string): Promise<void> {
+    // The row is locked for this unit (getTaskForUpdate), so the version check cannot fail unless
+    // an adapter breaks the contract; it is kept as a guard, not as the concurrency mechanism.
+    if (!(await tx.updateTask(after))) throw new TasklaneError('CONFLICT', 'The task changed; try again.');
+    await tx.appendEvents([changeEvent(before, after, cause)]);
+  }
+
+  private async findTask(tx: StoreReader, orgId: string, ref: string): Promise<Task> {
+    const task = await lookup(tx, orgId, ref, false);
+    if (task === null) throw notFound();
+    return task;
+  }
+
+  private async findTaskForUpdate(tx: StoreWriter, orgId: string, ref: string): Promise<Task> {
+    const task = await lookup(tx, orgId, ref, true);
+    if (task === null) throw notFound();
+    return task;
+  }
+
+  private async withSteps(tx: StoreReader, orgId: string, tasks: Task[]): Promise<TaskView[]> {
+    const steps = await tx.getStepsOf(orgId, tasks.map((t) => t.id));
+    return tasks.map((task) => ({ task, steps: steps.get(task.id) ?? [] }));
+  }
+}
+
+async function lookup(tx: StoreReader | StoreWriter, orgId: string, ref: string, forUpdate: boolean): Promise<Task | null> {
+  if (UUID_PATTERN.test(ref)) {
+    const id = ref.toLowerCase();
+    return forUpdate && 'getTaskForUpdate' in tx ? tx.getTaskForUpdate(orgId, id) : tx.getTask(orgId, id);
+  }
+  if (IDENTIFIER_PATTERN.test(ref)) {
+    const task = await tx.getTaskByIdentifier(orgId, ref);
+    if (task === null || !forUpdate || !('getTaskForUpdate' in tx)) return task;
+    return tx.getTaskForUpdate(orgId, task.id);
+  }
+  return null;
+}
+
+/** True when `ref` has the shape of a task id or identifier (else the path itself is malformed). */
+export function isTaskRef(ref: string): boolean {
+  return UUID_PATTERN.test(ref) || IDENTIFIER_PATTERN.test(ref);
+}
+
+function notFound(): TasklaneError {
+  return new TasklaneError('NOT_FOUND', 'No such task.');
+}
+
+function mergeMetadata(current: JsonObject, patch: Record<string, unknown>): JsonObject {
+  const out: JsonObject = { ...current };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = v as Json;
+  }
+  return out;
+}

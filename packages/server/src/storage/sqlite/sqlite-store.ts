@@ -1,0 +1,506 @@
+/**
+ * The SQLite adapter of the TaskStore contract (better-sqlite3, WAL).
+ *
+ * Concurrency design: one writer connection and one reader connection per process.
+ * - Every `write` unit runs `BEGIN IMMEDIATE … COMMIT` on the writer connection, and units are
+ *   queued one after another in this process (the statements are synchronous, but the contract's
+ *   methods are async, so without the queue two units could interleave at an `await`). Across
+ *   processes (a CLI beside the server), BEGIN IMMEDIATE takes SQLite's write lock up front and
+ *   `busy_timeout` makes the other writer wait instead of failing with SQLITE_BUSY.
+ * - Every `read` unit runs in a deferred transaction on the reader connection, so it sees one
+ *   committed snapshot (WAL) and never a writer's uncommitted rows.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Clock } from '../../domain/clock.js';
+import { TasklaneError } from '../../domain/errors.js';
+import type { Json, Step, Task } from '../../domain/task.js';
+import { DatabaseTooNewError, loadMigrations } from '../migrations.js';
+import type {
+  ApiKey,
+  IdempotencyRecord,
+  NewEvent,
+  Org,
+  Project,
+  Scope,
+  StoreReader,
+  StoreWriter,
+  StoredEvent,
+  TaskChange,
+  TaskFilter,
+  TaskPage,
+  TaskStore,
+  Unsubscribe,
+} from '../task-store.js';
+import { SerialQueue } from '../serial-queue.js';
+import { TASK_COLUMNS, rowToTask, taskToRow, type TaskRow } from './rows.js';
+
+// Resolved from the package root so it works from src/ (tests) and dist/ alike.
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../../src/storage/sqlite/migrations/', import.meta.url));
+
+export interface SqliteStoreOptions {
+  /** A file path, or ':memory:' (one connection then serves reads and writes). */
+  path: string;
+  clock: Clock;
+  /** How long a writer waits for another process's write lock before failing. */
+  busyTimeoutMs?: number;
+}
+
+type Db = Database.Database;
+
+export function createSqliteStore(opts: SqliteStoreOptions): TaskStore {
+  return new SqliteStore(opts);
+}
+
+class SqliteStore implements TaskStore {
+  readonly capabilities = { backend: 'sqlite', multiNode: false } as const;
+  private readonly writer: Db;
+  private readonly reader: Db;
+  private readonly writes = new SerialQueue();
+  private readonly reads = new SerialQueue();
+  private readonly listeners = new Set<(change: TaskChange) => void>();
+  private readonly clock: Clock;
+  private closed = false;
+
+  constructor(opts: SqliteStoreOptions) {
+    this.clock = opts.clock;
+    const memory = opts.path === ':memory:';
+    if (!memory) mkdirSync(dirname(opts.path), { recursive: true });
+    this.writer = open(opts.path, opts.busyTimeoutMs ?? 5000);
+    this.reader = memory ? this.writer : open(opts.path, opts.busyTimeoutMs ?? 5000);
+  }
+
+  async migrate(): Promise<void> {
+    const migrations = loadMigrations(MIGRATIONS_DIR);
+    const db = this.writer;
+    await this.writes.run(async () => {
+      // BEGIN IMMEDIATE takes the database's write lock: two processes starting at once migrate once.
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        db.exec(
+          'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+        );
+        const row = db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null };
+        const current = row.v ?? 0;
+        const latest = migrations.length;
+        if (current > latest) throw new DatabaseTooNewError(current, latest);
+        for (const m of migrations.slice(current)) {
+          db.exec(m.sql);
+          db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+            m.version,
+            m.name,
+            this.clock.now(),
+          );
+        }
+        db.exec('COMMIT');
+      } catch (err) {
+        db.exec('ROLLBACK');
+        throw err;
+      }
+    });
+  }
+
+  read<T>(fn: (tx: StoreReader) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    if (this.reader === this.writer) return this.write(fn);
+    const db = this.reader;
+    return this.reads.run(async () => {
+      db.exec('BEGIN');
+      try {
+        return await fn(new SqliteUnit(db, this.clock.now(), []));
+      } finally {
+        db.exec('COMMIT');
+      }
+    });
+  }
+
+  write<T>(fn: (tx: StoreWriter) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    const db = this.writer;
+    return this.writes.run(async () => {
+      const changes: TaskChange[] = [];
+      db.exec('BEGIN IMMEDIATE');
+      let result: T;
+      try {
+        result = await fn(new SqliteUnit(db, this.clock.now(), changes));
+        db.exec('COMMIT');
+      } catch (err) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw err;
+      }
+      for (const change of changes) for (const l of this.listeners) l(change);
+      return result;
+    });
+  }
+
+  subscribe(listener: (change: TaskChange) => void): Unsubscribe {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen();
+    this.reader.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.writes.idle();
+    await this.reads.idle();
+    if (this.reader !== this.writer) this.reader.close();
+    this.writer.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new TasklaneError('STORAGE_UNAVAILABLE', 'The store is closed.');
+  }
+}
+
+function open(path: string, busyTimeoutMs: number): Db {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode: a commit survives a process crash (SIGKILL); only power loss can undo the
+  // last commits, and never corrupts the file.
+  db.pragma('synchronous = NORMAL');
+  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+  db.pragma('foreign_keys = ON');
+  return db;
+}
+
+const INSERT_TASK_SQL = `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${TASK_COLUMNS.map((c) => '@' + c).join(', ')})`;
+const UPDATE_TASK_SQL = `UPDATE tasks SET ${TASK_COLUMNS.filter((c) => c !== 'org_id' && c !== 'id')
+  .map((c) => `${c} = @${c}`)
+  .join(', ')} WHERE org_id = @org_id AND id = @id AND version = @version - 1`;
+
+interface KeyRow {
+  org_id: string;
+  id: string;
+  name: string;
+  scopes: string;
+  hash: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+interface ProjectRow {
+  org_id: string;
+  id: string;
+  key: string;
+  name: string;
+  next_number: number;
+  created_at: number;
+}
+interface StepRow {
+  task_id: string;
+  time: number;
+  message: string;
+  data: string | null;
+}
+interface EventRow {
+  id: number;
+  org_id: string;
+  task_id: string;
+  type: string;
+  time: number;
+  data: string;
+}
+
+const keyFromRow = (r: KeyRow): ApiKey => ({
+  id: r.id,
+  orgId: r.org_id,
+  name: r.name,
+  scopes: JSON.parse(r.scopes) as Scope[],
+  hash: r.hash,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  revokedAt: r.revoked_at,
+});
+const projectFromRow = (r: ProjectRow): Project => ({
+  id: r.id,
+  orgId: r.org_id,
+  key: r.key,
+  name: r.name,
+  nextNumber: r.next_number,
+  createdAt: r.created_at,
+});
+const stepFromRow = (r: StepRow): Step =>
+  r.data === null ? { time: r.time, message: r.message } : { time: r.time, message: r.message, data: JSON.parse(r.data) as Json };
+
+/** One unit of work on one connection. Statements are cached per connection by better-sqlite3's prepare. */
+class SqliteUnit implements StoreWriter {
+  constructor(
+    private readonly db: Db,
+    readonly now: number,
+    private readonly changes: TaskChange[],
+  ) {}
+
+  private stmt(sql: string): Database.Statement {
+    return prepared(this.db, sql);
+  }
+
+  async getOrg(orgId: string): Promise<Org | null> {
+    const r = this.stmt('SELECT id, name, created_at FROM orgs WHERE id = ?').get(orgId) as
+      | { id: string; name: string; created_at: number }
+      | undefined;
+    return r ? { id: r.id, name: r.name, createdAt: r.created_at } : null;
+  }
+
+  async countOrgs(): Promise<number> {
+    return (this.stmt('SELECT count(*) AS n FROM orgs').get() as { n: number }).n;
+  }
+
+  async findKeyByHash(hash: string): Promise<ApiKey | null> {
+    const r = this.stmt('SELECT * FROM api_keys WHERE hash = ?').get(hash) as KeyRow | undefined;
+    return r ? keyFromRow(r) : null;
+  }
+
+  async listKeys(orgId: string): Promise<ApiKey[]> {
+    return (this.stmt('SELECT * FROM api_keys WHERE org_id = ? ORDER BY created_at, id').all(orgId) as KeyRow[]).map(
+      keyFromRow,
+    );
+  }
+
+  async getTask(orgId: string, taskId: string): Promise<Task | null> {
+    const r = this.stmt('SELECT * FROM tasks WHERE org_id = ? AND id = ?').get(orgId, taskId) as TaskRow | undefined;
+    return r ? rowToTask(r) : null;
+  }
+
+  getTaskForUpdate(orgId: string, taskId: string): Promise<Task | null> {
+    // The whole unit holds SQLite's write lock (BEGIN IMMEDIATE): nothing else can change the row.
+    return this.getTask(orgId, taskId);
+  }
+
+  async getTaskByIdentifier(orgId: string, identifier: string): Promise<Task | null> {
+    const r = this.stmt('SELECT * FROM tasks WHERE org_id = ? AND identifier = ?').get(orgId, identifier) as
+      | TaskRow
+      | undefined;
+    return r ? rowToTask(r) : null;
+  }
+
+  async getTasks(orgId: string, taskIds: readonly string[]): Promise<Task[]> {
+    if (taskIds.length === 0) return [];
+    const rows = this.stmt('SELECT t.* FROM json_each(?) j JOIN tasks t ON t.org_id = ? AND t.id = j.value').all(
+      JSON.stringify(taskIds),
+      orgId,
+    ) as TaskRow[];
+    return rows.map(rowToTask);
+  }
+
+  async listTasks(orgId: string, filter: TaskFilter, limit: number, afterId: string | null): Promise<TaskPage> {
+    const where = ['org_id = @orgId'];
+    const params: Record<string, unknown> = { orgId, limit: limit + 1 };
+    where.push(filter.archived === true ? 'archived_at IS NOT NULL' : 'archived_at IS NULL');
+    if (filter.status && filter.status.length > 0) {
+      where.push('status IN (SELECT value FROM json_each(@statuses))');
+      params.statuses = JSON.stringify(filter.status);
+    }
+    const eq: Array<[keyof TaskFilter, string]> = [
+      ['type', 'type'],
+      ['listId', 'list_id'],
+      ['projectId', 'project_id'],
+      ['assignee', 'assignee'],
+    ];
+    for (const [field, column] of eq) {
+      if (filter[field] !== undefined) {
+        where.push(`${column} = @${field}`);
+        params[field] = filter[field];
+      }
+    }
+    if (filter.label !== undefined) {
+      where.push('EXISTS (SELECT 1 FROM json_each(labels) WHERE value = @label)');
+      params.label = filter.label;
+    }
+    if (filter.createdAfter !== undefined) {
+      where.push('created_at > @createdAfter');
+      params.createdAfter = filter.createdAfter;
+    }
+    if (filter.createdBefore !== undefined) {
+      where.push('created_at < @createdBefore');
+      params.createdBefore = filter.createdBefore;
+    }
+    if (afterId !== null) {
+      where.push('id < @afterId');
+      params.afterId = afterId;
+    }
+    const sql = `SELECT * FROM tasks WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`;
+    const rows = this.stmt(sql).all(params) as TaskRow[];
+    const hasMore = rows.length > limit;
+    const items = rows.slice(0, limit).map(rowToTask);
+    return { items, hasMore, lastId: hasMore ? (items.at(-1)?.id ?? null) : null };
+  }
+
+  async getDependents(orgId: string, taskId: string): Promise<Task[]> {
+    const rows = this.stmt(
+      'SELECT t.* FROM task_deps d JOIN tasks t ON t.org_id = d.org_id AND t.id = d.task_id WHERE d.org_id = ? AND d.depends_on_id = ? ORDER BY t.id',
+    ).all(orgId, taskId) as TaskRow[];
+    return rows.map(rowToTask);
+  }
+
+  async getSteps(orgId: string, taskId: string): Promise<Step[]> {
+    const rows = this.stmt('SELECT task_id, time, message, data FROM steps WHERE org_id = ? AND task_id = ? ORDER BY seq').all(
+      orgId,
+      taskId,
+    ) as StepRow[];
+    return rows.map(stepFromRow);
+  }
+
+  async getStepsOf(orgId: string, taskIds: readonly string[]): Promise<Map<string, Step[]>> {
+    const out = new Map<string, Step[]>(taskIds.map((id) => [id, []]));
+    if (taskIds.length === 0) return out;
+    const rows = this.stmt(
+      'SELECT s.task_id, s.time, s.message, s.data FROM json_each(?) j JOIN steps s ON s.org_id = ? AND s.task_id = j.value ORDER BY s.task_id, s.seq',
+    ).all(JSON.stringify(taskIds), orgId) as StepRow[];
+    for (const r of rows) out.get(r.task_id)?.push(stepFromRow(r));
+    return out;
+  }
+
+  async getProject(orgId: string, projectId: string): Promise<Project | null> {
+    const r = this.stmt('SELECT * FROM projects WHERE org_id = ? AND id = ?').get(orgId, projectId) as ProjectRow | undefined;
+    return r ? projectFromRow(r) : null;
+  }
+
+  async getProjectByKey(orgId: string, key: string): Promise<Project | null> {
+    const r = this.stmt('SELECT * FROM projects WHERE org_id = ? AND key = ?').get(orgId, key) as ProjectRow | undefined;
+    return r ? projectFromRow(r) : null;
+  }
+
+  async listProjects(orgId: string): Promise<Project[]> {
+    return (this.stmt('SELECT * FROM projects WHERE org_id = ? ORDER BY key').all(orgId) as ProjectRow[]).map(projectFromRow);
+  }
+
+  async getIdempotency(orgId: string, key: string, notBefore: number): Promise<IdempotencyRecord | null> {
+    const r = this.stmt('SELECT * FROM idempotency_keys WHERE org_id = ? AND key = ? AND created_at >= ?').get(
+      orgId,
+      key,
+      notBefore,
+    ) as { org_id: string; key: string; request_hash: string; task_ids: string; created_at: number } | undefined;
+    return r
+      ? {
+          orgId: r.org_id,
+          key: r.key,
+          requestHash: r.request_hash,
+          taskIds: JSON.parse(r.task_ids) as string[],
+          createdAt: r.created_at,
+        }
+      : null;
+  }
+
+  async listEvents(orgId: string, afterId: number, limit: number): Promise<StoredEvent[]> {
+    const rows = this.stmt('SELECT * FROM events WHERE org_id = ? AND id > ? ORDER BY id LIMIT ?').all(
+      orgId,
+      afterId,
+      limit,
+    ) as EventRow[];
+    return rows.map((r) => ({
+      id: r.id,
+      orgId: r.org_id,
+      taskId: r.task_id,
+      type: r.type as StoredEvent['type'],
+      time: r.time,
+      data: JSON.parse(r.data) as Json,
+    }));
+  }
+
+  async insertOrg(org: Org): Promise<void> {
+    this.stmt('INSERT INTO orgs (id, name, created_at) VALUES (?, ?, ?)').run(org.id, org.name, org.createdAt);
+  }
+
+  async insertKey(key: ApiKey): Promise<void> {
+    this.stmt(
+      'INSERT INTO api_keys (org_id, id, name, scopes, hash, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(key.orgId, key.id, key.name, JSON.stringify(key.scopes), key.hash, key.createdAt, key.expiresAt, key.revokedAt);
+  }
+
+  async revokeKey(orgId: string, keyId: string, at: number): Promise<boolean> {
+    const r = this.stmt('UPDATE api_keys SET revoked_at = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL').run(
+      at,
+      orgId,
+      keyId,
+    );
+    return r.changes === 1;
+  }
+
+  async insertTasks(tasks: readonly Task[]): Promise<void> {
+    const insert = this.stmt(INSERT_TASK_SQL);
+    const dep = this.stmt('INSERT OR IGNORE INTO task_deps (org_id, depends_on_id, task_id) VALUES (?, ?, ?)');
+    for (const t of tasks) {
+      insert.run(taskToRow(t));
+      for (const d of t.dependsOn) dep.run(t.orgId, d, t.id);
+      this.changes.push({ orgId: t.orgId, taskId: t.id, version: t.version, status: t.status });
+    }
+  }
+
+  async updateTask(task: Task): Promise<boolean> {
+    const r = this.stmt(UPDATE_TASK_SQL).run(taskToRow(task));
+    if (r.changes !== 1) return false;
+    this.changes.push({ orgId: task.orgId, taskId: task.id, version: task.version, status: task.status });
+    return true;
+  }
+
+  async deleteTask(orgId: string, taskId: string): Promise<boolean> {
+    this.stmt('DELETE FROM steps WHERE org_id = ? AND task_id = ?').run(orgId, taskId);
+    this.stmt('DELETE FROM task_deps WHERE org_id = ? AND task_id = ?').run(orgId, taskId);
+    return this.stmt('DELETE FROM tasks WHERE org_id = ? AND id = ?').run(orgId, taskId).changes === 1;
+  }
+
+  async appendSteps(orgId: string, taskId: string, steps: readonly Step[]): Promise<void> {
+    if (steps.length === 0) return;
+    const { n } = this.stmt('SELECT coalesce(max(seq), 0) AS n FROM steps WHERE org_id = ? AND task_id = ?').get(
+      orgId,
+      taskId,
+    ) as { n: number };
+    const insert = this.stmt('INSERT INTO steps (org_id, task_id, seq, time, message, data) VALUES (?, ?, ?, ?, ?, ?)');
+    steps.forEach((s, i) =>
+      insert.run(orgId, taskId, n + i + 1, s.time, s.message, s.data === undefined ? null : JSON.stringify(s.data)),
+    );
+  }
+
+  async appendEvents(events: readonly NewEvent[]): Promise<void> {
+    const insert = this.stmt('INSERT INTO events (org_id, task_id, type, time, data) VALUES (?, ?, ?, ?, ?)');
+    for (const e of events) insert.run(e.orgId, e.taskId, e.type, this.now, JSON.stringify(e.data));
+  }
+
+  async insertProject(p: Project): Promise<void> {
+    this.stmt('INSERT INTO projects (org_id, id, key, name, next_number, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+      p.orgId,
+      p.id,
+      p.key,
+      p.name,
+      p.nextNumber,
+      p.createdAt,
+    );
+  }
+
+  async takeProjectNumbers(orgId: string, projectId: string, count: number): Promise<number> {
+    const r = this.stmt(
+      'UPDATE projects SET next_number = next_number + ? WHERE org_id = ? AND id = ? RETURNING next_number - ? AS first',
+    ).get(count, orgId, projectId, count) as { first: number } | undefined;
+    if (!r) throw new TasklaneError('NOT_FOUND', 'No such project.');
+    return r.first;
+  }
+
+  async putIdempotency(rec: IdempotencyRecord): Promise<void> {
+    // A record older than the retention window may still be there (the reaper has not run): replace it.
+    this.stmt(
+      'INSERT OR REPLACE INTO idempotency_keys (org_id, key, request_hash, task_ids, created_at) VALUES (?, ?, ?, ?, ?)',
+    ).run(rec.orgId, rec.key, rec.requestHash, JSON.stringify(rec.taskIds), rec.createdAt);
+  }
+}
+
+const statementCache = new WeakMap<Db, Map<string, Database.Statement>>();
+function prepared(db: Db, sql: string): Database.Statement {
+  let cache = statementCache.get(db);
+  if (!cache) {
+    cache = new Map();
+    statementCache.set(db, cache);
+  }
+  let stmt = cache.get(sql);
+  if (!stmt) {
+    stmt = db.prepare(sql);
+    cache.set(sql, stmt);
+  }
+  return stmt;
+}
