@@ -8,9 +8,7 @@ import { join } from 'node:path';
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { buildApp } from './http/app.js';
-import { AuthService } from './service/auth-service.js';
-import { ProjectService } from './service/project-service.js';
-import { TaskService } from './service/task-service.js';
+import { createServices } from './service/services.js';
 import { openStore } from './storage/open-store.js';
 import type { TaskStore } from './storage/task-store.js';
 
@@ -29,8 +27,11 @@ export async function startServer(config: Config, opts: { clock?: Clock; logger?
   const clock = opts.clock ?? systemClock;
   const store = openStore(config.databaseUrl, clock);
   await store.migrate();
-  const auth = new AuthService(store);
-  const { rootKey } = await auth.bootstrap(config.rootKey);
+  const services = createServices(store, {
+    clock,
+    maintenance: { onError: (err) => process.stderr.write(`maintenance: ${String(err)}\n`) },
+  });
+  const { rootKey } = await services.auth.bootstrap(config.rootKey);
   let rootKeyFile: string | null = null;
   if (rootKey !== null && config.rootKey === undefined) {
     mkdirSync(config.dataDir, { recursive: true });
@@ -40,12 +41,13 @@ export async function startServer(config: Config, opts: { clock?: Clock; logger?
   }
   const shutdown = new AbortController();
   const app = await buildApp({
-    services: { store, auth, tasks: new TaskService({ store, clock }), projects: new ProjectService(store) },
+    services,
     rateLimit: config.rateLimit,
     logger: opts.logger === false ? false : { level: config.logLevel },
     shutdown: shutdown.signal,
   });
   const address = await app.listen({ host: config.host, port: config.port });
+  services.maintenance.start();
   let closing: Promise<void> | null = null;
   return {
     app,
@@ -56,6 +58,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; logger?
     close: () => {
       closing ??= (async () => {
         shutdown.abort();
+        await services.maintenance.stop();
         await app.close();
         await store.close();
       })();

@@ -1,3 +1,4 @@
 export * from './task.js';
 export * from './admin.js';
 export * from './problem.js';
+export * from './worker.js';

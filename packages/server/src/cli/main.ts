@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /** The `tasklane` command: argument parsing and printing only; the work is the server's or the SDK's. */
 import { keysCommand } from './commands/keys.js';
 import { serveCommand } from './commands/serve.js';

@@ -45,9 +45,9 @@ export class TasklaneError extends Error {
   constructor(
     code: ErrorCode,
     detail?: string,
-    opts: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+    opts: { errors?: FieldError[]; headers?: Record<string, string>; cause?: unknown } = {},
   ) {
-    super(detail ?? ERROR_CATALOGUE[code].title);
+    super(detail ?? ERROR_CATALOGUE[code].title, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'TasklaneError';
     this.code = code;
     this.status = ERROR_CATALOGUE[code].status;

@@ -99,7 +99,7 @@ export function applyTransition(task: Task, event: TransitionEvent, ctx: Transit
     // A bug in computeNext, never a client error: the table is the contract.
     throw new Error(`transition ${event.name} reached ${next.status}, not in the table`);
   }
-  next.version = task.version + (event.name === 'create' ? 0 : 1);
+  next.version = event.name === 'create' ? 1 : task.version + 1;
   next.updatedAt = ctx.now;
   return next;
 }
@@ -109,7 +109,6 @@ function computeNext(task: Task, event: TransitionEvent, ctx: TransitionContext)
   const t: Task = { ...task };
   switch (event.name) {
     case 'create':
-      t.version = 1;
       t.createdAt = now;
       if (!event.start) return enterBacklog(t);
       return settleDependencies(t, event.deps, now);

@@ -11,25 +11,21 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { randomUUID } from 'node:crypto';
 import { TasklaneError } from '../domain/errors.js';
 import { LIMITS } from '../domain/task.js';
-import type { AuthService } from '../service/auth-service.js';
-import type { ProjectService } from '../service/project-service.js';
-import type { TaskService } from '../service/task-service.js';
-import type { TaskStore } from '../storage/task-store.js';
+import type { Services } from '../service/services.js';
 import { installAuth, makeAuthenticator } from './auth.js';
 import { installJsonParser } from './json-body.js';
 import { openApiDocument } from './openapi.js';
 import { sendProblem, toTasklaneError } from './problem.js';
 import { adminRoutes } from './routes/admin.js';
+import { insightRoutes } from './routes/insights.js';
+import { typeRoutes } from './routes/types.js';
+import { workerRoutes } from './routes/worker.js';
 import { projectRoutes } from './routes/projects.js';
 import { systemRoutes } from './routes/system.js';
 import { taskRoutes } from './routes/tasks.js';
 
-export interface AppServices {
-  store: TaskStore;
-  auth: AuthService;
-  tasks: TaskService;
-  projects: ProjectService;
-}
+/** The app needs every service but the background upkeep, which is the node's, not the transport's. */
+export type AppServices = Omit<Services, 'maintenance'>;
 
 export interface AppOptions {
   services: AppServices;
@@ -86,6 +82,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const shutdown = opts.shutdown ?? new AbortController().signal;
   await app.register(systemRoutes, { store: services.store });
   await app.register(taskRoutes, { tasks: services.tasks, shutdown });
+  await app.register(workerRoutes, { workers: services.workers, shutdown });
+  await app.register(typeRoutes, { types: services.types });
+  await app.register(insightRoutes, { insights: services.insights });
   await app.register(projectRoutes, { projects: services.projects });
   await app.register(adminRoutes, { auth: services.auth });
   return app;

@@ -45,7 +45,10 @@ interface AjvError {
 
 /** Map anything thrown in a request to a catalogue error. */
 export function toTasklaneError(err: unknown, request: FastifyRequest): TasklaneError {
-  if (err instanceof TasklaneError) return err;
+  if (err instanceof TasklaneError) {
+    if (err.status >= 500) request.log.error({ err, cause: err.cause }, err.message);
+    return err;
+  }
   const fe = err as FastifyError & { validation?: AjvError[]; validationContext?: string };
   if (Array.isArray(fe.validation)) return validationError(fe.validation, fe.validationContext ?? 'body');
   switch (fe.code) {

@@ -1,5 +1,6 @@
 /** Turns a validated create request into a draft task record, filling every default. */
 import type { TaskCreate } from '@tasklane/sdk/schemas';
+import type { TypeConfig } from '../storage/task-store.js';
 import {
   DEFAULT_MAX_RETRIES,
   DEFAULT_RETRY_POLICY,
@@ -20,6 +21,8 @@ export interface DraftContext {
   /** Dependencies as task ids (batch refs already resolved). */
   dependsOn: string[];
   idempotencyKey: string | null;
+  /** The type's defaults (PUT /v1/types/{type}); the request wins over them. */
+  defaults: TypeConfig['defaults'];
 }
 
 export function draftTask(input: TaskCreate, ctx: DraftContext): Task {
@@ -36,17 +39,17 @@ export function draftTask(input: TaskCreate, ctx: DraftContext): Task {
     description: input.description ?? null,
     input: (input.input ?? null) as Json,
     status: 'backlog',
-    priority: input.priority ?? 0,
+    priority: input.priority ?? ctx.defaults.priority ?? 0,
     progress: null,
     progressMessage: null,
     result: null,
     error: null,
     attempt: 0,
     retryCount: 0,
-    maxRetries: input.maxRetries ?? DEFAULT_MAX_RETRIES,
-    retryPolicy: { ...DEFAULT_RETRY_POLICY, ...input.retryPolicy },
-    leaseMs: input.leaseMs ?? null,
-    timeoutMs: input.timeoutMs ?? null,
+    maxRetries: input.maxRetries ?? ctx.defaults.maxRetries ?? DEFAULT_MAX_RETRIES,
+    retryPolicy: { ...DEFAULT_RETRY_POLICY, ...ctx.defaults.retryPolicy, ...input.retryPolicy },
+    leaseMs: input.leaseMs ?? ctx.defaults.leaseMs ?? null,
+    timeoutMs: input.timeoutMs ?? ctx.defaults.timeoutMs ?? null,
     runAt,
     dependsOn: ctx.dependsOn,
     blockedBy: [],

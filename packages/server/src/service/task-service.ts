@@ -9,11 +9,12 @@ import { TasklaneError } from '../domain/errors.js';
 import { isTerminal, type TaskStatus } from '../domain/status.js';
 import type { Json, JsonObject, Step, Task } from '../domain/task.js';
 import { applyTransition, viewDependencies, type TransitionEvent } from '../domain/transitions.js';
-import type { StoreReader, StoreWriter, TaskFilter, TaskStore } from '../storage/task-store.js';
+import type { StoreReader, StoreWriter, TaskFilter, TaskStore, TypeConfig } from '../storage/task-store.js';
 import { ChangeHub } from './change-hub.js';
 import { planBatch, type PlannedItem } from './batch-plan.js';
 import { requestHash } from './request-hash.js';
-import { IDENTIFIER_PATTERN, UUID_PATTERN, newTaskId } from './ids.js';
+import { UUID_PATTERN, newTaskId } from './ids.js';
+import { findTask, findTaskForUpdate } from './task-lookup.js';
 import { draftTask } from './task-draft.js';
 import { changeEvent, createdEvent, deletedEvent, stepEvent } from './task-events.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -124,6 +125,10 @@ export class TaskService {
       });
     }
     const projects = await this.resolveProjects(tx, orgId, plan);
+    const defaults = new Map<string, TypeConfig['defaults']>();
+    for (const type of new Set(plan.map((p) => p.input.type))) {
+      defaults.set(type, (await tx.getTypeConfig(orgId, type))?.defaults ?? {});
+    }
     const created = new Map<string, Task>();
     // Topological order: a task's in-batch dependencies are created (and have a status) before it.
     for (const item of plan) {
@@ -136,6 +141,7 @@ export class TaskService {
         project: project === null ? null : { id: project.id, identifier: `${project.key}-${project.take()}` },
         dependsOn: item.dependsOn,
         idempotencyKey,
+        defaults: defaults.get(item.input.type) ?? {},
       });
       const deps = item.dependsOn.map((id) => ({ id, status: created.get(id)?.status ?? statusOf.get(id) ?? 'queued' }));
       const task = applyTransition(
@@ -179,7 +185,7 @@ export class TaskService {
   /** The task by UUID or project identifier (`OPS-42`); NOT_FOUND for a missing or foreign one. */
   async get(orgId: string, ref: string): Promise<TaskView> {
     return this.store.read(async (tx) => {
-      const task = await this.findTask(tx, orgId, ref);
+      const task = await findTask(tx, orgId, ref);
       return { task, steps: await tx.getSteps(orgId, task.id) };
     });
   }
@@ -194,20 +200,19 @@ export class TaskService {
     opts: { ifNoneMatch: number | null; timeoutMs: number; signal?: AbortSignal },
   ): Promise<{ view: TaskView; changed: boolean }> {
     const ready = (t: Task) => (opts.ifNoneMatch === null ? isTerminal(t.status) : t.version !== opts.ifNoneMatch);
-    // Subscribe before the first read, so a change between the read and the wait is not missed.
     const first = await this.get(orgId, ref);
     if (ready(first.task) || opts.timeoutMs <= 0) return { view: first, changed: ready(first.task) };
-    const waiter = this.changes.waitForTask(orgId, first.task.id, opts.timeoutMs, opts.signal);
+    const deadline = Date.now() + opts.timeoutMs;
+    const waiter = this.changes.watchTask(orgId, first.task.id, opts.signal);
     try {
-      // Re-check: the task may have changed between the read above and the subscription.
-      const again = await this.get(orgId, first.task.id);
-      if (ready(again.task)) return { view: again, changed: true };
-      for (;;) {
-        const woke = await waiter.next();
-        const now = await this.get(orgId, first.task.id);
-        if (ready(now.task)) return { view: now, changed: true };
-        if (!woke) return { view: now, changed: false };
+      // Read again now that the waiter is armed: a change between the first read and the
+      // subscription would otherwise be missed until the timeout.
+      let view = await this.get(orgId, first.task.id);
+      while (!ready(view.task)) {
+        if (!(await waiter.next(deadline - Date.now()))) return { view, changed: false };
+        view = await this.get(orgId, first.task.id);
       }
+      return { view, changed: true };
     } finally {
       waiter.close();
     }
@@ -235,7 +240,7 @@ export class TaskService {
 
   async patch(orgId: string, ref: string, patch: TaskPatch, ifMatch: number | null): Promise<TaskView> {
     return this.store.write(async (tx) => {
-      const task = await this.findTaskForUpdate(tx, orgId, ref);
+      const task = await findTaskForUpdate(tx, orgId, ref);
       if (ifMatch !== null && task.version !== ifMatch) {
         throw new TasklaneError('PRECONDITION_FAILED', `The task is at version ${task.version}, not ${ifMatch}.`);
       }
@@ -265,7 +270,7 @@ export class TaskService {
   /** start, cancel, retry, block, unblock, approve, reject, archive, unarchive. */
   async action(orgId: string, ref: string, action: TaskAction, body: { reason?: string; requeue?: boolean }): Promise<TaskView> {
     return this.store.write(async (tx) => {
-      const task = await this.findTaskForUpdate(tx, orgId, ref);
+      const task = await findTaskForUpdate(tx, orgId, ref);
       let next: Task;
       if (action === 'archive' || action === 'unarchive') {
         const archive = action === 'archive';
@@ -315,7 +320,7 @@ export class TaskService {
   /** Terminal tasks only, and none that an active task still depends on. */
   async delete(orgId: string, ref: string): Promise<void> {
     await this.store.write(async (tx) => {
-      const task = await this.findTaskForUpdate(tx, orgId, ref);
+      const task = await findTaskForUpdate(tx, orgId, ref);
       if (!isTerminal(task.status)) {
         throw new TasklaneError('INVALID_TRANSITION', `Only a terminal task can be deleted; this one is ${task.status}.`);
       }
@@ -334,7 +339,7 @@ export class TaskService {
    */
   async appendSteps(orgId: string, ref: string, steps: Array<{ message: string; data?: unknown }>, leaseId?: string): Promise<Step[]> {
     return this.store.write(async (tx) => {
-      const task = await this.findTaskForUpdate(tx, orgId, ref);
+      const task = await findTaskForUpdate(tx, orgId, ref);
       if (task.lease !== null && task.lease.id !== leaseId) {
         throw new TasklaneError('LEASE_LOST', 'A worker holds this task: append steps with its current lease id.');
       }
@@ -344,11 +349,7 @@ export class TaskService {
           'No worker holds this task under that lease.',
         );
       }
-      const rows: Step[] = steps.map((s) => (s.data === undefined ? { time: tx.now, message: s.message } : { time: tx.now, message: s.message, data: s.data as Json }));
-      await tx.appendSteps(orgId, task.id, rows);
-      const next = { ...task, version: task.version + 1, updatedAt: tx.now };
-      if (!(await tx.updateTask(next))) throw new TasklaneError('CONFLICT', 'The task changed; try again.');
-      await tx.appendEvents([stepEvent(next, rows.length)]);
+      await this.addSteps(tx, task, steps);
       return tx.getSteps(orgId, task.id);
     });
   }
@@ -364,6 +365,18 @@ export class TaskService {
     const next = applyTransition(task, event, { now: tx.now, random: this.random });
     await this.save(tx, task, next, event.name);
     if (isTerminal(next.status) && !isTerminal(task.status)) await this.settleDependents(tx, next);
+    return next;
+  }
+
+  /** Append steps to a task inside the caller's unit: a change like any other (version, event). */
+  async addSteps(tx: StoreWriter, task: Task, steps: ReadonlyArray<{ message: string; data?: unknown }>): Promise<Task> {
+    const rows: Step[] = steps.map((s) =>
+      s.data === undefined ? { time: tx.now, message: s.message } : { time: tx.now, message: s.message, data: s.data as Json },
+    );
+    await tx.appendSteps(task.orgId, task.id, rows);
+    const next = { ...task, version: task.version + 1, updatedAt: tx.now };
+    if (!(await tx.updateTask(next))) throw new TasklaneError('CONFLICT', 'The task changed; try again.');
+    await tx.appendEvents([stepEvent(next, rows.length)]);
     return next;
   }
 
@@ -389,44 +402,10 @@ export class TaskService {
     await tx.appendEvents([changeEvent(before, after, cause)]);
   }
 
-  private async findTask(tx: StoreReader, orgId: string, ref: string): Promise<Task> {
-    const task = await lookup(tx, orgId, ref, false);
-    if (task === null) throw notFound();
-    return task;
-  }
-
-  private async findTaskForUpdate(tx: StoreWriter, orgId: string, ref: string): Promise<Task> {
-    const task = await lookup(tx, orgId, ref, true);
-    if (task === null) throw notFound();
-    return task;
-  }
-
-  private async withSteps(tx: StoreReader, orgId: string, tasks: Task[]): Promise<TaskView[]> {
+  async withSteps(tx: StoreReader, orgId: string, tasks: Task[]): Promise<TaskView[]> {
     const steps = await tx.getStepsOf(orgId, tasks.map((t) => t.id));
     return tasks.map((task) => ({ task, steps: steps.get(task.id) ?? [] }));
   }
-}
-
-async function lookup(tx: StoreReader | StoreWriter, orgId: string, ref: string, forUpdate: boolean): Promise<Task | null> {
-  if (UUID_PATTERN.test(ref)) {
-    const id = ref.toLowerCase();
-    return forUpdate && 'getTaskForUpdate' in tx ? tx.getTaskForUpdate(orgId, id) : tx.getTask(orgId, id);
-  }
-  if (IDENTIFIER_PATTERN.test(ref)) {
-    const task = await tx.getTaskByIdentifier(orgId, ref);
-    if (task === null || !forUpdate || !('getTaskForUpdate' in tx)) return task;
-    return tx.getTaskForUpdate(orgId, task.id);
-  }
-  return null;
-}
-
-/** True when `ref` has the shape of a task id or identifier (else the path itself is malformed). */
-export function isTaskRef(ref: string): boolean {
-  return UUID_PATTERN.test(ref) || IDENTIFIER_PATTERN.test(ref);
-}
-
-function notFound(): TasklaneError {
-  return new TasklaneError('NOT_FOUND', 'No such task.');
 }
 
 function mergeMetadata(current: JsonObject, patch: Record<string, unknown>): JsonObject {

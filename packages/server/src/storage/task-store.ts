@@ -15,7 +15,7 @@
  *   (on every node sharing the store).
  */
 import type { TaskStatus } from '../domain/status.js';
-import type { Json, Step, Task } from '../domain/task.js';
+import type { Json, RetryPolicy, Step, Task } from '../domain/task.js';
 
 export interface Org {
   id: string;
@@ -103,8 +103,42 @@ export interface TaskPage {
 export interface TaskChange {
   orgId: string;
   taskId: string;
+  type: string;
   version: number;
   status: TaskStatus;
+  /** When a queued task becomes claimable (null: now). */
+  runAt: number | null;
+}
+
+/** Settings of one task type of an org (SPEC §5 `PUT /v1/types/{type}`). */
+export interface TypeConfig {
+  orgId: string;
+  type: string;
+  /** At most this many tasks of the type in progress at once; null: no limit. */
+  concurrency: number | null;
+  /** At most `count` claims per `perMs` window; null: no limit. */
+  rateLimit: { count: number; perMs: number } | null;
+  defaults: {
+    maxRetries?: number;
+    retryPolicy?: Partial<RetryPolicy>;
+    leaseMs?: number;
+    timeoutMs?: number;
+    priority?: number;
+  };
+  updatedAt: number;
+}
+
+/** A task the sweeper must act on: its lease expired or its attempt ran out of time. */
+export interface OverdueTask {
+  orgId: string;
+  taskId: string;
+  reason: 'lease_expired' | 'timeout';
+}
+
+export interface StatusCount {
+  status: TaskStatus;
+  type: string;
+  count: number;
 }
 
 export type Unsubscribe = () => void;
@@ -143,6 +177,23 @@ export interface StoreReader {
 
   /** Events of one org with id > `afterId`, oldest first. */
   listEvents(orgId: string, afterId: number, limit: number): Promise<StoredEvent[]>;
+
+  getTypeConfig(orgId: string, type: string): Promise<TypeConfig | null>;
+  listTypeConfigs(orgId: string): Promise<TypeConfig[]>;
+
+  /** Tasks of one list (at most `limit`), oldest first. */
+  getListTasks(orgId: string, listId: string, limit: number): Promise<Task[]>;
+  /** Task counts by status and type (archived included), of one org or one of its lists. */
+  countTasks(orgId: string, listId?: string): Promise<StatusCount[]>;
+  /** The oldest `queuedAt` among claimable queued tasks, or null. */
+  oldestQueuedAt(orgId: string): Promise<number | null>;
+  /** Claims of the org since `since` (all types when `type` is not given). */
+  countClaims(orgId: string, since: number, type?: string): Promise<number>;
+  /** The earliest future `runAt` among queued tasks of these types (null: none waits). */
+  nextRunAt(orgId: string, types: readonly string[]): Promise<number | null>;
+
+  /** Across orgs: in-progress tasks whose lease expired or whose timeout passed, at most `limit`. */
+  overdueTasks(limit: number): Promise<OverdueTask[]>;
 }
 
 export interface StoreWriter extends StoreReader {
@@ -170,6 +221,29 @@ export interface StoreWriter extends StoreReader {
   takeProjectNumbers(orgId: string, projectId: string, count: number): Promise<number>;
 
   putIdempotency(record: IdempotencyRecord): Promise<void>;
+
+  putTypeConfig(config: TypeConfig): Promise<void>;
+  /**
+   * Like getTypeConfig, and serializes claims of this type: no other unit may pass this call for
+   * the same (org, type) until this one ends. Concurrency and rate limits are counted under it.
+   */
+  lockType(orgId: string, type: string): Promise<TypeConfig | null>;
+  /** Tasks of this type in progress right now. */
+  countInProgress(orgId: string, type: string): Promise<number>;
+  /**
+   * Up to `limit` claimable tasks of these types (queued, `runAt` null or ≤ now), in claim order:
+   * priority descending, then coalesce(runAt, queuedAt), then id. Rows come back locked for this
+   * unit; rows another unit holds are skipped, not waited for.
+   */
+  claimable(orgId: string, types: readonly string[], limit: number): Promise<Task[]>;
+  recordClaims(orgId: string, claims: ReadonlyArray<{ type: string; taskId: string }>): Promise<void>;
+
+  /**
+   * Across orgs, for the reaper: deletes at most `limit` tasks whose `expiresAt` passed (with their
+   * steps and edges), events older than `eventsBefore`, idempotency records older than
+   * `idempotencyBefore`, and claim log rows older than `claimsBefore`. Returns how many tasks went.
+   */
+  reap(limit: number, cutoffs: { eventsBefore: number; idempotencyBefore: number; claimsBefore: number }): Promise<number>;
 }
 
 /** Backend differences, declared as data instead of `if (postgres)` in the service. */

@@ -1,4 +1,125 @@
-import { CliError } from '../cli-error.js';
-export async function keysCommand(_argv: string[]): Promise<number> {
-  throw new CliError('keys: coming in this session');
+/** `tasklane keys create|list|revoke`: the API keys of the caller's org, through the SDK (needs an admin key). */
+import { parseArgs } from 'node:util';
+import { SCOPE_VALUES, type KeyCreate } from '@tasklane/sdk';
+import { CLIENT_HELP, CLIENT_OPTIONS, connect, oneOf, parseOrUsage, usageError, withApiErrors } from '../client-options.js';
+import { keyTable, out, printJson } from '../print.js';
+
+const HELP = `Usage: tasklane keys <command> [options]
+
+Commands:
+  create --name N --scope S [--scope S]... [--expires-at ISO]
+                       Create a key; its secret is printed once
+  list                 The keys of your org (never their secrets)
+  revoke KEYID         Revoke a key, at once
+
+Scopes: ${SCOPE_VALUES.join(', ')}
+
+${CLIENT_HELP}`;
+
+const CREATE_HELP = `Usage: tasklane keys create --name N --scope S [--scope S]... [--expires-at ISO]
+
+  --name        a name for people (also the createdBy of tasks it creates)
+  --scope       repeatable: ${SCOPE_VALUES.join(', ')}
+  --expires-at  expiry time (ISO 8601); default never
+
+The secret is printed once; only its SHA-256 is stored.
+
+${CLIENT_HELP}`;
+
+const LIST_HELP = `Usage: tasklane keys list
+
+${CLIENT_HELP}`;
+
+const REVOKE_HELP = `Usage: tasklane keys revoke KEYID
+
+${CLIENT_HELP}`;
+
+export async function keysCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  switch (sub) {
+    case 'create':
+      return createKey(rest);
+    case 'list':
+      return listKeys(rest);
+    case 'revoke':
+      return revokeKey(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      out(HELP);
+      return sub === undefined ? 2 : 0;
+    default:
+      throw usageError('keys', `unknown command '${sub}'`);
+  }
+}
+
+async function createKey(argv: string[]): Promise<number> {
+  const command = 'keys create';
+  const { values } = parseOrUsage(command, () =>
+    parseArgs({
+      args: argv,
+      options: {
+        ...CLIENT_OPTIONS,
+        name: { type: 'string' },
+        scope: { type: 'string', multiple: true },
+        'expires-at': { type: 'string' },
+      },
+    }),
+  );
+  if (values.help) return help(CREATE_HELP);
+  if (values.name === undefined) throw usageError(command, '--name is required');
+  const scopes = (values.scope ?? []).map((s) => oneOf(command, 'scope', s, SCOPE_VALUES));
+  if (scopes.length === 0) throw usageError(command, 'give at least one --scope');
+  const body: KeyCreate = { name: values.name, scopes: [...new Set(scopes)] };
+  const expiresAt = values['expires-at'];
+  if (expiresAt !== undefined) {
+    const at = Date.parse(expiresAt);
+    if (Number.isNaN(at)) throw usageError(command, `--expires-at must be an ISO 8601 time, got '${expiresAt}'`);
+    body.expiresAt = new Date(at).toISOString();
+  }
+  const client = connect(command, values);
+  const key = await withApiErrors(() => client.keys.create(body));
+  if (values.json) {
+    printJson(key);
+  } else {
+    out(
+      `Created key ${key.id} '${key.name}' (scopes ${key.scopes.join(', ')}; ` +
+        `${key.expiresAt === null ? 'never expires' : `expires ${key.expiresAt}`}).\n\n` +
+        `Secret (shown this once; store it now, it cannot be shown again):\n\n  ${key.secret}\n`,
+    );
+  }
+  return 0;
+}
+
+async function listKeys(argv: string[]): Promise<number> {
+  const command = 'keys list';
+  const { values } = parseOrUsage(command, () => parseArgs({ args: argv, options: CLIENT_OPTIONS }));
+  if (values.help) return help(LIST_HELP);
+  const client = connect(command, values);
+  const keys = await withApiErrors(() => client.keys.list());
+  if (values.json) printJson(keys);
+  else out(keys.length === 0 ? 'No keys.' : keyTable(keys));
+  return 0;
+}
+
+async function revokeKey(argv: string[]): Promise<number> {
+  const command = 'keys revoke';
+  const { values, positionals } = parseOrUsage(command, () =>
+    parseArgs({ args: argv, options: CLIENT_OPTIONS, allowPositionals: true }),
+  );
+  if (values.help) return help(REVOKE_HELP);
+  const [id, ...extra] = positionals;
+  if (id === undefined) throw usageError(command, 'give the KEYID to revoke');
+  if (extra.length > 0) throw usageError(command, `one KEYID at a time (got ${positionals.length})`);
+  const client = connect(command, values);
+  await withApiErrors(() => client.keys.revoke(id));
+  if (values.json) printJson({ id, revoked: true });
+  else out(`Revoked key ${id}.`);
+  return 0;
+}
+
+function help(text: string): number {
+  out(text);
+  return 0;
 }

@@ -5,8 +5,10 @@
  * - Every `write` unit runs `BEGIN IMMEDIATE … COMMIT` on the writer connection, and units are
  *   queued one after another in this process (the statements are synchronous, but the contract's
  *   methods are async, so without the queue two units could interleave at an `await`). Across
- *   processes (a CLI beside the server), BEGIN IMMEDIATE takes SQLite's write lock up front and
- *   `busy_timeout` makes the other writer wait instead of failing with SQLITE_BUSY.
+ *   processes (a CLI beside the server), BEGIN IMMEDIATE takes SQLite's write lock up front; when
+ *   another process holds it, the unit waits asynchronously and retries (never SQLite's own
+ *   busy_timeout, which would freeze the event loop), and after `busyTimeoutMs` answers
+ *   STORAGE_UNAVAILABLE instead of SQLITE_BUSY.
  * - Every `read` unit runs in a deferred transaction on the reader connection, so it sees one
  *   committed snapshot (WAL) and never a writer's uncommitted rows.
  */
@@ -25,9 +27,12 @@ import type {
   Org,
   Project,
   Scope,
+  OverdueTask,
+  StatusCount,
   StoreReader,
   StoreWriter,
   StoredEvent,
+  TypeConfig,
   TaskChange,
   TaskFilter,
   TaskPage,
@@ -62,14 +67,18 @@ class SqliteStore implements TaskStore {
   private readonly reads = new SerialQueue();
   private readonly listeners = new Set<(change: TaskChange) => void>();
   private readonly clock: Clock;
+  private readonly busyTimeoutMs: number;
   private closed = false;
 
   constructor(opts: SqliteStoreOptions) {
     this.clock = opts.clock;
+    this.busyTimeoutMs = opts.busyTimeoutMs ?? 5000;
     const memory = opts.path === ':memory:';
     if (!memory) mkdirSync(dirname(opts.path), { recursive: true });
-    this.writer = open(opts.path, opts.busyTimeoutMs ?? 5000);
-    this.reader = memory ? this.writer : open(opts.path, opts.busyTimeoutMs ?? 5000);
+    // The writer never busy-waits inside SQLite (see beginImmediate); a reader in WAL mode only
+    // waits during rare recovery, briefly.
+    this.writer = open(opts.path, 0);
+    this.reader = memory ? this.writer : open(opts.path, 100);
   }
 
   async migrate(): Promise<void> {
@@ -77,7 +86,7 @@ class SqliteStore implements TaskStore {
     const db = this.writer;
     await this.writes.run(async () => {
       // BEGIN IMMEDIATE takes the database's write lock: two processes starting at once migrate once.
-      db.exec('BEGIN IMMEDIATE');
+      await this.beginImmediate();
       try {
         db.exec(
           'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
@@ -103,36 +112,61 @@ class SqliteStore implements TaskStore {
   }
 
   read<T>(fn: (tx: StoreReader) => Promise<T>): Promise<T> {
-    this.assertOpen();
+    if (this.closed) return Promise.reject(closedError());
     if (this.reader === this.writer) return this.write(fn);
     const db = this.reader;
     return this.reads.run(async () => {
-      db.exec('BEGIN');
+      try {
+        db.exec('BEGIN');
+      } catch (err) {
+        throw storageError(err);
+      }
       try {
         return await fn(new SqliteUnit(db, this.clock.now(), []));
+      } catch (err) {
+        throw storageError(err);
       } finally {
-        db.exec('COMMIT');
+        if (db.inTransaction) db.exec('COMMIT');
       }
     });
   }
 
   write<T>(fn: (tx: StoreWriter) => Promise<T>): Promise<T> {
-    this.assertOpen();
+    if (this.closed) return Promise.reject(closedError());
     const db = this.writer;
     return this.writes.run(async () => {
       const changes: TaskChange[] = [];
-      db.exec('BEGIN IMMEDIATE');
+      await this.beginImmediate();
       let result: T;
       try {
         result = await fn(new SqliteUnit(db, this.clock.now(), changes));
         db.exec('COMMIT');
       } catch (err) {
         if (db.inTransaction) db.exec('ROLLBACK');
-        throw err;
+        throw storageError(err);
       }
       for (const change of changes) for (const l of this.listeners) l(change);
       return result;
     });
+  }
+
+  /**
+   * Take SQLite's write lock. When another process holds it, wait with growing pauses (1 ms up to
+   * 50 ms) on the event loop, so this process keeps serving reads, and give up after busyTimeoutMs.
+   */
+  private async beginImmediate(): Promise<void> {
+    const deadline = Date.now() + this.busyTimeoutMs;
+    let pause = 1;
+    for (;;) {
+      try {
+        this.writer.exec('BEGIN IMMEDIATE');
+        return;
+      } catch (err) {
+        if (!isBusy(err) || Date.now() >= deadline) throw storageError(err);
+      }
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      pause = Math.min(pause * 2, 50);
+    }
   }
 
   subscribe(listener: (change: TaskChange) => void): Unsubscribe {
@@ -141,8 +175,12 @@ class SqliteStore implements TaskStore {
   }
 
   async ping(): Promise<void> {
-    this.assertOpen();
-    this.reader.prepare('SELECT 1').get();
+    if (this.closed) throw closedError();
+    try {
+      this.reader.prepare('SELECT 1').get();
+    } catch (err) {
+      throw storageError(err);
+    }
   }
 
   async close(): Promise<void> {
@@ -153,10 +191,24 @@ class SqliteStore implements TaskStore {
     if (this.reader !== this.writer) this.reader.close();
     this.writer.close();
   }
+}
 
-  private assertOpen(): void {
-    if (this.closed) throw new TasklaneError('STORAGE_UNAVAILABLE', 'The store is closed.');
+const closedError = () => new TasklaneError('STORAGE_UNAVAILABLE', 'The store is closed.');
+
+const isBusy = (err: unknown): boolean =>
+  err instanceof Database.SqliteError && (err.code === 'SQLITE_BUSY' || err.code === 'SQLITE_LOCKED');
+
+/**
+ * Driver errors that mean "the database cannot serve now" (locked too long, I/O error, disk full,
+ * read-only, gone) become STORAGE_UNAVAILABLE, with the driver error kept as the cause for the
+ * log. Anything else (a constraint, a bug) passes through unchanged.
+ */
+function storageError(err: unknown): unknown {
+  if (!(err instanceof Database.SqliteError)) return err;
+  if (/^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|CORRUPT|NOTADB|PROTOCOL)/.test(err.code)) {
+    return new TasklaneError('STORAGE_UNAVAILABLE', 'The database is not available right now; try again.', { cause: err });
   }
+  return err;
 }
 
 function open(path: string, busyTimeoutMs: number): Db {
@@ -429,14 +481,14 @@ class SqliteUnit implements StoreWriter {
     for (const t of tasks) {
       insert.run(taskToRow(t));
       for (const d of t.dependsOn) dep.run(t.orgId, d, t.id);
-      this.changes.push({ orgId: t.orgId, taskId: t.id, version: t.version, status: t.status });
+      this.changes.push(changeOf(t));
     }
   }
 
   async updateTask(task: Task): Promise<boolean> {
     const r = this.stmt(UPDATE_TASK_SQL).run(taskToRow(task));
     if (r.changes !== 1) return false;
-    this.changes.push({ orgId: task.orgId, taskId: task.id, version: task.version, status: task.status });
+    this.changes.push(changeOf(task));
     return true;
   }
 
@@ -482,6 +534,120 @@ class SqliteUnit implements StoreWriter {
     return r.first;
   }
 
+  async getTypeConfig(orgId: string, type: string): Promise<TypeConfig | null> {
+    const r = this.stmt('SELECT * FROM task_types WHERE org_id = ? AND type = ?').get(orgId, type) as TypeRow | undefined;
+    return r ? typeFromRow(r) : null;
+  }
+
+  async listTypeConfigs(orgId: string): Promise<TypeConfig[]> {
+    return (this.stmt('SELECT * FROM task_types WHERE org_id = ? ORDER BY type').all(orgId) as TypeRow[]).map(typeFromRow);
+  }
+
+  async getListTasks(orgId: string, listId: string, limit: number): Promise<Task[]> {
+    const rows = this.stmt('SELECT * FROM tasks WHERE org_id = ? AND list_id = ? ORDER BY id LIMIT ?').all(
+      orgId,
+      listId,
+      limit,
+    ) as TaskRow[];
+    return rows.map(rowToTask);
+  }
+
+  async countTasks(orgId: string, listId?: string): Promise<StatusCount[]> {
+    const rows = (
+      listId === undefined
+        ? this.stmt('SELECT status, type, count(*) AS count FROM tasks WHERE org_id = ? GROUP BY status, type').all(orgId)
+        : this.stmt(
+            'SELECT status, type, count(*) AS count FROM tasks WHERE org_id = ? AND list_id = ? GROUP BY status, type',
+          ).all(orgId, listId)
+    ) as StatusCount[];
+    return rows;
+  }
+
+  async oldestQueuedAt(orgId: string): Promise<number | null> {
+    const r = this.stmt(
+      "SELECT min(coalesce(run_at, queued_at)) AS t FROM tasks WHERE org_id = ? AND status = 'queued' AND (run_at IS NULL OR run_at <= ?)",
+    ).get(orgId, this.now) as { t: number | null };
+    return r.t;
+  }
+
+  async countClaims(orgId: string, since: number, type?: string): Promise<number> {
+    const r = (
+      type === undefined
+        ? this.stmt('SELECT count(*) AS n FROM claims WHERE org_id = ? AND time >= ?').get(orgId, since)
+        : this.stmt('SELECT count(*) AS n FROM claims WHERE org_id = ? AND type = ? AND time >= ?').get(orgId, type, since)
+    ) as { n: number };
+    return r.n;
+  }
+
+  async nextRunAt(orgId: string, types: readonly string[]): Promise<number | null> {
+    const r = this.stmt(
+      "SELECT min(run_at) AS t FROM tasks WHERE org_id = ? AND status = 'queued' AND run_at > ? AND type IN (SELECT value FROM json_each(?))",
+    ).get(orgId, this.now, JSON.stringify(types)) as { t: number | null };
+    return r.t;
+  }
+
+  async putTypeConfig(c: TypeConfig): Promise<void> {
+    this.stmt('INSERT OR REPLACE INTO task_types (org_id, type, config, updated_at) VALUES (?, ?, ?, ?)').run(
+      c.orgId,
+      c.type,
+      JSON.stringify({ concurrency: c.concurrency, rateLimit: c.rateLimit, defaults: c.defaults }),
+      c.updatedAt,
+    );
+  }
+
+  lockType(orgId: string, type: string): Promise<TypeConfig | null> {
+    // The unit holds SQLite's write lock already: claims are serialized as a whole.
+    return this.getTypeConfig(orgId, type);
+  }
+
+  async countInProgress(orgId: string, type: string): Promise<number> {
+    return (
+      this.stmt("SELECT count(*) AS n FROM tasks WHERE org_id = ? AND type = ? AND status = 'in_progress'").get(orgId, type) as {
+        n: number;
+      }
+    ).n;
+  }
+
+  async claimable(orgId: string, types: readonly string[], limit: number): Promise<Task[]> {
+    const rows = this.stmt(
+      `SELECT * FROM tasks
+        WHERE org_id = ? AND status = 'queued' AND type IN (SELECT value FROM json_each(?))
+          AND (run_at IS NULL OR run_at <= ?)
+        ORDER BY priority DESC, coalesce(run_at, queued_at), id
+        LIMIT ?`,
+    ).all(orgId, JSON.stringify(types), this.now, limit) as TaskRow[];
+    return rows.map(rowToTask);
+  }
+
+  async recordClaims(orgId: string, claims: ReadonlyArray<{ type: string; taskId: string }>): Promise<void> {
+    const insert = this.stmt('INSERT INTO claims (org_id, type, time, task_id) VALUES (?, ?, ?, ?)');
+    for (const c of claims) insert.run(orgId, c.type, this.now, c.taskId);
+  }
+
+  async overdueTasks(limit: number): Promise<OverdueTask[]> {
+    const rows = this.stmt(
+      `SELECT org_id, id, 'lease_expired' AS reason FROM tasks WHERE status = 'in_progress' AND lease_expires_at <= @now
+       UNION ALL
+       SELECT org_id, id, 'timeout' AS reason FROM tasks WHERE status = 'in_progress' AND timeout_at <= @now
+       LIMIT @limit`,
+    ).all({ now: this.now, limit }) as Array<{ org_id: string; id: string; reason: OverdueTask['reason'] }>;
+    return rows.map((r) => ({ orgId: r.org_id, taskId: r.id, reason: r.reason }));
+  }
+
+  async reap(limit: number, cutoffs: { eventsBefore: number; idempotencyBefore: number; claimsBefore: number }): Promise<number> {
+    const expired = this.stmt('SELECT org_id, id FROM tasks WHERE expires_at <= ? LIMIT ?').all(this.now, limit) as Array<{
+      org_id: string;
+      id: string;
+    }>;
+    for (const t of expired) await this.deleteTask(t.org_id, t.id);
+    this.stmt('DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE time < ? LIMIT ?)').run(cutoffs.eventsBefore, limit * 10);
+    this.stmt(
+      'DELETE FROM idempotency_keys WHERE (org_id, key) IN (SELECT org_id, key FROM idempotency_keys WHERE created_at < ? LIMIT ?)',
+    ).run(cutoffs.idempotencyBefore, limit * 10);
+    this.stmt('DELETE FROM claims WHERE rowid IN (SELECT rowid FROM claims WHERE time < ? LIMIT ?)').run(cutoffs.claimsBefore, limit * 10);
+    return expired.length;
+  }
+
   async putIdempotency(rec: IdempotencyRecord): Promise<void> {
     // A record older than the retention window may still be there (the reaper has not run): replace it.
     this.stmt(
@@ -489,6 +655,26 @@ class SqliteUnit implements StoreWriter {
     ).run(rec.orgId, rec.key, rec.requestHash, JSON.stringify(rec.taskIds), rec.createdAt);
   }
 }
+
+const changeOf = (t: Task): TaskChange => ({
+  orgId: t.orgId,
+  taskId: t.id,
+  type: t.type,
+  version: t.version,
+  status: t.status,
+  runAt: t.runAt,
+});
+
+interface TypeRow {
+  org_id: string;
+  type: string;
+  config: string;
+  updated_at: number;
+}
+const typeFromRow = (r: TypeRow): TypeConfig => {
+  const c = JSON.parse(r.config) as Pick<TypeConfig, 'concurrency' | 'rateLimit' | 'defaults'>;
+  return { orgId: r.org_id, type: r.type, concurrency: c.concurrency, rateLimit: c.rateLimit, defaults: c.defaults, updatedAt: r.updated_at };
+};
 
 const statementCache = new WeakMap<Db, Map<string, Database.Statement>>();
 function prepared(db: Db, sql: string): Database.Statement {

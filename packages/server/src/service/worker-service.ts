@@ -1,0 +1,295 @@
+/**
+ * The worker side (SPEC §5): claim, heartbeat, complete, fail, release, batched reports.
+ *
+ * Safety rests on two things. (1) Each call is one `store.write` unit that reads the task with
+ * `getTaskForUpdate`, so two calls on one task never interleave. (2) Fencing: every claim makes a
+ * new lease id, and every report must name the current one, checked inside that unit; a worker
+ * whose lease expired and was handed to another gets LEASE_LOST and changes nothing.
+ * Claims of a type take the type's lock (`lockType`) first, so concurrency and rate limits are
+ * counted and spent in the same unit on every node.
+ */
+import type { Clock } from '../domain/clock.js';
+import { TasklaneError } from '../domain/errors.js';
+import { DEFAULT_LEASE_MS, type Json, type Task } from '../domain/task.js';
+import type { StoreWriter, TaskStore, TypeConfig } from '../storage/task-store.js';
+import type { ChangeHub } from './change-hub.js';
+import { newLeaseId } from './ids.js';
+import type { TaskService, TaskView } from './task-service.js';
+import { findTask, findTaskForUpdate } from './task-lookup.js';
+
+export interface ClaimRequest {
+  types: string[];
+  workerId: string;
+  limit: number;
+  leaseMs?: number | undefined;
+  /** Hold the request up to this long (wall time) until something is claimable. */
+  waitMs: number;
+}
+
+export interface Lease {
+  leaseId: string;
+}
+
+export interface HeartbeatInput extends Lease {
+  progress?: number | undefined;
+  progressMessage?: string | undefined;
+  steps?: Array<{ message: string; data?: unknown }> | undefined;
+  extendMs?: number | undefined;
+}
+
+export interface CompleteInput extends Lease {
+  result?: unknown;
+  review?: boolean | undefined;
+}
+
+export interface FailInput extends Lease {
+  error: { code?: string | undefined; message: string; details?: unknown };
+  retryable?: boolean | undefined;
+  retryAfterMs?: number | undefined;
+}
+
+export interface ReleaseInput extends Lease {
+  delayMs?: number | undefined;
+}
+
+export type Report =
+  | ({ taskId: string; action: 'heartbeat' } & HeartbeatInput)
+  | ({ taskId: string; action: 'complete' } & CompleteInput)
+  | ({ taskId: string; action: 'fail' } & FailInput)
+  | ({ taskId: string; action: 'release' } & ReleaseInput);
+
+export type ReportResult = { taskId: string; ok: true; view: TaskView } | { taskId: string; ok: false; error: TasklaneError };
+
+export class WorkerService {
+  constructor(
+    private readonly store: TaskStore,
+    private readonly tasks: TaskService,
+    private readonly changes: ChangeHub,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Claim up to `limit` tasks of `types`: highest priority first, then runAt/queuedAt, then id.
+   * With `waitMs`, holds until something is claimable (woken by the commit that made it so, or
+   * by the timer of the earliest future runAt) or the time passes.
+   */
+  async claim(orgId: string, req: ClaimRequest, signal?: AbortSignal): Promise<TaskView[]> {
+    const types = [...new Set(req.types)];
+    if (req.waitMs <= 0) return (await this.claimNow(orgId, types, req)).views;
+    const deadline = Date.now() + req.waitMs;
+    // Armed before the first attempt, so a task queued between the attempt and the wait wakes it.
+    const waiter = this.changes.watchClaimable(orgId, types, signal);
+    try {
+      for (;;) {
+        const { views, nextRunAt } = await this.claimNow(orgId, types, req);
+        const left = deadline - Date.now();
+        if (views.length > 0 || left <= 0 || signal?.aborted) return views;
+        const untilDue = nextRunAt === null ? left : Math.max(1, nextRunAt - this.clock.now());
+        await waiter.next(Math.min(left, untilDue));
+      }
+    } finally {
+      waiter.close();
+    }
+  }
+
+  private claimNow(
+    orgId: string,
+    types: string[],
+    req: ClaimRequest,
+  ): Promise<{ views: TaskView[]; nextRunAt: number | null }> {
+    return this.store.write(async (tx) => {
+      // Lock every type's row in a fixed order (no deadlock between claimers of overlapping sets).
+      const configs = new Map<string, TypeConfig | null>();
+      for (const type of [...types].sort()) configs.set(type, await tx.lockType(orgId, type));
+      const allowance = new Map<string, number>();
+      for (const [type, config] of configs) allowance.set(type, await this.allowanceOf(tx, orgId, type, config, req.limit));
+      const open = types.filter((t) => (allowance.get(t) ?? 0) > 0);
+      const candidates = open.length === 0 ? [] : await this.candidates(tx, orgId, open, allowance, req.limit);
+      const claimed: Task[] = [];
+      for (const task of candidates) {
+        const config = configs.get(task.type) ?? null;
+        const leaseMs = req.leaseMs ?? task.leaseMs ?? config?.defaults.leaseMs ?? DEFAULT_LEASE_MS;
+        claimed.push(
+          await this.tasks.transition(tx, task, { name: 'claim', leaseId: newLeaseId(), workerId: req.workerId, leaseMs }),
+        );
+      }
+      if (claimed.length > 0) await tx.recordClaims(orgId, claimed.map((t) => ({ type: t.type, taskId: t.id })));
+      const views = await this.tasks.withSteps(tx, orgId, claimed);
+      return { views, nextRunAt: claimed.length > 0 ? null : await tx.nextRunAt(orgId, types) };
+    });
+  }
+
+  /** How many tasks of this type one claim may still take: the limit, minus concurrency and rate use. */
+  private async allowanceOf(
+    tx: StoreWriter,
+    orgId: string,
+    type: string,
+    config: TypeConfig | null,
+    limit: number,
+  ): Promise<number> {
+    let allowed = limit;
+    if (config?.concurrency != null) {
+      allowed = Math.min(allowed, config.concurrency - (await tx.countInProgress(orgId, type)));
+    }
+    if (config?.rateLimit != null) {
+      const used = await tx.countClaims(orgId, tx.now - config.rateLimit.perMs + 1, type);
+      allowed = Math.min(allowed, config.rateLimit.count - used);
+    }
+    return Math.max(0, allowed);
+  }
+
+  /** The next `limit` tasks in claim order, with no type over its allowance. */
+  private async candidates(
+    tx: StoreWriter,
+    orgId: string,
+    types: string[],
+    allowance: Map<string, number>,
+    limit: number,
+  ): Promise<Task[]> {
+    const limited = types.filter((t) => (allowance.get(t) ?? 0) < limit);
+    const free = types.filter((t) => !limited.includes(t));
+    const lists = await Promise.all([
+      free.length > 0 ? tx.claimable(orgId, free, limit) : Promise.resolve([]),
+      ...limited.map((t) => tx.claimable(orgId, [t], allowance.get(t) ?? 0)),
+    ]);
+    return lists.flat().sort(claimOrder).slice(0, limit);
+  }
+
+  /** Claim one given task (an agent picking a card). */
+  async claimOne(orgId: string, ref: string, input: { workerId: string; leaseMs?: number | undefined }): Promise<TaskView> {
+    return this.store.write(async (tx) => {
+      // Type lock first, then the row: the same order as a claim by type.
+      const config = await tx.lockType(orgId, (await findTask(tx, orgId, ref)).type);
+      const task = await findTaskForUpdate(tx, orgId, ref);
+      if (task.status === 'queued' && task.runAt !== null && task.runAt > tx.now) {
+        throw new TasklaneError('INVALID_TRANSITION', `The task is not claimable before ${new Date(task.runAt).toISOString()}.`);
+      }
+      if (task.status === 'queued' && (await this.allowanceOf(tx, orgId, task.type, config, 1)) < 1) {
+        throw new TasklaneError('RATE_LIMITED', `Type '${task.type}' is at its concurrency or rate limit.`, {
+          headers: { 'retry-after': '1' },
+        });
+      }
+      const leaseMs = input.leaseMs ?? task.leaseMs ?? config?.defaults.leaseMs ?? DEFAULT_LEASE_MS;
+      const next = await this.tasks.transition(tx, task, { name: 'claim', leaseId: newLeaseId(), workerId: input.workerId, leaseMs });
+      await tx.recordClaims(orgId, [{ type: next.type, taskId: next.id }]);
+      return { task: next, steps: await tx.getSteps(orgId, next.id) };
+    });
+  }
+
+  async heartbeat(orgId: string, ref: string, input: HeartbeatInput): Promise<TaskView> {
+    return this.store.write((tx) => this.heartbeatIn(tx, orgId, ref, input));
+  }
+
+  private async heartbeatIn(tx: StoreWriter, orgId: string, ref: string, input: HeartbeatInput): Promise<TaskView> {
+    let task = await this.leased(tx, orgId, ref, input.leaseId);
+    task = await this.tasks.transition(tx, task, {
+      name: 'heartbeat',
+      extendMs: input.extendMs,
+      progress: input.progress,
+      progressMessage: input.progressMessage,
+    });
+    if (input.steps !== undefined && input.steps.length > 0) task = await this.tasks.addSteps(tx, task, input.steps);
+    return { task, steps: await tx.getSteps(orgId, task.id) };
+  }
+
+  complete(orgId: string, ref: string, input: CompleteInput): Promise<TaskView> {
+    return this.store.write((tx) => this.completeIn(tx, orgId, ref, input));
+  }
+
+  private async completeIn(tx: StoreWriter, orgId: string, ref: string, input: CompleteInput): Promise<TaskView> {
+    const task = await this.leased(tx, orgId, ref, input.leaseId);
+    const next = await this.tasks.transition(tx, task, {
+      name: 'complete',
+      result: (input.result ?? null) as Json,
+      review: input.review,
+    });
+    return { task: next, steps: await tx.getSteps(orgId, next.id) };
+  }
+
+  fail(orgId: string, ref: string, input: FailInput): Promise<TaskView> {
+    return this.store.write((tx) => this.failIn(tx, orgId, ref, input));
+  }
+
+  private async failIn(tx: StoreWriter, orgId: string, ref: string, input: FailInput): Promise<TaskView> {
+    const task = await this.leased(tx, orgId, ref, input.leaseId);
+    const next = await this.tasks.transition(tx, task, {
+      name: 'fail',
+      error: {
+        code: input.error.code,
+        message: input.error.message,
+        ...(input.error.details === undefined ? {} : { details: input.error.details as Json }),
+      },
+      retryable: input.retryable,
+      retryAfterMs: input.retryAfterMs,
+    });
+    return { task: next, steps: await tx.getSteps(orgId, next.id) };
+  }
+
+  release(orgId: string, ref: string, input: ReleaseInput): Promise<TaskView> {
+    return this.store.write((tx) => this.releaseIn(tx, orgId, ref, input));
+  }
+
+  private async releaseIn(tx: StoreWriter, orgId: string, ref: string, input: ReleaseInput): Promise<TaskView> {
+    const task = await this.leased(tx, orgId, ref, input.leaseId);
+    const next = await this.tasks.transition(tx, task, { name: 'release', delayMs: input.delayMs });
+    return { task: next, steps: await tx.getSteps(orgId, next.id) };
+  }
+
+  /**
+   * Many reports in one request, each applied on its own (its own unit of work), answered item by
+   * item in order: one report's LEASE_LOST does not stop the others.
+   */
+  async reports(orgId: string, reports: readonly Report[]): Promise<ReportResult[]> {
+    const results: ReportResult[] = [];
+    for (const r of reports) {
+      try {
+        const view = await this.store.write((tx) => this.applyReport(tx, orgId, r));
+        results.push({ taskId: r.taskId, ok: true, view });
+      } catch (err) {
+        if (!(err instanceof TasklaneError)) throw err;
+        results.push({ taskId: r.taskId, ok: false, error: err });
+      }
+    }
+    return results;
+  }
+
+  private applyReport(tx: StoreWriter, orgId: string, r: Report): Promise<TaskView> {
+    switch (r.action) {
+      case 'heartbeat':
+        return this.heartbeatIn(tx, orgId, r.taskId, r);
+      case 'complete':
+        return this.completeIn(tx, orgId, r.taskId, r);
+      case 'fail':
+        return this.failIn(tx, orgId, r.taskId, r);
+      case 'release':
+        return this.releaseIn(tx, orgId, r.taskId, r);
+      default: {
+        const unknown: never = r;
+        throw new Error(`unknown report ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  /**
+   * The task, locked, if `leaseId` is its current lease. Fencing: a canceled task answers
+   * TASK_CANCELED; any other mismatch (expired and re-queued, claimed by another, finished)
+   * answers LEASE_LOST. Nothing is written in either case.
+   */
+  private async leased(tx: StoreWriter, orgId: string, ref: string, leaseId: string): Promise<Task> {
+    const task = await findTaskForUpdate(tx, orgId, ref);
+    if (task.status === 'canceled') throw new TasklaneError('TASK_CANCELED', 'The task was canceled; stop working on it.');
+    if (task.status !== 'in_progress' || task.lease === null || task.lease.id !== leaseId) {
+      throw new TasklaneError('LEASE_LOST', 'This lease is not the current one: another worker may hold the task now.');
+    }
+    return task;
+  }
+}
+
+/** Claim order (SPEC §5): priority descending, then runAt/queuedAt, then id. */
+export function claimOrder(a: Task, b: Task): number {
+  if (a.priority !== b.priority) return b.priority - a.priority;
+  const ta = a.runAt ?? a.queuedAt ?? 0;
+  const tb = b.runAt ?? b.queuedAt ?? 0;
+  if (ta !== tb) return ta - tb;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
