@@ -9,7 +9,6 @@ export const ERROR_CATALOGUE = {
   FORBIDDEN: { status: 403, title: 'The key lacks the scope this needs' },
   NOT_FOUND: { status: 404, title: 'No such resource' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
-  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed on this route' },
   INVALID_TRANSITION: { status: 409, title: 'The task cannot make this transition from its status' },
   LEASE_LOST: { status: 409, title: 'The lease is not the current one' },
   TASK_CANCELED: { status: 409, title: 'The task was canceled' },

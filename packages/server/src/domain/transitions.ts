@@ -29,9 +29,9 @@ export const TRANSITIONS = {
   approve: { from: ['needs_review'], to: ['completed'] },
   reject: { from: ['needs_review'], to: ['queued', 'failed'] },
   block: { from: ACTIVE_STATUSES, to: ['blocked'] },
-  unblock: { from: ['blocked'], to: ['queued', 'blocked'] },
+  unblock: { from: ['blocked'], to: ['queued', 'blocked', 'canceled'] },
   cancel: { from: ACTIVE_STATUSES, to: ['canceled'] },
-  retry: { from: ['failed', 'canceled'], to: ['queued'] },
+  retry: { from: ['failed', 'canceled'], to: ['queued', 'blocked'] },
 } as const satisfies Record<string, { from: readonly FromStatus[]; to: readonly TaskStatus[] }>;
 
 export type TransitionName = keyof typeof TRANSITIONS;
@@ -69,7 +69,7 @@ export type TransitionEvent =
   | { name: 'block'; reason?: string | undefined }
   | { name: 'unblock'; deps: DependencyView }
   | { name: 'cancel'; reason?: string | undefined }
-  | { name: 'retry' };
+  | { name: 'retry'; deps: DependencyView };
 
 export interface TransitionContext {
   now: number;
@@ -205,8 +205,19 @@ function computeNext(task: Task, event: TransitionEvent, ctx: TransitionContext)
       return settleDependencies({ ...t, blockKind: null, blockedReason: null }, event.deps, now);
     case 'cancel':
       return enterCanceled(t, now, t.error);
-    case 'retry':
-      return enterQueued({ ...t, completedAt: null, expiresAt: null }, now, null);
+    case 'retry': {
+      // A person asked for another go: the retry budget starts afresh (attempt keeps counting),
+      // and the dependencies are looked at again. A dependency that is still failed would
+      // cancel the task at once, so the retry is refused instead: retry the dependency first.
+      if (event.deps.failed.length > 0) {
+        throw new TasklaneError(
+          'INVALID_TRANSITION',
+          `A dependency is still failed or canceled (${event.deps.failed.join(', ')}); retry it first.`,
+        );
+      }
+      const fresh: Task = { ...t, retryCount: 0, completedAt: null, expiresAt: null, runAt: null };
+      return settleDependencies(fresh, event.deps, now);
+    }
     default: {
       const unknown: never = event;
       throw new Error(`unknown transition ${JSON.stringify(unknown)}`);

@@ -5,16 +5,16 @@
  */
 import type { BatchCreate, TaskCreate } from '@tasklane/sdk/schemas';
 import { TasklaneError, type FieldError } from '../domain/errors.js';
-import { UUID_PATTERN } from './ids.js';
+import { IDENTIFIER_PATTERN, UUID_PATTERN } from './ids.js';
 
 export interface PlannedItem {
   /** Position in the request. */
   index: number;
   id: string;
   input: TaskCreate;
-  /** Dependencies as task ids, refs resolved, in the order given. */
+  /** Dependencies: batch refs resolved to the new ids; others as given (a task id or identifier). */
   dependsOn: string[];
-  /** The dependencies that are not in this batch (they must exist already). */
+  /** The dependencies that are not in this batch (ids or identifiers; they must exist already). */
   externalDeps: string[];
 }
 
@@ -44,11 +44,15 @@ export function planBatch(items: BatchCreate['tasks'], newId: () => string, sing
       const sibling = byRef.get(dep);
       if (sibling !== undefined) {
         dependsOn.push(ids[sibling] as string);
-      } else if (UUID_PATTERN.test(dep)) {
-        dependsOn.push(dep.toLowerCase());
-        externalDeps.push(dep.toLowerCase());
+      } else if (UUID_PATTERN.test(dep) || IDENTIFIER_PATTERN.test(dep)) {
+        const ref = UUID_PATTERN.test(dep) ? dep.toLowerCase() : dep;
+        dependsOn.push(ref);
+        externalDeps.push(ref);
       } else {
-        errors.push({ path: `${at(i)}/dependsOn/${j}`, message: `'${dep}' is neither a ref of this batch nor a task id` });
+        errors.push({
+          path: `${at(i)}/dependsOn/${j}`,
+          message: `'${dep}' is neither a ref of this batch nor a task id or identifier`,
+        });
       }
     });
     return { index: i, id: ids[i] as string, input: { ...input, dependsOn }, dependsOn: [...new Set(dependsOn)], externalDeps };

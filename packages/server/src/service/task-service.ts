@@ -88,6 +88,12 @@ export class TaskService {
             );
           }
           const tasks = await tx.getTasks(caller.orgId, earlier.taskIds);
+          if (tasks.length < earlier.taskIds.length) {
+            throw new TasklaneError(
+              'CONFLICT',
+              'This Idempotency-Key created tasks that have since been deleted; use a new key to create them again.',
+            );
+          }
           const byId = new Map(tasks.map((t) => [t.id, t]));
           const ordered = earlier.taskIds.flatMap((id) => byId.get(id) ?? []);
           return { views: await this.withSteps(tx, caller.orgId, ordered), created: false };
@@ -114,36 +120,33 @@ export class TaskService {
     idempotencyKey: string | null,
   ): Promise<Task[]> {
     const orgId = caller.orgId;
-    // Dependencies outside the batch must exist in this org (a foreign id is an unknown one).
-    const external = [...new Set(plan.flatMap((p) => p.externalDeps))];
-    const found = await tx.getTasks(orgId, external);
-    const statusOf = new Map<string, TaskStatus>(found.map((t) => [t.id, t.status]));
-    const missing = external.filter((id) => !statusOf.has(id));
-    if (missing.length > 0) {
-      throw new TasklaneError('UNKNOWN_DEPENDENCY', `No task with id ${missing.join(', ')} in this org.`, {
-        errors: missing.map((id) => ({ path: '/dependsOn', message: `unknown task ${id}` })),
-      });
-    }
-    const projects = await this.resolveProjects(tx, orgId, plan);
+    // Dependencies outside the batch (ids or identifiers) must exist in this org: a foreign one is
+    // an unknown one.
+    const external = await this.resolveExternalDeps(tx, orgId, plan);
+    const identifiers = await this.assignIdentifiers(tx, orgId, plan);
     const defaults = new Map<string, TypeConfig['defaults']>();
     for (const type of new Set(plan.map((p) => p.input.type))) {
       defaults.set(type, (await tx.getTypeConfig(orgId, type))?.defaults ?? {});
     }
+    const statusById = new Map([...external.values()].map((t) => [t.id, t.status]));
     const created = new Map<string, Task>();
     // Topological order: a task's in-batch dependencies are created (and have a status) before it.
     for (const item of plan) {
-      const project = item.input.projectId === undefined ? null : (projects.get(item.input.projectId) ?? null);
+      const dependsOn = [...new Set(item.dependsOn.map((d) => external.get(d)?.id ?? d))];
       const draft = draftTask(item.input, {
         id: item.id,
         orgId,
         now: tx.now,
         keyName: caller.keyName,
-        project: project === null ? null : { id: project.id, identifier: `${project.key}-${project.take()}` },
-        dependsOn: item.dependsOn,
+        project: identifiers.get(item.id) ?? null,
+        dependsOn,
         idempotencyKey,
         defaults: defaults.get(item.input.type) ?? {},
       });
-      const deps = item.dependsOn.map((id) => ({ id, status: created.get(id)?.status ?? statusOf.get(id) ?? 'queued' }));
+      const deps = dependsOn.map((id) => ({
+        id,
+        status: created.get(id)?.status ?? statusById.get(id) ?? 'queued',
+      }));
       const task = applyTransition(
         draft,
         { name: 'create', start: item.input.start ?? true, deps: viewDependencies(draft, deps) },
@@ -158,24 +161,51 @@ export class TaskService {
     return tasks;
   }
 
-  /** Projects named by the batch (id or key), each with a counter that reserves identifiers. */
-  private async resolveProjects(
+  /** Existing tasks named in `dependsOn` (by id or identifier), keyed by the reference given. */
+  private async resolveExternalDeps(
     tx: StoreWriter,
     orgId: string,
     plan: PlannedItem[],
-  ): Promise<Map<string, { id: string; key: string; take: () => number }>> {
-    const out = new Map<string, { id: string; key: string; take: () => number }>();
-    const refs = new Map<string, number>();
-    for (const p of plan) if (p.input.projectId !== undefined) refs.set(p.input.projectId, (refs.get(p.input.projectId) ?? 0) + 1);
-    for (const [ref, count] of refs) {
-      const project = UUID_PATTERN.test(ref) ? await tx.getProject(orgId, ref) : await tx.getProjectByKey(orgId, ref);
+  ): Promise<Map<string, { id: string; status: TaskStatus }>> {
+    const refs = [...new Set(plan.flatMap((p) => p.externalDeps))];
+    const ids = refs.filter((r) => UUID_PATTERN.test(r));
+    const out = new Map<string, { id: string; status: TaskStatus }>();
+    for (const t of await tx.getTasks(orgId, ids)) out.set(t.id, { id: t.id, status: t.status });
+    for (const ref of refs.filter((r) => !UUID_PATTERN.test(r))) {
+      const t = await tx.getTaskByIdentifier(orgId, ref);
+      if (t !== null) out.set(ref, { id: t.id, status: t.status });
+    }
+    const missing = refs.filter((r) => !out.has(r));
+    if (missing.length > 0) {
+      throw new TasklaneError('UNKNOWN_DEPENDENCY', `No task ${missing.join(', ')} in this org.`, {
+        errors: missing.map((ref) => ({ path: '/dependsOn', message: `unknown task ${ref}` })),
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Identifiers (`OPS-7`) for the items that name a project (by id or key), numbered in the order
+   * the client sent them; the project's counter moves on in the same unit, so none is reused.
+   */
+  private async assignIdentifiers(
+    tx: StoreWriter,
+    orgId: string,
+    plan: PlannedItem[],
+  ): Promise<Map<string, { id: string; identifier: string }>> {
+    const out = new Map<string, { id: string; identifier: string }>();
+    const inOrder = [...plan].sort((a, b) => a.index - b.index);
+    const refs = new Set(inOrder.flatMap((p) => (p.input.projectId === undefined ? [] : [p.input.projectId])));
+    for (const ref of refs) {
+      const project = UUID_PATTERN.test(ref) ? await tx.getProject(orgId, ref.toLowerCase()) : await tx.getProjectByKey(orgId, ref);
       if (project === null) {
         throw new TasklaneError('VALIDATION_FAILED', `No project '${ref}' in this org.`, {
           errors: [{ path: '/projectId', message: `unknown project ${ref}` }],
         });
       }
-      let next = await tx.takeProjectNumbers(orgId, project.id, count);
-      out.set(ref, { id: project.id, key: project.key, take: () => next++ });
+      const items = inOrder.filter((p) => p.input.projectId === ref);
+      let next = await tx.takeProjectNumbers(orgId, project.id, items.length);
+      for (const item of items) out.set(item.id, { id: project.id, identifier: `${project.key}-${next++}` });
     }
     return out;
   }
@@ -191,15 +221,17 @@ export class TaskService {
   }
 
   /**
-   * Long-poll (SPEC §4 `?wait=`). With `ifNoneMatch` (a version), resolve when the task's version
-   * differs from it; without, when the task is terminal. `null` when the time passed first.
+   * Long-poll (SPEC §4 `?wait=`). With `ifNoneMatch` (the versions the client has), resolve when
+   * the task's version is none of them; without, when the task is terminal. `changed` is false
+   * when the time passed first.
    */
   async waitFor(
     orgId: string,
     ref: string,
-    opts: { ifNoneMatch: number | null; timeoutMs: number; signal?: AbortSignal },
+    opts: { ifNoneMatch: readonly number[] | null; timeoutMs: number; signal?: AbortSignal },
   ): Promise<{ view: TaskView; changed: boolean }> {
-    const ready = (t: Task) => (opts.ifNoneMatch === null ? isTerminal(t.status) : t.version !== opts.ifNoneMatch);
+    const known = opts.ifNoneMatch;
+    const ready = (t: Task) => (known === null ? isTerminal(t.status) : !known.includes(t.version));
     const first = await this.get(orgId, ref);
     if (ready(first.task) || opts.timeoutMs <= 0) return { view: first, changed: ready(first.task) };
     const deadline = Date.now() + opts.timeoutMs;
@@ -226,6 +258,12 @@ export class TaskService {
   ): Promise<{ items: TaskView[]; nextCursor: string | null; hasMore: boolean }> {
     const afterId = cursor === undefined ? null : decodeCursor(cursor);
     return this.store.read(async (tx) => {
+      // A project may be named by its key (OPS) here too, as at creation.
+      if (filter.projectId !== undefined && !UUID_PATTERN.test(filter.projectId)) {
+        const project = await tx.getProjectByKey(orgId, filter.projectId);
+        if (project === null) return { items: [], nextCursor: null, hasMore: false };
+        filter = { ...filter, projectId: project.id };
+      }
       const page = await tx.listTasks(orgId, filter, limit, afterId);
       const items = await this.withSteps(tx, orgId, page.items);
       return { items, hasMore: page.hasMore, nextCursor: page.lastId === null ? null : encodeCursor(page.lastId) };
@@ -238,11 +276,12 @@ export class TaskService {
 
   // ---- change ----------------------------------------------------------------------------
 
-  async patch(orgId: string, ref: string, patch: TaskPatch, ifMatch: number | null): Promise<TaskView> {
+  /** `ifMatch`: the versions the client accepts (If-Match), null for any. */
+  async patch(orgId: string, ref: string, patch: TaskPatch, ifMatch: readonly number[] | null): Promise<TaskView> {
     return this.store.write(async (tx) => {
       const task = await findTaskForUpdate(tx, orgId, ref);
-      if (ifMatch !== null && task.version !== ifMatch) {
-        throw new TasklaneError('PRECONDITION_FAILED', `The task is at version ${task.version}, not ${ifMatch}.`);
+      if (ifMatch !== null && !ifMatch.includes(task.version)) {
+        throw new TasklaneError('PRECONDITION_FAILED', `The task is at version ${task.version}; If-Match named another.`);
       }
       const metadata = patch.metadata === undefined ? task.metadata : mergeMetadata(task.metadata, patch.metadata);
       if (Object.keys(metadata).length > 64) {
@@ -303,7 +342,7 @@ export class TaskService {
       case 'cancel':
         return { name: 'cancel', reason: body.reason };
       case 'retry':
-        return { name: 'retry' };
+        return { name: 'retry', deps: await this.dependencyView(tx, task) };
       case 'block':
         return { name: 'block', reason: body.reason };
       case 'approve':

@@ -88,7 +88,7 @@ export interface TaskFilter {
   label?: string;
   createdAfter?: number;
   createdBefore?: number;
-  /** false (default): archived tasks are hidden; true: only archived tasks. */
+  /** false (default): archived tasks are hidden; true: they are listed too. */
   archived?: boolean;
 }
 

@@ -401,9 +401,10 @@ export function storeConformanceSuite(name: string, factory: () => Promise<Store
         const cases: Array<[TaskFilter, Task[]]> = [
           [{}, [t4, t3, t2, t1]],
           [{ archived: false }, [t4, t3, t2, t1]],
-          [{ archived: true }, [t5]],
-          [{ archived: true, label: 'red' }, [t5]],
-          [{ archived: true, status: ['failed'] }, []],
+          // archived: true lists archived tasks along with the others (SPEC §7: hidden unless asked for).
+          [{ archived: true }, [t5, t4, t3, t2, t1]],
+          [{ archived: true, label: 'red' }, [t5, t4, t1]],
+          [{ archived: true, status: ['failed'] }, [t4]],
           [{ status: ['queued'] }, [t1]],
           [{ status: ['queued', 'failed'] }, [t4, t1]],
           [{ status: ['needs_review'] }, []],

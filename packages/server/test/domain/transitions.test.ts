@@ -79,7 +79,7 @@ const EVENTS: { [K in TransitionName]: Extract<TransitionEvent, { name: K }> } =
   block: { name: 'block', reason: 'Waiting for legal.' },
   unblock: { name: 'unblock', deps: NO_DEPS },
   cancel: { name: 'cancel', reason: 'No longer needed.' },
-  retry: { name: 'retry' },
+  retry: { name: 'retry', deps: { open: [], failed: [] } },
 };
 
 /** Whether the TABLE (the data, not `canTransition`) allows `name` from `from`. */
@@ -495,20 +495,39 @@ describe('review, block, cancel, retry', () => {
   });
 
   for (const status of ['failed', 'canceled'] as const) {
-    it(`retry from ${status} → queued, completedAt and expiresAt cleared`, () => {
+    it(`retry from ${status} → queued, completedAt and expiresAt cleared, a fresh retry budget`, () => {
       const ended = taskInStatus(status, { attempt: 3, retryCount: 3, maxRetries: 3 });
-      const next = apply(ended, { name: 'retry' });
+      const next = apply(ended, { name: 'retry', deps: { open: [], failed: [] } });
       expect(next).toMatchObject({
         status: 'queued',
         queuedAt: NOW,
         completedAt: null,
         expiresAt: null,
         attempt: 3,
+        retryCount: 0,
         runAt: null,
         version: ended.version + 1,
       });
     });
   }
+
+  it('retry waits (blocked) for a dependency that is still open', () => {
+    const ended = taskInStatus('canceled', { dependsOn: [DEP_A] });
+    const next = apply(ended, { name: 'retry', deps: { open: [DEP_A], failed: [] } });
+    expect(next).toMatchObject({ status: 'blocked', blockedBy: [DEP_A], blockKind: 'dependencies' });
+  });
+
+  it('retry is refused while a dependency is still failed (it would be canceled at once)', () => {
+    const ended = taskInStatus('canceled', { dependsOn: [DEP_A] });
+    expectInvalidTransition(ended, { name: 'retry', deps: { open: [], failed: [DEP_A] } });
+  });
+
+  it('unblock of a manual block whose dependency failed meanwhile → canceled with DEPENDENCY_FAILED', () => {
+    const blocked = taskInStatus('blocked', { dependsOn: [DEP_A], blockKind: 'manual', blockedReason: 'hold' });
+    const next = apply(blocked, { name: 'unblock', deps: { open: [], failed: [DEP_A] } });
+    expect(next.status).toBe('canceled');
+    expect(next.error?.code).toBe('DEPENDENCY_FAILED');
+  });
 });
 
 describe('retryDelayMs', () => {

@@ -29,7 +29,7 @@ const CREATE_HELP = `Usage: tasklane tasks create --type T [options]
   --type T               the kind of work (required)
   --title TEXT           defaults to the type
   --input JSON           the task's input, as JSON
-  --priority N           -1000..1000, higher first (default 0)
+  --priority N           -1000..1000, higher first (default 0); negative as --priority=-5
   --label L              repeatable
   --list-id ID           group it with related tasks
   --project P            project id or key (the task gets an identifier such as OPS-1)

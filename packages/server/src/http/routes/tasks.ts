@@ -137,13 +137,14 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
     },
     async (request, reply) => {
       const orgId = principalOf(request).orgId;
-      const ifNoneMatch = parseEtagHeader(request.headers['if-none-match']);
+      const ifNoneMatch = parseEtags(request.headers['if-none-match']);
       const waitS = request.query.wait ?? 0;
       let view: TaskView;
       let changed = true;
-      if (waitS > 0) {
+      // `If-None-Match: *` matches every version: nothing to wait for.
+      if (waitS > 0 && ifNoneMatch !== 'any') {
         ({ view, changed } = await tasks.waitFor(orgId, request.params.taskId, {
-          ifNoneMatch: ifNoneMatch === 'any' ? null : ifNoneMatch,
+          ifNoneMatch,
           timeoutMs: waitS * 1000,
           signal: requestSignal(request, shutdown),
         }));
@@ -152,8 +153,8 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
       }
       reply.header('etag', etag(view.task.version));
       if (isActive(view.task.status)) reply.header('retry-after', String(pollHint(view.task.status)));
-      const unchanged = ifNoneMatch === 'any' || (ifNoneMatch !== null && ifNoneMatch === view.task.version);
-      if (ifNoneMatch !== null && (unchanged || (waitS > 0 && !changed))) return reply.code(304).send(null);
+      const matches = ifNoneMatch === 'any' || (ifNoneMatch !== null && ifNoneMatch.includes(view.task.version));
+      if (matches || (ifNoneMatch !== null && !changed)) return reply.code(304).send(null);
       return presentTask(view);
     },
   );
@@ -171,13 +172,8 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
       },
     },
     async (request, reply) => {
-      const ifMatch = parseEtagHeader(request.headers['if-match']);
-      const view = await tasks.patch(
-        principalOf(request).orgId,
-        request.params.taskId,
-        request.body,
-        ifMatch === 'any' ? null : ifMatch,
-      );
+      const ifMatch = parseEtags(request.headers['if-match']);
+      const view = await tasks.patch(principalOf(request).orgId, request.params.taskId, request.body, ifMatch === 'any' ? null : ifMatch);
       reply.header('etag', etag(view.task.version));
       return presentTask(view);
     },
@@ -246,13 +242,17 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
           taskId: TaskParams.properties.taskId,
           action: Type.Union(TASK_ACTIONS.map((a) => Type.Literal(a))),
         }),
-        body: Type.Optional(TaskActionBody),
+        body: TaskActionBody,
         response: { 200: TaskSchema, ...ProblemResponses },
+      },
+      // The body is optional: a request without one is the empty object.
+      preValidation: async (request) => {
+        request.body ??= {};
       },
     },
     async (request, reply) => {
       const { taskId, action } = request.params;
-      const body = request.body ?? {};
+      const body = request.body;
       const view = await tasks.action(principalOf(request).orgId, taskId, action, {
         ...(body.reason === undefined ? {} : { reason: body.reason }),
         ...(body.requeue === undefined ? {} : { requeue: body.requeue }),
@@ -265,12 +265,14 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
 
 export const etag = (version: number): string => `"${version}"`;
 
-/** `"3"`, `W/"3"`, a list of them, or `*`. Returns the first version named, 'any', or null. */
-export function parseEtagHeader(header: string | undefined): number | 'any' | null {
+/**
+ * An If-None-Match / If-Match header: `*`, or a list of entity tags (`"3"`, `W/"3"`). Returns
+ * 'any', the versions named (tags that are not ours name no version), or null when absent.
+ */
+export function parseEtags(header: string | undefined): readonly number[] | 'any' | null {
   if (header === undefined) return null;
   if (header.trim() === '*') return 'any';
-  const match = /(?:W\/)?"(\d{1,15})"/.exec(header);
-  return match?.[1] === undefined ? -1 : Number(match[1]);
+  return [...header.matchAll(/(?:W\/)?"(\d{1,15})"/g)].map((m) => Number(m[1]));
 }
 
 /** Seconds a poller should wait before asking again (Retry-After while active). */

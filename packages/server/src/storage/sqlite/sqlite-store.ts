@@ -344,7 +344,8 @@ class SqliteUnit implements StoreWriter {
   async listTasks(orgId: string, filter: TaskFilter, limit: number, afterId: string | null): Promise<TaskPage> {
     const where = ['org_id = @orgId'];
     const params: Record<string, unknown> = { orgId, limit: limit + 1 };
-    where.push(filter.archived === true ? 'archived_at IS NOT NULL' : 'archived_at IS NULL');
+    // Archived tasks are hidden unless asked for; then they are listed with the others.
+    if (filter.archived !== true) where.push('archived_at IS NULL');
     if (filter.status && filter.status.length > 0) {
       where.push('status IN (SELECT value FROM json_each(@statuses))');
       params.statuses = JSON.stringify(filter.status);
