@@ -79,7 +79,8 @@ export const ReportsResponse = Type.Object({
     Type.Object({
       taskId: Type.String(),
       ok: Type.Boolean(),
-      task: Type.Optional(TaskSchema),
+      status: Type.Optional(Type.Union(STATUS_VALUES.map((s) => Type.Literal(s)), { description: 'The status after the report' })),
+      version: Type.Optional(Type.Integer()),
       error: Type.Optional(Type.Object({ code: Type.String(), status: Type.Integer(), detail: Type.String() })),
     }),
   ),

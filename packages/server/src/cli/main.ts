@@ -1,7 +1,4 @@
 /** The `tasklane` command: argument parsing and printing only; the work is the server's or the SDK's. */
-import { keysCommand } from './commands/keys.js';
-import { serveCommand } from './commands/serve.js';
-import { tasksCommand } from './commands/tasks.js';
 import { CliError } from './cli-error.js';
 
 const USAGE = `Usage: tasklane <command> [options]
@@ -17,12 +14,13 @@ Server URL and key come from --url/--key or TASKLANE_URL/TASKLANE_KEY.`;
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
+    // Each command is loaded only when run: a client command need not load the server.
     case 'serve':
-      return serveCommand(rest);
+      return (await import('./commands/serve.js')).serveCommand(rest);
     case 'keys':
-      return keysCommand(rest);
+      return (await import('./commands/keys.js')).keysCommand(rest);
     case 'tasks':
-      return tasksCommand(rest);
+      return (await import('./commands/tasks.js')).tasksCommand(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -8,6 +8,7 @@
  * Claims of a type take the type's lock (`lockType`) first, so concurrency and rate limits are
  * counted and spent in the same unit on every node.
  */
+import { claimOrder } from '../domain/claim-order.js';
 import type { Clock } from '../domain/clock.js';
 import { TasklaneError } from '../domain/errors.js';
 import { DEFAULT_LEASE_MS, type Json, type Task } from '../domain/task.js';
@@ -58,7 +59,9 @@ export type Report =
   | ({ taskId: string; action: 'fail' } & FailInput)
   | ({ taskId: string; action: 'release' } & ReleaseInput);
 
-export type ReportResult = { taskId: string; ok: true; view: TaskView } | { taskId: string; ok: false; error: TasklaneError };
+export type ReportResult = { taskId: string; ok: true; task: Task } | { taskId: string; ok: false; error: TasklaneError };
+
+const REPORTS_PER_UNIT = 200;
 
 export class WorkerService {
   constructor(
@@ -176,11 +179,11 @@ export class WorkerService {
     });
   }
 
-  async heartbeat(orgId: string, ref: string, input: HeartbeatInput): Promise<TaskView> {
-    return this.store.write((tx) => this.heartbeatIn(tx, orgId, ref, input));
+  heartbeat(orgId: string, ref: string, input: HeartbeatInput): Promise<TaskView> {
+    return this.withView(orgId, (tx) => this.heartbeatIn(tx, orgId, ref, input));
   }
 
-  private async heartbeatIn(tx: StoreWriter, orgId: string, ref: string, input: HeartbeatInput): Promise<TaskView> {
+  private async heartbeatIn(tx: StoreWriter, orgId: string, ref: string, input: HeartbeatInput): Promise<Task> {
     let task = await this.leased(tx, orgId, ref, input.leaseId);
     task = await this.tasks.transition(tx, task, {
       name: 'heartbeat',
@@ -189,30 +192,29 @@ export class WorkerService {
       progressMessage: input.progressMessage,
     });
     if (input.steps !== undefined && input.steps.length > 0) task = await this.tasks.addSteps(tx, task, input.steps);
-    return { task, steps: await tx.getSteps(orgId, task.id) };
+    return task;
   }
 
   complete(orgId: string, ref: string, input: CompleteInput): Promise<TaskView> {
-    return this.store.write((tx) => this.completeIn(tx, orgId, ref, input));
+    return this.withView(orgId, (tx) => this.completeIn(tx, orgId, ref, input));
   }
 
-  private async completeIn(tx: StoreWriter, orgId: string, ref: string, input: CompleteInput): Promise<TaskView> {
+  private async completeIn(tx: StoreWriter, orgId: string, ref: string, input: CompleteInput): Promise<Task> {
     const task = await this.leased(tx, orgId, ref, input.leaseId);
-    const next = await this.tasks.transition(tx, task, {
+    return this.tasks.transition(tx, task, {
       name: 'complete',
       result: (input.result ?? null) as Json,
       review: input.review,
     });
-    return { task: next, steps: await tx.getSteps(orgId, next.id) };
   }
 
   fail(orgId: string, ref: string, input: FailInput): Promise<TaskView> {
-    return this.store.write((tx) => this.failIn(tx, orgId, ref, input));
+    return this.withView(orgId, (tx) => this.failIn(tx, orgId, ref, input));
   }
 
-  private async failIn(tx: StoreWriter, orgId: string, ref: string, input: FailInput): Promise<TaskView> {
+  private async failIn(tx: StoreWriter, orgId: string, ref: string, input: FailInput): Promise<Task> {
     const task = await this.leased(tx, orgId, ref, input.leaseId);
-    const next = await this.tasks.transition(tx, task, {
+    return this.tasks.transition(tx, task, {
       name: 'fail',
       error: {
         code: input.error.code,
@@ -222,38 +224,54 @@ export class WorkerService {
       retryable: input.retryable,
       retryAfterMs: input.retryAfterMs,
     });
-    return { task: next, steps: await tx.getSteps(orgId, next.id) };
   }
 
   release(orgId: string, ref: string, input: ReleaseInput): Promise<TaskView> {
-    return this.store.write((tx) => this.releaseIn(tx, orgId, ref, input));
+    return this.withView(orgId, (tx) => this.releaseIn(tx, orgId, ref, input));
   }
 
-  private async releaseIn(tx: StoreWriter, orgId: string, ref: string, input: ReleaseInput): Promise<TaskView> {
+  private async releaseIn(tx: StoreWriter, orgId: string, ref: string, input: ReleaseInput): Promise<Task> {
     const task = await this.leased(tx, orgId, ref, input.leaseId);
-    const next = await this.tasks.transition(tx, task, { name: 'release', delayMs: input.delayMs });
-    return { task: next, steps: await tx.getSteps(orgId, next.id) };
+    return this.tasks.transition(tx, task, { name: 'release', delayMs: input.delayMs });
+  }
+
+  /** One unit of work that changes a task, answered with the task and its steps. */
+  private withView(orgId: string, change: (tx: StoreWriter) => Promise<Task>): Promise<TaskView> {
+    return this.store.write(async (tx) => {
+      const task = await change(tx);
+      return { task, steps: await tx.getSteps(orgId, task.id) };
+    });
   }
 
   /**
-   * Many reports in one request, each applied on its own (its own unit of work), answered item by
-   * item in order: one report's LEASE_LOST does not stop the others.
+   * Many reports in one request, answered item by item in order. Each is applied on its own: in a
+   * nested unit (savepoint), so one report's LEASE_LOST undoes nothing of the others and none of
+   * its own half-writes survive. Reports are applied in chunks of REPORTS_PER_UNIT per unit of work,
+   * so a large request does not hold the write lock for long.
    */
   async reports(orgId: string, reports: readonly Report[]): Promise<ReportResult[]> {
     const results: ReportResult[] = [];
-    for (const r of reports) {
-      try {
-        const view = await this.store.write((tx) => this.applyReport(tx, orgId, r));
-        results.push({ taskId: r.taskId, ok: true, view });
-      } catch (err) {
-        if (!(err instanceof TasklaneError)) throw err;
-        results.push({ taskId: r.taskId, ok: false, error: err });
-      }
+    for (let i = 0; i < reports.length; i += REPORTS_PER_UNIT) {
+      const chunk = reports.slice(i, i + REPORTS_PER_UNIT);
+      results.push(
+        ...(await this.store.write(async (tx) => {
+          const out: ReportResult[] = [];
+          for (const r of chunk) {
+            try {
+              out.push({ taskId: r.taskId, ok: true, task: await tx.nested(() => this.applyReport(tx, orgId, r)) });
+            } catch (err) {
+              if (!(err instanceof TasklaneError)) throw err;
+              out.push({ taskId: r.taskId, ok: false, error: err });
+            }
+          }
+          return out;
+        })),
+      );
     }
     return results;
   }
 
-  private applyReport(tx: StoreWriter, orgId: string, r: Report): Promise<TaskView> {
+  private applyReport(tx: StoreWriter, orgId: string, r: Report): Promise<Task> {
     switch (r.action) {
       case 'heartbeat':
         return this.heartbeatIn(tx, orgId, r.taskId, r);
@@ -285,11 +303,3 @@ export class WorkerService {
   }
 }
 
-/** Claim order (SPEC §5): priority descending, then runAt/queuedAt, then id. */
-export function claimOrder(a: Task, b: Task): number {
-  if (a.priority !== b.priority) return b.priority - a.priority;
-  const ta = a.runAt ?? a.queuedAt ?? 0;
-  const tb = b.runAt ?? b.queuedAt ?? 0;
-  if (ta !== tb) return ta - tb;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-}

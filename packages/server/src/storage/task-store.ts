@@ -197,6 +197,12 @@ export interface StoreReader {
 }
 
 export interface StoreWriter extends StoreReader {
+  /**
+   * Run `fn` as a nested unit (a savepoint): if it throws, what it wrote is undone (and not
+   * announced) while the enclosing unit goes on; if it returns, its writes join the enclosing unit.
+   */
+  nested<T>(fn: () => Promise<T>): Promise<T>;
+
   insertOrg(org: Org): Promise<void>;
   insertKey(key: ApiKey): Promise<void>;
   /** Sets `revokedAt`; false when the org has no such key (or it was revoked already). */

@@ -71,7 +71,7 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ workers: WorkerService; s
       return {
         results: results.map((r) =>
           r.ok
-            ? { taskId: r.taskId, ok: true, task: presentTask(r.view, leased) }
+            ? { taskId: r.taskId, ok: true, status: r.task.status, version: r.task.version }
             : { taskId: r.taskId, ok: false, error: { code: r.error.code, status: r.error.status, detail: r.error.message } },
         ),
       };

@@ -16,6 +16,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { claimOrder } from '../../domain/claim-order.js';
 import type { Clock } from '../../domain/clock.js';
 import { TasklaneError } from '../../domain/errors.js';
 import type { Json, Step, Task } from '../../domain/task.js';
@@ -293,6 +294,26 @@ class SqliteUnit implements StoreWriter {
     return prepared(this.db, sql);
   }
 
+  private depth = 0;
+
+  async nested<T>(fn: () => Promise<T>): Promise<T> {
+    const name = `n${++this.depth}`;
+    const announced = this.changes.length;
+    this.db.exec(`SAVEPOINT ${name}`);
+    try {
+      const result = await fn();
+      this.db.exec(`RELEASE ${name}`);
+      return result;
+    } catch (err) {
+      this.db.exec(`ROLLBACK TO ${name}`);
+      this.db.exec(`RELEASE ${name}`);
+      this.changes.length = announced;
+      throw err;
+    } finally {
+      this.depth--;
+    }
+  }
+
   async getOrg(orgId: string): Promise<Org | null> {
     const r = this.stmt('SELECT id, name, created_at FROM orgs WHERE id = ?').get(orgId) as
       | { id: string; name: string; created_at: number }
@@ -334,9 +355,9 @@ class SqliteUnit implements StoreWriter {
 
   async getTasks(orgId: string, taskIds: readonly string[]): Promise<Task[]> {
     if (taskIds.length === 0) return [];
-    const rows = this.stmt('SELECT t.* FROM json_each(?) j JOIN tasks t ON t.org_id = ? AND t.id = j.value').all(
-      JSON.stringify(taskIds),
+    const rows = this.stmt('SELECT * FROM tasks WHERE org_id = ? AND id IN (SELECT value FROM json_each(?))').all(
       orgId,
+      JSON.stringify(taskIds),
     ) as TaskRow[];
     return rows.map(rowToTask);
   }
@@ -347,8 +368,9 @@ class SqliteUnit implements StoreWriter {
     // Archived tasks are hidden unless asked for; then they are listed with the others.
     if (filter.archived !== true) where.push('archived_at IS NULL');
     if (filter.status && filter.status.length > 0) {
-      where.push('status IN (SELECT value FROM json_each(@statuses))');
-      params.statuses = JSON.stringify(filter.status);
+      const names = filter.status.map((_, i) => `@status${i}`);
+      where.push(`status IN (${names.join(', ')})`);
+      filter.status.forEach((st, i) => (params[`status${i}`] = st));
     }
     const eq: Array<[keyof TaskFilter, string]> = [
       ['type', 'type'],
@@ -387,8 +409,8 @@ class SqliteUnit implements StoreWriter {
 
   async getDependents(orgId: string, taskId: string): Promise<Task[]> {
     const rows = this.stmt(
-      'SELECT t.* FROM task_deps d JOIN tasks t ON t.org_id = d.org_id AND t.id = d.task_id WHERE d.org_id = ? AND d.depends_on_id = ? ORDER BY t.id',
-    ).all(orgId, taskId) as TaskRow[];
+      'SELECT * FROM tasks WHERE org_id = ? AND id IN (SELECT task_id FROM task_deps WHERE org_id = ? AND depends_on_id = ?) ORDER BY id',
+    ).all(orgId, orgId, taskId) as TaskRow[];
     return rows.map(rowToTask);
   }
 
@@ -404,8 +426,8 @@ class SqliteUnit implements StoreWriter {
     const out = new Map<string, Step[]>(taskIds.map((id) => [id, []]));
     if (taskIds.length === 0) return out;
     const rows = this.stmt(
-      'SELECT s.task_id, s.time, s.message, s.data FROM json_each(?) j JOIN steps s ON s.org_id = ? AND s.task_id = j.value ORDER BY s.task_id, s.seq',
-    ).all(JSON.stringify(taskIds), orgId) as StepRow[];
+      'SELECT task_id, time, message, data FROM steps WHERE org_id = ? AND task_id IN (SELECT value FROM json_each(?)) ORDER BY task_id, seq',
+    ).all(orgId, JSON.stringify(taskIds)) as StepRow[];
     for (const r of rows) out.get(r.task_id)?.push(stepFromRow(r));
     return out;
   }
@@ -581,10 +603,16 @@ class SqliteUnit implements StoreWriter {
   }
 
   async nextRunAt(orgId: string, types: readonly string[]): Promise<number | null> {
-    const r = this.stmt(
-      "SELECT min(run_at) AS t FROM tasks WHERE org_id = ? AND status = 'queued' AND run_at > ? AND type IN (SELECT value FROM json_each(?))",
-    ).get(orgId, this.now, JSON.stringify(types)) as { t: number | null };
-    return r.t;
+    // One query per type: `type = ?` lets the claim index answer it.
+    const stmt = this.stmt(
+      "SELECT min(run_at) AS t FROM tasks WHERE org_id = ? AND type = ? AND status = 'queued' AND run_at > ?",
+    );
+    let next: number | null = null;
+    for (const type of types) {
+      const { t } = stmt.get(orgId, type, this.now) as { t: number | null };
+      if (t !== null && (next === null || t < next)) next = t;
+    }
+    return next;
   }
 
   async putTypeConfig(c: TypeConfig): Promise<void> {
@@ -610,14 +638,18 @@ class SqliteUnit implements StoreWriter {
   }
 
   async claimable(orgId: string, types: readonly string[], limit: number): Promise<Task[]> {
-    const rows = this.stmt(
+    // One query per type, each walking the claim index in claim order, merged here: `type = ?`
+    // keeps the plan on tasks_claimable whatever the table holds.
+    const stmt = this.stmt(
       `SELECT * FROM tasks
-        WHERE org_id = ? AND status = 'queued' AND type IN (SELECT value FROM json_each(?))
-          AND (run_at IS NULL OR run_at <= ?)
+        WHERE org_id = ? AND type = ? AND status = 'queued' AND (run_at IS NULL OR run_at <= ?)
         ORDER BY priority DESC, coalesce(run_at, queued_at), id
         LIMIT ?`,
-    ).all(orgId, JSON.stringify(types), this.now, limit) as TaskRow[];
-    return rows.map(rowToTask);
+    );
+    const rows = types.flatMap((type) => stmt.all(orgId, type, this.now, limit) as TaskRow[]);
+    const tasks = rows.map(rowToTask);
+    if (types.length > 1) tasks.sort(claimOrder);
+    return tasks.slice(0, limit);
   }
 
   async recordClaims(orgId: string, claims: ReadonlyArray<{ type: string; taskId: string }>): Promise<void> {
@@ -656,6 +688,7 @@ class SqliteUnit implements StoreWriter {
     ).run(rec.orgId, rec.key, rec.requestHash, JSON.stringify(rec.taskIds), rec.createdAt);
   }
 }
+
 
 const changeOf = (t: Task): TaskChange => ({
   orgId: t.orgId,
