@@ -7,6 +7,7 @@ Commands:
   serve                      Start the server (embedded SQLite in ./data by default)
   keys create|list|revoke    Manage API keys of your org
   tasks create|get|list      Create and follow tasks
+  work --type T -- COMMAND   Run COMMAND for each claimed task of type T
 
 Run 'tasklane <command> --help' for a command's options.
 Server URL and key come from --url/--key or TASKLANE_URL/TASKLANE_KEY.`;
@@ -21,6 +22,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./commands/keys.js')).keysCommand(rest);
     case 'tasks':
       return (await import('./commands/tasks.js')).tasksCommand(rest);
+    case 'work':
+      return (await import('./commands/work.js')).workCommand(rest);
     case undefined:
     case '-h':
     case '--help':
