@@ -200,7 +200,8 @@ export const StepsResponse = Type.Object({ steps: Type.Array(StepSchema) });
 
 export const TaskListQuery = Type.Object(
   {
-    status: Type.Optional(Type.Union([TaskStatusSchema, Type.Array(TaskStatusSchema, { maxItems: 8 })])),
+    // Repeat the parameter for several statuses (status=queued&status=failed); one is a list of one.
+    status: Type.Optional(Type.Array(TaskStatusSchema, { maxItems: 8 })),
     type: Type.Optional(TaskTypeName),
     listId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     projectId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),

@@ -28,6 +28,8 @@ export interface Lease {
   id: string;
   workerId: string;
   expiresAt: number;
+  /** The length asked for at claim; a heartbeat without extendMs renews the lease by this much. */
+  lengthMs: number;
 }
 
 export interface Step {

@@ -133,8 +133,7 @@ function computeNext(task: Task, event: TransitionEvent, ctx: TransitionContext)
         startedAt: t.startedAt ?? now,
         runAt: null,
         assignee: event.workerId,
-        lease: { id: event.leaseId, workerId: event.workerId, expiresAt: now + event.leaseMs },
-        leaseMs: t.leaseMs ?? event.leaseMs,
+        lease: { id: event.leaseId, workerId: event.workerId, expiresAt: now + event.leaseMs, lengthMs: event.leaseMs },
         timeoutAt: t.timeoutMs === null ? null : now + t.timeoutMs,
       };
     case 'heartbeat': {
@@ -142,7 +141,7 @@ function computeNext(task: Task, event: TransitionEvent, ctx: TransitionContext)
       if (lease === null) throw new Error('in_progress task without a lease');
       return {
         ...t,
-        lease: { ...lease, expiresAt: now + (event.extendMs ?? t.leaseMs ?? 0) },
+        lease: { ...lease, expiresAt: now + (event.extendMs ?? lease.lengthMs) },
         progress: event.progress ?? t.progress,
         progressMessage: event.progressMessage ?? t.progressMessage,
       };

@@ -37,7 +37,9 @@ export class Maintenance {
     let settled = 0;
     for (;;) {
       const overdue = await this.store.read((tx) => tx.overdueTasks(batch));
+      let failed = 0;
       for (const o of overdue) {
+        // One task that cannot be settled must not hold back the others: report it, go on.
         const changed = await this.store.write(async (tx) => {
           const task = await tx.getTaskForUpdate(o.orgId, o.taskId);
           if (task === null || task.status !== 'in_progress') return false;
@@ -50,10 +52,15 @@ export class Maintenance {
             return true;
           }
           return false;
+        }).catch((err: unknown) => {
+          failed++;
+          this.opts.onError?.(err);
+          return false;
         });
         if (changed) settled++;
       }
-      if (overdue.length < batch) return settled;
+      // A full batch of tasks that all failed would come back the same: stop until the next tick.
+      if (overdue.length < batch || failed === overdue.length) return settled;
     }
   }
 

@@ -420,8 +420,11 @@ export class TaskService {
   }
 
   private async settleDependents(tx: StoreWriter, settled: Task): Promise<void> {
-    for (const dependent of await tx.getDependents(settled.orgId, settled.id)) {
-      if (dependent.status !== 'blocked') continue;
+    for (const { id } of await tx.getDependents(settled.orgId, settled.id)) {
+      // Read each dependent afresh and locked: settling an earlier one may already have changed it
+      // further down the graph (a diamond: C depends on A and on B, which depends on A).
+      const dependent = await tx.getTaskForUpdate(settled.orgId, id);
+      if (dependent === null || dependent.status !== 'blocked') continue;
       const deps = await this.dependencyView(tx, dependent);
       const name = settled.status === 'completed' ? 'dependency_completed' : 'dependency_failed';
       await this.transition(tx, dependent, { name, deps });

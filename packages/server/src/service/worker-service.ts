@@ -105,7 +105,14 @@ export class WorkerService {
       const configs = new Map<string, TypeConfig | null>();
       for (const type of [...types].sort()) configs.set(type, await tx.lockType(orgId, type));
       const allowance = new Map<string, number>();
-      for (const [type, config] of configs) allowance.set(type, await this.allowanceOf(tx, orgId, type, config, req.limit));
+      // When a rate limit holds a type back, the moment its window frees a claim is a reason to
+      // wake up too (no task change would announce it).
+      let refillAt: number | null = null;
+      for (const [type, config] of configs) {
+        const a = await this.allowanceOf(tx, orgId, type, config, req.limit);
+        allowance.set(type, a.allowed);
+        if (a.refillAt !== null && (refillAt === null || a.refillAt < refillAt)) refillAt = a.refillAt;
+      }
       const open = types.filter((t) => (allowance.get(t) ?? 0) > 0);
       const candidates = open.length === 0 ? [] : await this.candidates(tx, orgId, open, allowance, req.limit);
       const claimed: Task[] = [];
@@ -118,27 +125,38 @@ export class WorkerService {
       }
       if (claimed.length > 0) await tx.recordClaims(orgId, claimed.map((t) => ({ type: t.type, taskId: t.id })));
       const views = await this.tasks.withSteps(tx, orgId, claimed);
-      return { views, nextRunAt: claimed.length > 0 ? null : await tx.nextRunAt(orgId, types) };
+      if (claimed.length > 0) return { views, nextRunAt: null };
+      const due = await tx.nextRunAt(orgId, types);
+      return { views, nextRunAt: due === null ? refillAt : refillAt === null ? due : Math.min(due, refillAt) };
     });
   }
 
-  /** How many tasks of this type one claim may still take: the limit, minus concurrency and rate use. */
+  /**
+   * How many tasks of this type one claim may still take (the limit, minus concurrency and rate
+   * use), and, when the rate limit is what stops it, when the window frees the next claim.
+   */
   private async allowanceOf(
     tx: StoreWriter,
     orgId: string,
     type: string,
     config: TypeConfig | null,
     limit: number,
-  ): Promise<number> {
+  ): Promise<{ allowed: number; refillAt: number | null }> {
     let allowed = limit;
+    let refillAt: number | null = null;
     if (config?.concurrency != null) {
       allowed = Math.min(allowed, config.concurrency - (await tx.countInProgress(orgId, type)));
     }
     if (config?.rateLimit != null) {
-      const used = await tx.countClaims(orgId, tx.now - config.rateLimit.perMs + 1, type);
-      allowed = Math.min(allowed, config.rateLimit.count - used);
+      const since = tx.now - config.rateLimit.perMs + 1;
+      const left = config.rateLimit.count - (await tx.countClaims(orgId, since, type));
+      if (left <= 0) {
+        const first = await tx.firstClaimSince(orgId, type, since);
+        refillAt = first === null ? tx.now + 1 : first + config.rateLimit.perMs;
+      }
+      allowed = Math.min(allowed, left);
     }
-    return Math.max(0, allowed);
+    return { allowed: Math.max(0, allowed), refillAt };
   }
 
   /** The next `limit` tasks in claim order, with no type over its allowance. */
@@ -167,7 +185,7 @@ export class WorkerService {
       if (task.status === 'queued' && task.runAt !== null && task.runAt > tx.now) {
         throw new TasklaneError('INVALID_TRANSITION', `The task is not claimable before ${new Date(task.runAt).toISOString()}.`);
       }
-      if (task.status === 'queued' && (await this.allowanceOf(tx, orgId, task.type, config, 1)) < 1) {
+      if (task.status === 'queued' && (await this.allowanceOf(tx, orgId, task.type, config, 1)).allowed < 1) {
         throw new TasklaneError('RATE_LIMITED', `Type '${task.type}' is at its concurrency or rate limit.`, {
           headers: { 'retry-after': '1' },
         });

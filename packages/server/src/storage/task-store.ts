@@ -185,10 +185,12 @@ export interface StoreReader {
   getListTasks(orgId: string, listId: string, limit: number): Promise<Task[]>;
   /** Task counts by status and type (archived included), of one org or one of its lists. */
   countTasks(orgId: string, listId?: string): Promise<StatusCount[]>;
-  /** The oldest `queuedAt` among claimable queued tasks, or null. */
+  /** Since when the longest-waiting claimable task has been claimable (its runAt, else queuedAt), or null. */
   oldestQueuedAt(orgId: string): Promise<number | null>;
   /** Claims of the org since `since` (all types when `type` is not given). */
   countClaims(orgId: string, since: number, type?: string): Promise<number>;
+  /** The time of the earliest claim of this type at or after `since`, or null. */
+  firstClaimSince(orgId: string, type: string, since: number): Promise<number | null>;
   /** The earliest future `runAt` among queued tasks of these types (null: none waits). */
   nextRunAt(orgId: string, types: readonly string[]): Promise<number | null>;
 

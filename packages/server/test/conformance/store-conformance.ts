@@ -199,7 +199,7 @@ export function storeConformanceSuite(name: string, factory: () => Promise<Store
           archivedAt: T0 + 7,
           expiresAt: T0 + 8,
           timeoutAt: T0 + 10,
-          lease: { id: 'lease-xyz', workerId: 'worker-9', expiresAt: T0 + 11 },
+          lease: { id: 'lease-xyz', workerId: 'worker-9', expiresAt: T0 + 11, lengthMs: 10 },
         });
         const minimal = task({ input: null, result: null, metadata: {}, labels: [], queuedAt: null });
         await insert(dep, full, minimal);

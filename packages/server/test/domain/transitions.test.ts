@@ -293,7 +293,7 @@ describe('claim, heartbeat, release', () => {
       attempt: 1,
       pollCount: 1,
       startedAt: NOW,
-      lease: { id: 'L1', workerId: 'w1', expiresAt: NOW + 20_000 },
+      lease: { id: 'L1', workerId: 'w1', expiresAt: NOW + 20_000, lengthMs: 20_000 },
       timeoutAt: NOW + 60_000,
       assignee: 'w1',
     });
@@ -303,7 +303,7 @@ describe('claim, heartbeat, release', () => {
     const again = taskInStatus('queued', { attempt: 1, pollCount: 1, startedAt: T0 + 1_000, retryCount: 1 });
     const next = apply(again, { name: 'claim', leaseId: 'L2', workerId: 'w2', leaseMs: 10_000 });
     expect(next).toMatchObject({ attempt: 2, pollCount: 2, startedAt: T0 + 1_000, retryCount: 1 });
-    expect(next.lease).toEqual({ id: 'L2', workerId: 'w2', expiresAt: NOW + 10_000 });
+    expect(next.lease).toEqual({ id: 'L2', workerId: 'w2', expiresAt: NOW + 10_000, lengthMs: 10_000 });
   });
 
   it('claim without timeoutMs leaves timeoutAt null', () => {
@@ -315,11 +315,11 @@ describe('claim, heartbeat, release', () => {
     const running = taskInStatus('in_progress');
     const next = apply(running, { name: 'heartbeat', extendMs: 45_000, progress: 0.4, progressMessage: '4 of 10' });
     expect(next.status).toBe('in_progress');
-    expect(next.lease).toEqual({ id: 'lease-1', workerId: 'worker-1', expiresAt: NOW + 45_000 });
+    expect(next.lease).toEqual({ id: 'lease-1', workerId: 'worker-1', expiresAt: NOW + 45_000, lengthMs: 30_000 });
     expect(next).toMatchObject({ progress: 0.4, progressMessage: '4 of 10', attempt: running.attempt });
   });
 
-  it('heartbeat without extendMs extends by leaseMs and keeps progress', () => {
+  it('heartbeat without extendMs renews the lease by its length (asked at claim) and keeps progress', () => {
     const running = taskInStatus('in_progress', { leaseMs: 30_000, progress: 0.2, progressMessage: 'started' });
     const next = apply(running, { name: 'heartbeat' });
     expect(next.lease?.expiresAt).toBe(NOW + 30_000);

@@ -96,7 +96,7 @@ export function taskInStatus(status: TaskStatus, overrides: Partial<Task> = {}):
     queued: {},
     in_progress: {
       ...claimed,
-      lease: { id: 'lease-1', workerId: 'worker-1', expiresAt: T0 + 31_000 },
+      lease: { id: 'lease-1', workerId: 'worker-1', expiresAt: T0 + 31_000, lengthMs: 30_000 },
       timeoutMs: 60_000,
       timeoutAt: T0 + 61_000,
     },

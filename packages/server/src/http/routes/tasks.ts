@@ -105,7 +105,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
     async (request) => {
       const q = request.query;
       const filter = {
-        ...(q.status === undefined ? {} : { status: q.status as TaskStatus[] }),
+        ...(q.status === undefined ? {} : { status: q.status }),
         ...(q.type === undefined ? {} : { type: q.type }),
         ...(q.listId === undefined ? {} : { listId: q.listId }),
         ...(q.projectId === undefined ? {} : { projectId: q.projectId }),
@@ -146,7 +146,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
         ({ view, changed } = await tasks.waitFor(orgId, request.params.taskId, {
           ifNoneMatch,
           timeoutMs: waitS * 1000,
-          signal: requestSignal(request, shutdown),
+          signal: requestSignal(reply, shutdown),
         }));
       } else {
         view = await tasks.get(orgId, request.params.taskId);

@@ -41,12 +41,12 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ workers: WorkerService; s
         response: { 200: ClaimResponse, ...ProblemResponses },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const b = request.body;
       const views = await workers.claim(
         principalOf(request).orgId,
         { types: b.types, workerId: b.workerId, limit: b.limit ?? 1, leaseMs: b.leaseMs, waitMs: b.waitMs ?? 0 },
-        requestSignal(request, shutdown),
+        requestSignal(reply, shutdown),
       );
       return { tasks: views.map((v) => presentTask(v, leased)) };
     },

@@ -51,6 +51,7 @@ export interface TaskRow {
   lease_id: string | null;
   lease_worker_id: string | null;
   lease_expires_at: number | null;
+  lease_length_ms: number | null;
 }
 
 export const TASK_COLUMNS = [
@@ -60,7 +61,7 @@ export const TASK_COLUMNS = [
   'blocked_reason', 'block_kind', 'on_dependency_failure', 'assignee', 'created_by', 'poll_count',
   'requires_review', 'metadata', 'labels', 'idempotency_key', 'ttl_seconds', 'version', 'created_at',
   'updated_at', 'queued_at', 'started_at', 'completed_at', 'blocked_at', 'archived_at', 'expires_at',
-  'timeout_at', 'lease_id', 'lease_worker_id', 'lease_expires_at',
+  'timeout_at', 'lease_id', 'lease_worker_id', 'lease_expires_at', 'lease_length_ms',
 ] as const satisfies ReadonlyArray<keyof TaskRow>;
 
 export function taskToRow(t: Task): TaskRow {
@@ -113,6 +114,7 @@ export function taskToRow(t: Task): TaskRow {
     lease_id: t.lease?.id ?? null,
     lease_worker_id: t.lease?.workerId ?? null,
     lease_expires_at: t.lease?.expiresAt ?? null,
+    lease_length_ms: t.lease?.lengthMs ?? null,
   };
 }
 
@@ -166,6 +168,11 @@ export function rowToTask(r: TaskRow): Task {
     lease:
       r.lease_id === null || r.lease_worker_id === null || r.lease_expires_at === null
         ? null
-        : { id: r.lease_id, workerId: r.lease_worker_id, expiresAt: r.lease_expires_at },
+        : {
+            id: r.lease_id,
+            workerId: r.lease_worker_id,
+            expiresAt: r.lease_expires_at,
+            lengthMs: r.lease_length_ms ?? r.lease_expires_at - r.updated_at,
+          },
   };
 }

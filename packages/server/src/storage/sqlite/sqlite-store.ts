@@ -602,6 +602,13 @@ class SqliteUnit implements StoreWriter {
     return r.n;
   }
 
+  async firstClaimSince(orgId: string, type: string, since: number): Promise<number | null> {
+    const r = this.stmt('SELECT min(time) AS t FROM claims WHERE org_id = ? AND type = ? AND time >= ?').get(orgId, type, since) as {
+      t: number | null;
+    };
+    return r.t;
+  }
+
   async nextRunAt(orgId: string, types: readonly string[]): Promise<number | null> {
     // One query per type: `type = ?` lets the claim index answer it.
     const stmt = this.stmt(

@@ -1,0 +1,163 @@
+/**
+ * The worker loop against a real server started in-process: outcomes, heartbeats, cancellation
+ * reaching the handler's AbortSignal, and a stop that releases what it still holds.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../server/src/config/config.js';
+import { startServer, type RunningServer } from '../../server/src/server.js';
+import { createWorker, PermanentError, TasklaneClient, type Task, type Worker } from '../src/index.js';
+
+let server: RunningServer;
+let dir: string;
+let client: TasklaneClient;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tasklane-worker-'));
+  server = await startServer(loadConfig({}, { port: '0', dataDir: dir, logLevel: 'silent', rateLimit: '0' }));
+  client = new TasklaneClient({ url: server.url, key: server.rootKey as string });
+});
+
+afterAll(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A type name of its own per test, so workers never see another test's tasks. */
+let seq = 0;
+const freshType = () => `wt.${Date.now()}.${seq++}`;
+
+/** The task once `done(task)` holds, long-polling on its version (no sleeping). */
+async function until(id: string, done: (t: Task) => boolean, timeoutMs = 10_000): Promise<Task> {
+  const deadline = Date.now() + timeoutMs;
+  let task = await client.tasks.get(id);
+  while (!done(task)) {
+    if (Date.now() > deadline) throw new Error(`task ${id} did not reach the condition; last: ${task.status}`);
+    task = (await client.tasks.get(id, { wait: 5, ifNoneMatch: task.version })) ?? task;
+  }
+  return task;
+}
+
+function worker(types: string[], handler: Parameters<typeof createWorker>[0]['handler'], extra: Partial<Parameters<typeof createWorker>[0]> = {}): Worker {
+  return createWorker({ client, types, handler, waitMs: 500, handleSignals: false, leaseMs: 5000, ...extra });
+}
+
+describe('createWorker', () => {
+  it('completes a task with the handler result, through a batched report', async () => {
+    const type = freshType();
+    const w = worker([type], async (task) => ({ echoed: task.input }));
+    const t = await client.tasks.create({ type, input: { n: 1 } });
+    const done = await until(t.id, (x) => x.status === 'completed');
+    expect(done.result).toEqual({ echoed: { n: 1 } });
+    expect(done.attempt).toBe(1);
+    await w.stop();
+  });
+
+  it('fails a retryable error back to the queue, and a PermanentError for good', async () => {
+    const type = freshType();
+    const w = worker([type], async (task) => {
+      if ((task.input as { permanent: boolean }).permanent) throw new PermanentError('bad input', 'BAD_INPUT');
+      throw Object.assign(new Error('flaky'), { code: 'FLAKY', retryAfterMs: 60_000 });
+    });
+    const flaky = await client.tasks.create({ type, input: { permanent: false } });
+    const bad = await client.tasks.create({ type, input: { permanent: true } });
+    const requeued = await until(flaky.id, (x) => x.retryCount === 1);
+    expect(requeued.status).toBe('queued');
+    expect(requeued.error).toMatchObject({ code: 'FLAKY', message: 'flaky', retryable: true });
+    const failed = await until(bad.id, (x) => x.status === 'failed');
+    expect(failed.error).toMatchObject({ code: 'BAD_INPUT', retryable: false });
+    await w.stop();
+  });
+
+  it('reports progress and steps through heartbeats while the handler runs', async () => {
+    const type = freshType();
+    let finish!: () => void;
+    const gate = new Promise<void>((resolve) => (finish = resolve));
+    const w = worker([type], async (_task, ctx) => {
+      await ctx.progress(0.5, 'half way');
+      await ctx.step('fetched', { bytes: 42 });
+      await gate;
+      return 'ok';
+    });
+    const t = await client.tasks.create({ type });
+    const running = await until(t.id, (x) => x.progress === 0.5 && x.steps.length === 1);
+    expect(running.status).toBe('in_progress');
+    expect(running.progressMessage).toBe('half way');
+    expect(running.steps[0]).toMatchObject({ message: 'fetched', data: { bytes: 42 } });
+    finish();
+    await until(t.id, (x) => x.status === 'completed');
+    await w.stop();
+  });
+
+  it('aborts the handler signal when the task is canceled, and reports nothing after', async () => {
+    const type = freshType();
+    let started!: () => void;
+    const isRunning = new Promise<void>((resolve) => (started = resolve));
+    let aborted: unknown = null;
+    const w = worker(
+      [type],
+      (_task, ctx) =>
+        new Promise((resolve) => {
+          started();
+          ctx.signal.addEventListener('abort', () => {
+            aborted = ctx.signal.reason;
+            resolve('too late');
+          });
+        }),
+      // Short lease: heartbeats every ~333 ms find out about the cancel quickly.
+      { leaseMs: 1000 },
+    );
+    const t = await client.tasks.create({ type });
+    await isRunning;
+    await client.tasks.cancel(t.id);
+    const deadline = Date.now() + 5000;
+    while (aborted === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(aborted).toMatchObject({ code: 'TASK_CANCELED' });
+    await w.stop();
+    const after = await client.tasks.get(t.id);
+    expect(after.status).toBe('canceled');
+    expect(after.result).toBeNull();
+  });
+
+  it('never runs more handlers than its concurrency, and claims in batches', async () => {
+    const type = freshType();
+    let now = 0;
+    let peak = 0;
+    const w = worker(
+      [type],
+      async () => {
+        now++;
+        peak = Math.max(peak, now);
+        await new Promise((r) => setTimeout(r, 5));
+        now--;
+      },
+      { concurrency: 4 },
+    );
+    const { tasks } = { tasks: await client.tasks.createBatch({ tasks: Array.from({ length: 40 }, () => ({ type })) }) };
+    for (const t of tasks) await until(t.id, (x) => x.status === 'completed');
+    expect(peak).toBeLessThanOrEqual(4);
+    expect(peak).toBeGreaterThan(1);
+    await w.stop();
+  });
+
+  it('on stop, lets running handlers finish within the grace period and releases the rest', async () => {
+    const type = freshType();
+    let holding!: () => void;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const w = worker([type], (_task, ctx) => {
+      holding();
+      // Never finishes by itself; only the end of the grace period aborts it.
+      return new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('stopped'))));
+    }, { shutdownGraceMs: 200 });
+    const t = await client.tasks.create({ type });
+    await held;
+    await w.stop();
+    const after = await client.tasks.get(t.id);
+    expect(after.status).toBe('queued');
+    expect(after.retryCount).toBe(0); // a release spends no retry
+    expect(after.attempt).toBe(1);
+    expect(after.lease).toBeNull();
+  });
+});
