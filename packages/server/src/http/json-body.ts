@@ -9,9 +9,11 @@ import { TasklaneError } from '../domain/errors.js';
 import { LIMITS } from '../domain/task.js';
 
 export function installJsonParser(app: FastifyInstance): void {
-  app.removeContentTypeParser(['application/json']);
+  // JSON only: Fastify's text/plain parser goes too, so any other media type answers 415.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser(
-    /^application\/([a-z0-9.-]+\+)?json$/i,
+    // application/json or application/*+json, with parameters (`; charset=utf-8`) or without.
+    /^application\/([a-z0-9.-]+\+)?json\s*(;.*)?$/i,
     { parseAs: 'string', bodyLimit: LIMITS.bodyMaxBytes },
     (_request, body, done) => {
       const text = typeof body === 'string' ? body : body.toString('utf8');

@@ -414,7 +414,7 @@ export class TaskService {
     );
     await tx.appendSteps(task.orgId, task.id, rows);
     const next = { ...task, version: task.version + 1, updatedAt: tx.now };
-    if (!(await tx.updateTask(next))) throw new TasklaneError('CONFLICT', 'The task changed; try again.');
+    if (!(await tx.updateTask(next, task))) throw new TasklaneError('CONFLICT', 'The task changed; try again.');
     await tx.appendEvents([stepEvent(next, rows.length)]);
     return next;
   }
@@ -440,7 +440,7 @@ export class TaskService {
   private async save(tx: StoreWriter, before: Task, after: Task, cause: string): Promise<void> {
     // The row is locked for this unit (getTaskForUpdate), so the version check cannot fail unless
     // an adapter breaks the contract; it is kept as a guard, not as the concurrency mechanism.
-    if (!(await tx.updateTask(after))) throw new TasklaneError('CONFLICT', 'The task changed; try again.');
+    if (!(await tx.updateTask(after, before))) throw new TasklaneError('CONFLICT', 'The task changed; try again.');
     await tx.appendEvents([changeEvent(before, after, cause)]);
   }
 

@@ -215,9 +215,10 @@ export interface StoreWriter extends StoreReader {
   insertTasks(tasks: readonly Task[]): Promise<void>;
   /**
    * Write `task` if the stored row still has `task.version - 1`. False (and nothing written) when
-   * another unit changed it first.
+   * another unit changed it first. `previous`, the record as this unit read it, lets an adapter
+   * write only the fields that differ (and so touch only the indexes that must change).
    */
-  updateTask(task: Task): Promise<boolean>;
+  updateTask(task: Task, previous?: Task): Promise<boolean>;
   /** Deletes the task with its steps and dependency edges; events stay (with task.deleted). */
   deleteTask(orgId: string, taskId: string): Promise<boolean>;
 

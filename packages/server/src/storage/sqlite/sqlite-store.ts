@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { claimOrder } from '../../domain/claim-order.js';
 import type { Clock } from '../../domain/clock.js';
 import { TasklaneError } from '../../domain/errors.js';
+import type { TaskStatus } from '../../domain/status.js';
 import type { Json, Step, Task } from '../../domain/task.js';
 import { DatabaseTooNewError, loadMigrations } from '../migrations.js';
 import type {
@@ -118,7 +119,7 @@ class SqliteStore implements TaskStore {
     const db = this.reader;
     return this.reads.run(async () => {
       try {
-        db.exec('BEGIN');
+        prepared(db, 'BEGIN').run();
       } catch (err) {
         throw storageError(err);
       }
@@ -127,7 +128,7 @@ class SqliteStore implements TaskStore {
       } catch (err) {
         throw storageError(err);
       } finally {
-        if (db.inTransaction) db.exec('COMMIT');
+        if (db.inTransaction) prepared(db, 'COMMIT').run();
       }
     });
   }
@@ -141,9 +142,9 @@ class SqliteStore implements TaskStore {
       let result: T;
       try {
         result = await fn(new SqliteUnit(db, this.clock.now(), changes));
-        db.exec('COMMIT');
+        prepared(db, 'COMMIT').run();
       } catch (err) {
-        if (db.inTransaction) db.exec('ROLLBACK');
+        if (db.inTransaction) prepared(db, 'ROLLBACK').run();
         throw storageError(err);
       }
       for (const change of changes) for (const l of this.listeners) l(change);
@@ -160,7 +161,7 @@ class SqliteStore implements TaskStore {
     let pause = 1;
     for (;;) {
       try {
-        this.writer.exec('BEGIN IMMEDIATE');
+        prepared(this.writer, 'BEGIN IMMEDIATE').run();
         return;
       } catch (err) {
         if (!isBusy(err) || Date.now() >= deadline) throw storageError(err);
@@ -299,14 +300,14 @@ class SqliteUnit implements StoreWriter {
   async nested<T>(fn: () => Promise<T>): Promise<T> {
     const name = `n${++this.depth}`;
     const announced = this.changes.length;
-    this.db.exec(`SAVEPOINT ${name}`);
+    this.stmt(`SAVEPOINT ${name}`).run();
     try {
       const result = await fn();
-      this.db.exec(`RELEASE ${name}`);
+      this.stmt(`RELEASE ${name}`).run();
       return result;
     } catch (err) {
-      this.db.exec(`ROLLBACK TO ${name}`);
-      this.db.exec(`RELEASE ${name}`);
+      this.stmt(`ROLLBACK TO ${name}`).run();
+      this.stmt(`RELEASE ${name}`).run();
       this.changes.length = announced;
       throw err;
     } finally {
@@ -508,17 +509,32 @@ class SqliteUnit implements StoreWriter {
     }
   }
 
-  async updateTask(task: Task): Promise<boolean> {
-    const r = this.stmt(UPDATE_TASK_SQL).run(taskToRow(task));
+  async updateTask(task: Task, previous?: Task): Promise<boolean> {
+    const row = taskToRow(task);
+    let sql = UPDATE_TASK_SQL;
+    if (previous !== undefined) {
+      // Only the columns that changed: SQLite then maintains only the indexes over them.
+      const before = taskToRow(previous);
+      const changed = TASK_COLUMNS.filter((c) => c !== 'org_id' && c !== 'id' && row[c] !== before[c]);
+      sql = `UPDATE tasks SET ${changed.map((c) => `${c} = @${c}`).join(', ')} WHERE org_id = @org_id AND id = @id AND version = @version - 1`;
+    }
+    const r = this.stmt(sql).run(row);
     if (r.changes !== 1) return false;
     this.changes.push(changeOf(task));
     return true;
   }
 
   async deleteTask(orgId: string, taskId: string): Promise<boolean> {
+    const gone = this.stmt('DELETE FROM tasks WHERE org_id = ? AND id = ? RETURNING type, version, status, run_at').get(
+      orgId,
+      taskId,
+    ) as { type: string; version: number; status: TaskStatus; run_at: number | null } | undefined;
+    if (gone === undefined) return false;
     this.stmt('DELETE FROM steps WHERE org_id = ? AND task_id = ?').run(orgId, taskId);
     this.stmt('DELETE FROM task_deps WHERE org_id = ? AND task_id = ?').run(orgId, taskId);
-    return this.stmt('DELETE FROM tasks WHERE org_id = ? AND id = ?').run(orgId, taskId).changes === 1;
+    // Announced like a change, so that requests waiting on the task wake and find it gone.
+    this.changes.push({ orgId, taskId, type: gone.type, version: gone.version + 1, status: gone.status, runAt: gone.run_at });
+    return true;
   }
 
   async appendSteps(orgId: string, taskId: string, steps: readonly Step[]): Promise<void> {
@@ -680,7 +696,11 @@ class SqliteUnit implements StoreWriter {
       id: string;
     }>;
     for (const t of expired) await this.deleteTask(t.org_id, t.id);
-    this.stmt('DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE time < ? LIMIT ?)').run(cutoffs.eventsBefore, limit * 10);
+    // Events are appended in time order: the oldest ids are the oldest rows (no time index needed).
+    this.stmt('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ? ORDER BY id LIMIT ?)').run(
+      cutoffs.eventsBefore,
+      limit * 10,
+    );
     this.stmt(
       'DELETE FROM idempotency_keys WHERE (org_id, key) IN (SELECT org_id, key FROM idempotency_keys WHERE created_at < ? LIMIT ?)',
     ).run(cutoffs.idempotencyBefore, limit * 10);
