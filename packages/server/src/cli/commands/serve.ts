@@ -50,13 +50,13 @@ export async function serveCommand(argv: string[]): Promise<number> {
     throw err;
   }
   const server = await startServer(config);
-  process.stdout.write(`Tasklane listening on ${server.url} (storage: ${config.databaseUrl})\n`);
-  if (server.rootKey !== null) {
-    process.stdout.write(
-      `\nFirst start: created org 'default' and its root key (shown once):\n\n  ${server.rootKey}\n\n` +
-        (server.rootKeyFile ? `It is also in ${server.rootKeyFile} (readable by you only).\n` : ''),
-    );
-  }
+  // One write: whoever waits for the "listening" line has the root key with it.
+  const firstStart =
+    server.rootKey === null
+      ? ''
+      : `\nFirst start: created org 'default' and its root key (shown once):\n\n  ${server.rootKey}\n\n` +
+        (server.rootKeyFile ? `It is also in ${server.rootKeyFile} (readable by you only).\n` : '');
+  process.stdout.write(`Tasklane listening on ${server.url} (storage: ${config.databaseUrl})\n${firstStart}`);
   const stop = (signal: string) => {
     process.stdout.write(`\n${signal}: shutting down\n`);
     setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref();
