@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './domain/clock.js';
@@ -46,6 +47,12 @@ export async function startServer(config: Config, opts: { clock?: Clock; logger?
     logger: opts.logger === false ? false : { level: config.logLevel },
     shutdown: shutdown.signal,
   });
+  // Responses not finished yet (a response's 'close' fires whether it was sent or abandoned).
+  const inFlight = new Set<ServerResponse>();
+  app.server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+  });
   const address = await app.listen({ host: config.host, port: config.port });
   services.maintenance.start();
   let closing: Promise<void> | null = null;
@@ -59,7 +66,18 @@ export async function startServer(config: Config, opts: { clock?: Clock; logger?
       closing ??= (async () => {
         shutdown.abort();
         await services.maintenance.stop();
-        await app.close();
+        // app.close() stops accepting and waits for in-flight requests; a keep-alive connection
+        // that never sent a request would hold it forever, so once nothing is in flight every
+        // remaining connection is cut.
+        const closed = app.close();
+        const sweep = setInterval(() => {
+          if (inFlight.size === 0) app.server.closeAllConnections();
+        }, 25);
+        try {
+          await closed;
+        } finally {
+          clearInterval(sweep);
+        }
         await store.close();
       })();
       return closing;

@@ -13,6 +13,7 @@ import { TasklaneError } from '../domain/errors.js';
 import { LIMITS } from '../domain/task.js';
 import type { Services } from '../service/services.js';
 import { installAuth, makeAuthenticator } from './auth.js';
+import { dialectRoutes } from './dialects/index.js';
 import { installJsonParser } from './json-body.js';
 import { openApiDocument } from './openapi.js';
 import { sendProblem, toTasklaneError } from './problem.js';
@@ -89,5 +90,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(insightRoutes, { insights: services.insights });
   await app.register(projectRoutes, { projects: services.projects });
   await app.register(adminRoutes, { auth: services.auth });
+  await app.register(dialectRoutes, { services, rateLimit: opts.rateLimit, shutdown });
   return app;
 }

@@ -30,6 +30,10 @@ export function installJsonParser(app: FastifyInstance): void {
           undefined,
         );
       }
+      // NUL cannot be stored by every backend (PostgreSQL text and jsonb refuse it): refused on all.
+      if (text.includes('\\u0000') && hasNul(value)) {
+        return done(new TasklaneError('VALIDATION_FAILED', 'The body contains a NUL character (\\u0000).'), undefined);
+      }
       done(null, value);
     },
   );
@@ -47,6 +51,23 @@ export function depthOf(value: unknown): number {
     for (const child of Object.values(v)) stack.push([child, d + 1]);
   }
   return max;
+}
+
+/** Whether any string (key or value) in a parsed JSON value contains U+0000. */
+function hasNul(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (v.includes('\0')) return true;
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, child] of Object.entries(v)) {
+        if (k.includes('\0')) return true;
+        stack.push(child);
+      }
+    }
+  }
+  return false;
 }
 
 /** `input` and `result` are capped at 256 KiB each once serialized. */

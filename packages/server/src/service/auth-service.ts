@@ -1,4 +1,5 @@
 /** Orgs and API keys (SPEC §8): bootstrap, authentication, key management. */
+import { systemClock, type Clock } from '../domain/clock.js';
 import { TasklaneError } from '../domain/errors.js';
 import type { ApiKey, Org, Scope, TaskStore } from '../storage/task-store.js';
 import { KEY_PATTERN, newKeyId, newKeySecret, sha256Hex } from './ids.js';
@@ -17,8 +18,24 @@ export interface BootstrapResult {
   rootKey: string | null;
 }
 
+/** How long a verified key is trusted without asking storage again (single-node stores only). */
+const KEY_CACHE_MS = 5_000;
+const KEY_CACHE_MAX = 10_000;
+
 export class AuthService {
-  constructor(private readonly store: TaskStore) {}
+  /**
+   * Keys recently found valid, by hash. Only where this process is the only writer of keys
+   * (a single-node store): revoking here drops the entry at once, so revocation stays immediate.
+   * With several nodes, every request asks storage. Expiry is checked on every use either way.
+   */
+  private readonly cache: Map<string, { key: ApiKey; until: number }> | null;
+
+  constructor(
+    private readonly store: TaskStore,
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.cache = store.capabilities.multiNode ? null : new Map();
+  }
 
   /**
    * First start on an empty database: org `default` and a root key (`rootKey` if given, else a new
@@ -49,12 +66,22 @@ export class AuthService {
   async authenticate(secret: string | undefined): Promise<Principal | null> {
     if (secret === undefined || !KEY_PATTERN.test(secret)) return null;
     const hash = sha256Hex(secret);
-    return this.store.read(async (tx) => {
-      const key = await tx.findKeyByHash(hash);
-      if (key === null || key.revokedAt !== null) return null;
-      if (key.expiresAt !== null && key.expiresAt <= tx.now) return null;
-      return { orgId: key.orgId, keyId: key.id, keyName: key.name, scopes: key.scopes };
-    });
+    const now = this.clock.now();
+    const cached = this.cache?.get(hash);
+    let key: ApiKey | null;
+    if (cached !== undefined && cached.until > now) {
+      key = cached.key;
+    } else {
+      key = await this.store.read((tx) => tx.findKeyByHash(hash));
+      if (this.cache !== null) {
+        if (this.cache.size >= KEY_CACHE_MAX) this.cache.clear();
+        if (key !== null && key.revokedAt === null) this.cache.set(hash, { key, until: now + KEY_CACHE_MS });
+        else this.cache.delete(hash);
+      }
+    }
+    if (key === null || key.revokedAt !== null) return null;
+    if (key.expiresAt !== null && key.expiresAt <= now) return null;
+    return { orgId: key.orgId, keyId: key.id, keyName: key.name, scopes: key.scopes };
   }
 
   async createOrg(input: { id: string; name: string }): Promise<{ org: Org; adminKey: CreatedKey }> {
@@ -99,6 +126,7 @@ export class AuthService {
   async revokeKey(orgId: string, keyId: string): Promise<void> {
     const done = await this.store.write((tx) => tx.revokeKey(orgId, keyId, tx.now));
     if (!done) throw new TasklaneError('NOT_FOUND', 'No such key.');
+    if (this.cache !== null) for (const [hash, entry] of this.cache) if (entry.key.id === keyId) this.cache.delete(hash);
   }
 
   private keyRecord(

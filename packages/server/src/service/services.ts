@@ -31,7 +31,7 @@ export function createServices(store: TaskStore, opts: ServicesOptions): Service
   const tasks = new TaskService({ store, clock: opts.clock, ...(opts.random ? { random: opts.random } : {}) });
   return {
     store,
-    auth: new AuthService(store),
+    auth: new AuthService(store, opts.clock),
     tasks,
     workers: new WorkerService(store, tasks, tasks.changes, opts.clock),
     projects: new ProjectService(store),

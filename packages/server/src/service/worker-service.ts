@@ -101,9 +101,11 @@ export class WorkerService {
     req: ClaimRequest,
   ): Promise<{ views: TaskView[]; nextRunAt: number | null }> {
     return this.store.write(async (tx) => {
-      // Lock every type's row in a fixed order (no deadlock between claimers of overlapping sets).
+      // Types with a concurrency or rate limit are locked (in a fixed order: no deadlock between
+      // claimers of overlapping sets) so the limit is counted and spent by one claimer at a time.
+      // Types without limits need no lock: the rows a claim takes are exclusive already.
       const configs = new Map<string, TypeConfig | null>();
-      for (const type of [...types].sort()) configs.set(type, await tx.lockType(orgId, type));
+      for (const type of [...types].sort()) configs.set(type, await this.typeForClaim(tx, orgId, type));
       const allowance = new Map<string, number>();
       // When a rate limit holds a type back, the moment its window frees a claim is a reason to
       // wake up too (no task change would announce it).
@@ -129,6 +131,12 @@ export class WorkerService {
       const due = await tx.nextRunAt(orgId, types);
       return { views, nextRunAt: due === null ? refillAt : refillAt === null ? due : Math.min(due, refillAt) };
     });
+  }
+
+  /** The type's settings, locked for this unit when they carry a limit. */
+  private async typeForClaim(tx: StoreWriter, orgId: string, type: string): Promise<TypeConfig | null> {
+    const config = await tx.getTypeConfig(orgId, type);
+    return config !== null && (config.concurrency !== null || config.rateLimit !== null) ? tx.lockType(orgId, type) : config;
   }
 
   /**
@@ -180,7 +188,7 @@ export class WorkerService {
   async claimOne(orgId: string, ref: string, input: { workerId: string; leaseMs?: number | undefined }): Promise<TaskView> {
     return this.store.write(async (tx) => {
       // Type lock first, then the row: the same order as a claim by type.
-      const config = await tx.lockType(orgId, (await findTask(tx, orgId, ref)).type);
+      const config = await this.typeForClaim(tx, orgId, (await findTask(tx, orgId, ref)).type);
       const task = await findTaskForUpdate(tx, orgId, ref);
       if (task.status === 'queued' && task.runAt !== null && task.runAt > tx.now) {
         throw new TasklaneError('INVALID_TRANSITION', `The task is not claimable before ${new Date(task.runAt).toISOString()}.`);

@@ -1,5 +1,9 @@
-/** Opens the store a database URL names: `sqlite:PATH` (embedded). */
+/**
+ * Opens the store a database URL names: `sqlite:PATH` (embedded), or `postgres://…` /
+ * `postgresql://…` (optionally `?schema=NAME&pool=N`; other parameters go to the driver).
+ */
 import type { Clock } from '../domain/clock.js';
+import { createPostgresStore, type PostgresStoreOptions } from './postgres/pg-store.js';
 import { createSqliteStore } from './sqlite/sqlite-store.js';
 import type { TaskStore } from './task-store.js';
 
@@ -10,7 +14,34 @@ export function openStore(databaseUrl: string, clock: Clock): TaskStore {
     return createSqliteStore({ path, clock });
   }
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new Error('PostgreSQL storage is not part of this build yet; use sqlite:PATH.');
+    // No clock: every node takes its time from the database, one clock for all (SPEC §5).
+    return createPostgresStore(postgresOptions(databaseUrl));
   }
-  throw new Error(`Unknown database URL '${databaseUrl}': use sqlite:PATH.`);
+  throw new Error(`Unknown database URL '${databaseUrl}': use sqlite:PATH or postgres://USER@HOST/DATABASE.`);
+}
+
+/** Tasklane's own parameters (`schema`, `pool`) out of the URL; the rest stays for the driver. */
+export function postgresOptions(databaseUrl: string): PostgresStoreOptions {
+  let url: URL;
+  try {
+    url = new URL(databaseUrl);
+  } catch {
+    throw new Error(`Invalid PostgreSQL URL '${databaseUrl}'.`);
+  }
+  const opts: PostgresStoreOptions = { url: databaseUrl };
+  const schema = url.searchParams.get('schema');
+  const pool = url.searchParams.get('pool');
+  if (schema !== null) opts.schema = schema;
+  if (pool !== null) {
+    const n = Number(pool);
+    if (!Number.isInteger(n) || n < 1 || n > 1000)
+      throw new Error(`pool=${pool} in the database URL must be an integer from 1 to 1000.`);
+    opts.poolSize = n;
+  }
+  if (schema !== null || pool !== null) {
+    url.searchParams.delete('schema');
+    url.searchParams.delete('pool');
+    opts.url = url.toString();
+  }
+  return opts;
 }

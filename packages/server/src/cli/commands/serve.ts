@@ -50,13 +50,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     throw err;
   }
   const server = await startServer(config);
-  // One write: whoever waits for the "listening" line has the root key with it.
-  const firstStart =
-    server.rootKey === null
-      ? ''
-      : `\nFirst start: created org 'default' and its root key (shown once):\n\n  ${server.rootKey}\n\n` +
-        (server.rootKeyFile ? `It is also in ${server.rootKeyFile} (readable by you only).\n` : '');
-  process.stdout.write(`Tasklane listening on ${server.url} (storage: ${config.databaseUrl})\n${firstStart}`);
+  // Signal handlers first: a SIGTERM sent the moment the listening line appears stops gracefully.
   const stop = (signal: string) => {
     process.stdout.write(`\n${signal}: shutting down\n`);
     setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref();
@@ -70,5 +64,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  // One write: whoever waits for the "listening" line has the root key with it.
+  const firstStart =
+    server.rootKey === null
+      ? ''
+      : `\nFirst start: created org 'default' and its root key (shown once):\n\n  ${server.rootKey}\n\n` +
+        (server.rootKeyFile ? `It is also in ${server.rootKeyFile} (readable by you only).\n` : '');
+  process.stdout.write(`Tasklane listening on ${server.url} (storage: ${config.databaseUrl})\n${firstStart}`);
   return -1;
 }

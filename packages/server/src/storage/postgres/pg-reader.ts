@@ -1,0 +1,301 @@
+/**
+ * The queries of a read unit (one REPEATABLE READ, READ ONLY snapshot), and the base of a write
+ * unit (pg-unit.ts), which adds locks through the hooks. Every query names its org.
+ */
+import type { PoolClient, QueryResultRow } from 'pg';
+import type { Step, Task } from '../../domain/task.js';
+import type {
+  ApiKey,
+  IdempotencyRecord,
+  Org,
+  OverdueTask,
+  Project,
+  StatusCount,
+  StoredEvent,
+  StoreReader,
+  TaskFilter,
+  TaskPage,
+  TypeConfig,
+} from '../task-store.js';
+import {
+  EVENT_SELECT,
+  IDEMPOTENCY_SELECT,
+  KEY_SELECT,
+  PROJECT_SELECT,
+  STEP_SELECT,
+  TASK_SELECT,
+  TYPE_SELECT,
+  eventFromRow,
+  idempotencyFromRow,
+  keyFromRow,
+  projectFromRow,
+  rowToTask,
+  stepFromRow,
+  typeFromRow,
+  type EventRow,
+  type IdempotencyRow,
+  type KeyRow,
+  type ProjectRow,
+  type StepRow,
+  type TaskRow,
+  type TypeRow,
+} from './rows.js';
+
+export class PgReader implements StoreReader {
+  constructor(
+    protected readonly client: PoolClient,
+    readonly now: number,
+  ) {}
+
+  protected async rows<R extends QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
+    return (await this.client.query<R>(text, values)).rows;
+  }
+
+  protected async count(text: string, values: unknown[] = []): Promise<number> {
+    return (await this.client.query(text, values)).rowCount ?? 0;
+  }
+
+  protected async tasks(text: string, values: unknown[]): Promise<Task[]> {
+    const tasks = (await this.rows<TaskRow>(text, values)).map(rowToTask);
+    this.onTasksRead(tasks);
+    return tasks;
+  }
+
+  /** Hook: every task a query of this unit returned. */
+  protected onTasksRead(_tasks: readonly Task[]): void {}
+
+  /** Hook: before an idempotency record is read. */
+  protected async beforeIdempotencyRead(_orgId: string, _key: string): Promise<void> {}
+
+  /** Hook: before events are listed. */
+  protected async beforeEventsRead(): Promise<void> {}
+
+  protected async task(text: string, values: unknown[]): Promise<Task | null> {
+    return (await this.tasks(text, values))[0] ?? null;
+  }
+
+  // ---- orgs and keys ---------------------------------------------------------------------
+
+  async getOrg(orgId: string): Promise<Org | null> {
+    const [r] = await this.rows<{ id: string; name: string; created_at: number }>(
+      'SELECT id, name, created_at FROM orgs WHERE id = $1',
+      [orgId],
+    );
+    return r ? { id: r.id, name: r.name, createdAt: r.created_at } : null;
+  }
+
+  async countOrgs(): Promise<number> {
+    const [r] = await this.rows<{ n: number }>('SELECT count(*) AS n FROM orgs');
+    return r?.n ?? 0;
+  }
+
+  async findKeyByHash(hash: string): Promise<ApiKey | null> {
+    const [r] = await this.rows<KeyRow>(`SELECT ${KEY_SELECT} FROM api_keys WHERE hash = $1`, [hash]);
+    return r ? keyFromRow(r) : null;
+  }
+
+  async listKeys(orgId: string): Promise<ApiKey[]> {
+    return (
+      await this.rows<KeyRow>(`SELECT ${KEY_SELECT} FROM api_keys WHERE org_id = $1 ORDER BY created_at, id`, [orgId])
+    ).map(keyFromRow);
+  }
+
+  // ---- tasks, steps, events --------------------------------------------------------------
+
+  getTask(orgId: string, taskId: string): Promise<Task | null> {
+    return this.task(`SELECT ${TASK_SELECT} FROM tasks WHERE org_id = $1 AND id = $2`, [orgId, taskId]);
+  }
+
+  getTaskByIdentifier(orgId: string, identifier: string): Promise<Task | null> {
+    return this.task(`SELECT ${TASK_SELECT} FROM tasks WHERE org_id = $1 AND identifier = $2`, [orgId, identifier]);
+  }
+
+  async getTasks(orgId: string, taskIds: readonly string[]): Promise<Task[]> {
+    if (taskIds.length === 0) return [];
+    return this.tasks(`SELECT ${TASK_SELECT} FROM tasks WHERE org_id = $1 AND id = ANY($2::text[])`, [orgId, taskIds]);
+  }
+
+  async listTasks(orgId: string, filter: TaskFilter, limit: number, afterId: string | null): Promise<TaskPage> {
+    const values: unknown[] = [orgId];
+    const param = (v: unknown) => `$${values.push(v)}`;
+    const where = ['org_id = $1'];
+    // Archived tasks are hidden unless asked for; then they are listed with the others.
+    if (filter.archived !== true) where.push('archived_at IS NULL');
+    if (filter.status && filter.status.length > 0) where.push(`status = ANY(${param(filter.status)}::text[])`);
+    if (filter.type !== undefined) where.push(`type = ${param(filter.type)}`);
+    if (filter.listId !== undefined) where.push(`list_id = ${param(filter.listId)}`);
+    if (filter.projectId !== undefined) where.push(`project_id = ${param(filter.projectId)}`);
+    if (filter.assignee !== undefined) where.push(`assignee = ${param(filter.assignee)}`);
+    if (filter.label !== undefined) where.push(`labels ? ${param(filter.label)}`);
+    if (filter.createdAfter !== undefined) where.push(`created_at > ${param(filter.createdAfter)}`);
+    if (filter.createdBefore !== undefined) where.push(`created_at < ${param(filter.createdBefore)}`);
+    if (afterId !== null) where.push(`id < ${param(afterId)}`);
+    const sql = `SELECT ${TASK_SELECT} FROM tasks WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ${param(limit + 1)}`;
+    const rows = await this.rows<TaskRow>(sql, values);
+    const hasMore = rows.length > limit;
+    const items = rows.slice(0, limit).map(rowToTask);
+    return { items, hasMore, lastId: hasMore ? (items.at(-1)?.id ?? null) : null };
+  }
+
+  getDependents(orgId: string, taskId: string): Promise<Task[]> {
+    return this.tasks(
+      `SELECT ${TASK_SELECT} FROM tasks
+        WHERE org_id = $1 AND id IN (SELECT task_id FROM task_deps WHERE org_id = $1 AND depends_on_id = $2)
+        ORDER BY id`,
+      [orgId, taskId],
+    );
+  }
+
+  async getSteps(orgId: string, taskId: string): Promise<Step[]> {
+    return (
+      await this.rows<StepRow>(`SELECT ${STEP_SELECT} FROM steps WHERE org_id = $1 AND task_id = $2 ORDER BY seq`, [
+        orgId,
+        taskId,
+      ])
+    ).map(stepFromRow);
+  }
+
+  async getStepsOf(orgId: string, taskIds: readonly string[]): Promise<Map<string, Step[]>> {
+    const out = new Map<string, Step[]>(taskIds.map((id) => [id, []]));
+    if (taskIds.length === 0) return out;
+    const rows = await this.rows<StepRow>(
+      `SELECT ${STEP_SELECT} FROM steps WHERE org_id = $1 AND task_id = ANY($2::text[]) ORDER BY task_id, seq`,
+      [orgId, taskIds],
+    );
+    for (const r of rows) out.get(r.task_id)?.push(stepFromRow(r));
+    return out;
+  }
+
+  async listEvents(orgId: string, afterId: number, limit: number): Promise<StoredEvent[]> {
+    await this.beforeEventsRead();
+    return (
+      await this.rows<EventRow>(
+        `SELECT ${EVENT_SELECT} FROM events WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+        [orgId, afterId, limit],
+      )
+    ).map(eventFromRow);
+  }
+
+  // ---- projects and idempotency ----------------------------------------------------------
+
+  async getProject(orgId: string, projectId: string): Promise<Project | null> {
+    const [r] = await this.rows<ProjectRow>(`SELECT ${PROJECT_SELECT} FROM projects WHERE org_id = $1 AND id = $2`, [
+      orgId,
+      projectId,
+    ]);
+    return r ? projectFromRow(r) : null;
+  }
+
+  async getProjectByKey(orgId: string, key: string): Promise<Project | null> {
+    const [r] = await this.rows<ProjectRow>(`SELECT ${PROJECT_SELECT} FROM projects WHERE org_id = $1 AND key = $2`, [
+      orgId,
+      key,
+    ]);
+    return r ? projectFromRow(r) : null;
+  }
+
+  async listProjects(orgId: string): Promise<Project[]> {
+    return (
+      await this.rows<ProjectRow>(`SELECT ${PROJECT_SELECT} FROM projects WHERE org_id = $1 ORDER BY key`, [orgId])
+    ).map(projectFromRow);
+  }
+
+  async getIdempotency(orgId: string, key: string, notBefore: number): Promise<IdempotencyRecord | null> {
+    await this.beforeIdempotencyRead(orgId, key);
+    const [r] = await this.rows<IdempotencyRow>(
+      `SELECT ${IDEMPOTENCY_SELECT} FROM idempotency_keys WHERE org_id = $1 AND key = $2 AND created_at >= $3`,
+      [orgId, key, notBefore],
+    );
+    return r ? idempotencyFromRow(r) : null;
+  }
+
+  // ---- types, claims, lists, stats, the sweeper ------------------------------------------
+
+  async getTypeConfig(orgId: string, type: string): Promise<TypeConfig | null> {
+    const [r] = await this.rows<TypeRow>(`SELECT ${TYPE_SELECT} FROM task_types WHERE org_id = $1 AND type = $2`, [
+      orgId,
+      type,
+    ]);
+    return r ? typeFromRow(r) : null;
+  }
+
+  async listTypeConfigs(orgId: string): Promise<TypeConfig[]> {
+    return (
+      await this.rows<TypeRow>(`SELECT ${TYPE_SELECT} FROM task_types WHERE org_id = $1 ORDER BY type`, [orgId])
+    ).map(typeFromRow);
+  }
+
+  async countClaims(orgId: string, since: number, type?: string): Promise<number> {
+    const [r] =
+      type === undefined
+        ? await this.rows<{ n: number }>('SELECT count(*) AS n FROM claims WHERE org_id = $1 AND time >= $2', [
+            orgId,
+            since,
+          ])
+        : await this.rows<{ n: number }>(
+            'SELECT count(*) AS n FROM claims WHERE org_id = $1 AND type = $3 AND time >= $2',
+            [orgId, since, type],
+          );
+    return r?.n ?? 0;
+  }
+
+  async firstClaimSince(orgId: string, type: string, since: number): Promise<number | null> {
+    const [r] = await this.rows<{ t: number | null }>(
+      'SELECT min(time) AS t FROM claims WHERE org_id = $1 AND type = $2 AND time >= $3',
+      [orgId, type, since],
+    );
+    return r?.t ?? null;
+  }
+
+  async nextRunAt(orgId: string, types: readonly string[]): Promise<number | null> {
+    if (types.length === 0) return null;
+    // Per type (a lateral subquery each), so every one is answered from tasks_claimable.
+    const [r] = await this.rows<{ t: number | null }>(
+      `SELECT min(m.t) AS t FROM unnest($2::text[]) AS ty(type),
+         LATERAL (SELECT min(run_at) AS t FROM tasks
+                   WHERE org_id = $1 AND type = ty.type AND status = 'queued' AND run_at > $3) m`,
+      [orgId, types, this.now],
+    );
+    return r?.t ?? null;
+  }
+
+  async getListTasks(orgId: string, listId: string, limit: number): Promise<Task[]> {
+    return (
+      await this.rows<TaskRow>(
+        `SELECT ${TASK_SELECT} FROM tasks WHERE org_id = $1 AND list_id = $2 ORDER BY id LIMIT $3`,
+        [orgId, listId, limit],
+      )
+    ).map(rowToTask);
+  }
+
+  async countTasks(orgId: string, listId?: string): Promise<StatusCount[]> {
+    return listId === undefined
+      ? this.rows<StatusCount>(
+          'SELECT status, type, count(*) AS count FROM tasks WHERE org_id = $1 GROUP BY status, type',
+          [orgId],
+        )
+      : this.rows<StatusCount>(
+          'SELECT status, type, count(*) AS count FROM tasks WHERE org_id = $1 AND list_id = $2 GROUP BY status, type',
+          [orgId, listId],
+        );
+  }
+
+  async oldestQueuedAt(orgId: string): Promise<number | null> {
+    const [r] = await this.rows<{ t: number | null }>(
+      "SELECT min(coalesce(run_at, queued_at)) AS t FROM tasks WHERE org_id = $1 AND status = 'queued' AND (run_at IS NULL OR run_at <= $2)",
+      [orgId, this.now],
+    );
+    return r?.t ?? null;
+  }
+
+  async overdueTasks(limit: number): Promise<OverdueTask[]> {
+    const rows = await this.rows<{ org_id: string; id: string; reason: OverdueTask['reason'] }>(
+      `SELECT org_id, id, 'lease_expired' AS reason FROM tasks WHERE status = 'in_progress' AND lease_expires_at <= $1
+       UNION ALL
+       SELECT org_id, id, 'timeout' AS reason FROM tasks WHERE status = 'in_progress' AND timeout_at <= $1
+       LIMIT $2`,
+      [this.now, limit],
+    );
+    return rows.map((r) => ({ orgId: r.org_id, taskId: r.id, reason: r.reason }));
+  }
+}

@@ -1,0 +1,440 @@
+/**
+ * One unit of work on one pooled connection, inside the transaction the store opened. Write units
+ * run at READ COMMITTED: every statement sees what committed before it, and the contract's
+ * serializability comes from row locks (getTaskForUpdate, claimable) and advisory locks (lockType),
+ * plus two things this class adds where a plain read would let two units interleave:
+ * - insertTasks share-locks the existing dependencies of what it inserts and checks they are still
+ *   at the version this unit read: a dependency that finished meanwhile (its completer could not
+ *   see the new, uncommitted dependent) makes the unit run again, now seeing the outcome.
+ * - getIdempotency takes an advisory lock on the key, so two requests with one key do not both
+ *   create.
+ * Events are numbered per org at the end of the unit (flushEvents), see 001_init.sql.
+ */
+import type { PoolClient } from 'pg';
+import { claimOrder } from '../../domain/claim-order.js';
+import { TasklaneError } from '../../domain/errors.js';
+import type { TaskStatus } from '../../domain/status.js';
+import type { Step, Task } from '../../domain/task.js';
+import type {
+  ApiKey,
+  IdempotencyRecord,
+  NewEvent,
+  Org,
+  Project,
+  StoreWriter,
+  TaskChange,
+  TypeConfig,
+} from '../task-store.js';
+import { UnitConflict } from './pg-errors.js';
+import { PgReader } from './pg-reader.js';
+import {
+  IDEMPOTENCY_SELECT,
+  KEY_SELECT,
+  PROJECT_SELECT,
+  TASK_COLUMNS,
+  TASK_SELECT,
+  TYPE_SELECT,
+  changeOf,
+  taskParams,
+  typeConfigJson,
+} from './rows.js';
+
+/** First keys of the two-key advisory locks, one per kind, so kinds never collide. */
+export const LOCK_CLASS = { migrate: 0x7a5c_0001, type: 0x7a5c_0002, idempotency: 0x7a5c_0003 } as const;
+
+const INSERT_CHUNK = 500; // rows per INSERT: 49 parameters each, under PostgreSQL's 65,535
+const UPDATE_TASK_SQL = `UPDATE tasks SET ${TASK_COLUMNS.slice(2)
+  .map((c, i) => `${c} = $${i + 3}`)
+  .join(', ')} WHERE org_id = $1 AND id = $2 AND version = $${TASK_COLUMNS.indexOf('version') + 1}::int - 1`;
+
+const taskKey = (orgId: string, taskId: string) => `${orgId}/${taskId}`;
+
+export class PgUnit extends PgReader implements StoreWriter {
+  /** Tasks this unit inserted or updated, announced after commit. */
+  readonly changes: TaskChange[] = [];
+  /** Events appended, written with their ids at the end of the unit. */
+  private events: NewEvent[] = [];
+  /** The version of each task this unit read (or wrote), for insertTasks' dependency check. */
+  private seen = new Map<string, number>();
+  private depth = 0;
+
+  constructor(
+    client: PoolClient,
+    now: number,
+    /** Mixed into advisory lock keys: stores of other schemas in one database do not contend. */
+    private readonly lockScope: string,
+  ) {
+    super(client, now);
+  }
+
+  protected override onTasksRead(tasks: readonly Task[]): void {
+    for (const t of tasks) this.seen.set(taskKey(t.orgId, t.id), t.version);
+  }
+
+  /**
+   * The key is locked first, in a statement of its own: the read that follows must see what the
+   * unit this one waited for committed.
+   */
+  protected override beforeIdempotencyRead(orgId: string, key: string): Promise<void> {
+    return this.advisoryLock(LOCK_CLASS.idempotency, orgId, key);
+  }
+
+  /** This unit's own events are listed too. */
+  protected override beforeEventsRead(): Promise<void> {
+    return this.flushEvents();
+  }
+
+  async nested<T>(fn: () => Promise<T>): Promise<T> {
+    const name = `n${++this.depth}`;
+    // Copies: a listEvents inside may flush the buffer, and a rollback must bring those events back.
+    const mark = { changes: this.changes.length, events: [...this.events], seen: new Map(this.seen) };
+    await this.client.query(`SAVEPOINT ${name}`);
+    try {
+      const result = await fn();
+      await this.client.query(`RELEASE SAVEPOINT ${name}`);
+      return result;
+    } catch (err) {
+      // If the connection is gone this fails too; the unit then fails with the original error.
+      await this.client.query(`ROLLBACK TO SAVEPOINT ${name}; RELEASE SAVEPOINT ${name}`).catch(() => undefined);
+      this.changes.length = mark.changes;
+      this.events = mark.events;
+      this.seen = mark.seen;
+      throw err;
+    } finally {
+      this.depth--;
+    }
+  }
+
+  // ---- orgs and keys ---------------------------------------------------------------------
+
+  async insertOrg(org: Org): Promise<void> {
+    await this.client.query('INSERT INTO orgs (id, name, created_at) VALUES ($1, $2, $3)', [
+      org.id,
+      org.name,
+      org.createdAt,
+    ]);
+  }
+
+  async insertKey(k: ApiKey): Promise<void> {
+    await this.client.query(`INSERT INTO api_keys (${KEY_SELECT}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
+      k.orgId,
+      k.id,
+      k.name,
+      JSON.stringify(k.scopes),
+      k.hash,
+      k.createdAt,
+      k.expiresAt,
+      k.revokedAt,
+    ]);
+  }
+
+  async revokeKey(orgId: string, keyId: string, at: number): Promise<boolean> {
+    return (
+      (await this.count('UPDATE api_keys SET revoked_at = $3 WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL', [
+        orgId,
+        keyId,
+        at,
+      ])) === 1
+    );
+  }
+
+  // ---- tasks, steps, events --------------------------------------------------------------
+
+  getTaskForUpdate(orgId: string, taskId: string): Promise<Task | null> {
+    return this.task(`SELECT ${TASK_SELECT} FROM tasks WHERE org_id = $1 AND id = $2 FOR UPDATE`, [orgId, taskId]);
+  }
+
+  async insertTasks(tasks: readonly Task[]): Promise<void> {
+    if (tasks.length === 0) return;
+    await this.lockDependencies(tasks);
+    for (let i = 0; i < tasks.length; i += INSERT_CHUNK) {
+      const chunk = tasks.slice(i, i + INSERT_CHUNK);
+      const values = chunk.flatMap(taskParams);
+      const width = TASK_COLUMNS.length;
+      const tuples = chunk.map((_, r) => `(${TASK_COLUMNS.map((_c, c) => `$${r * width + c + 1}`).join(', ')})`);
+      await this.client.query(`INSERT INTO tasks (${TASK_SELECT}) VALUES ${tuples.join(', ')}`, values);
+    }
+    const edges = tasks.flatMap((t) => t.dependsOn.map((d) => [t.orgId, d, t.id] as const));
+    if (edges.length > 0) {
+      await this.client.query(
+        `INSERT INTO task_deps (org_id, depends_on_id, task_id)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING`,
+        [edges.map((e) => e[0]), edges.map((e) => e[1]), edges.map((e) => e[2])],
+      );
+    }
+    for (const t of tasks) {
+      this.seen.set(taskKey(t.orgId, t.id), t.version);
+      this.changes.push(changeOf(t));
+    }
+  }
+
+  /**
+   * Share-lock the dependencies (already stored) of the tasks about to be inserted, and make sure
+   * the ones this unit read are unchanged: the new tasks' status was decided from them.
+   */
+  private async lockDependencies(tasks: readonly Task[]): Promise<void> {
+    const inserting = new Set(tasks.map((t) => taskKey(t.orgId, t.id)));
+    const byOrg = new Map<string, Set<string>>();
+    for (const t of tasks) {
+      for (const d of t.dependsOn) {
+        if (inserting.has(taskKey(t.orgId, d))) continue;
+        const set = byOrg.get(t.orgId) ?? new Set<string>();
+        set.add(d);
+        byOrg.set(t.orgId, set);
+      }
+    }
+    for (const [orgId, ids] of byOrg) {
+      const current = await this.rows<{ id: string; version: number }>(
+        'SELECT id, version FROM tasks WHERE org_id = $1 AND id = ANY($2::text[]) ORDER BY id FOR SHARE',
+        [orgId, [...ids]],
+      );
+      const now = new Map(current.map((r) => [r.id, r.version]));
+      for (const id of ids) {
+        const read = this.seen.get(taskKey(orgId, id));
+        if (read !== undefined && now.get(id) !== read) {
+          throw new UnitConflict(`dependency ${id} changed while the unit ran`);
+        }
+      }
+    }
+  }
+
+  /**
+   * With `previous`, only the columns that differ are written: an unchanged large jsonb value
+   * (input, result, metadata) then keeps its stored (TOAST) copy instead of being written again on
+   * every heartbeat.
+   */
+  async updateTask(task: Task, previous?: Task): Promise<boolean> {
+    const values = taskParams(task);
+    let sql = UPDATE_TASK_SQL;
+    let params = values;
+    if (previous !== undefined) {
+      const before = taskParams(previous);
+      const changed = TASK_COLUMNS.flatMap((c, i) => (i >= 2 && values[i] !== before[i] ? [i] : []));
+      params = [values[0], values[1], task.version, ...changed.map((i) => values[i])];
+      const set = changed.map((i, n) => `${TASK_COLUMNS[i]} = $${n + 4}`);
+      sql = `UPDATE tasks SET ${set.length > 0 ? set.join(', ') : 'version = $3'} WHERE org_id = $1 AND id = $2 AND version = $3::int - 1`;
+    }
+    if ((await this.count(sql, params)) !== 1) return false;
+    this.seen.set(taskKey(task.orgId, task.id), task.version);
+    this.changes.push(changeOf(task));
+    return true;
+  }
+
+  async deleteTask(orgId: string, taskId: string): Promise<boolean> {
+    const [gone] = await this.rows<DeletedRow>(
+      `WITH s AS (DELETE FROM steps WHERE org_id = $1 AND task_id = $2),
+            d AS (DELETE FROM task_deps WHERE org_id = $1 AND task_id = $2)
+       DELETE FROM tasks WHERE org_id = $1 AND id = $2 RETURNING ${DELETED_SELECT}`,
+      [orgId, taskId],
+    );
+    if (gone === undefined) return false;
+    this.announceDeleted(gone);
+    return true;
+  }
+
+  /** A deleted task is announced like a change, so that requests waiting on it wake and find it gone. */
+  private announceDeleted(r: DeletedRow): void {
+    this.seen.delete(taskKey(r.org_id, r.id));
+    this.changes.push({
+      orgId: r.org_id,
+      taskId: r.id,
+      type: r.type,
+      version: r.version + 1,
+      status: r.status,
+      runAt: r.run_at,
+    });
+  }
+
+  async appendSteps(orgId: string, taskId: string, steps: readonly Step[]): Promise<void> {
+    if (steps.length === 0) return;
+    await this.client.query(
+      `INSERT INTO steps (org_id, task_id, seq, time, message, data)
+       SELECT $1, $2, base.n + s.ord, s.time, s.message, s.data::jsonb
+         FROM (SELECT coalesce(max(seq), 0) AS n FROM steps WHERE org_id = $1 AND task_id = $2) base,
+              unnest($3::bigint[], $4::text[], $5::text[]) WITH ORDINALITY AS s(time, message, data, ord)`,
+      [
+        orgId,
+        taskId,
+        steps.map((s) => s.time),
+        steps.map((s) => s.message),
+        steps.map((s) => (s.data === undefined ? null : JSON.stringify(s.data))),
+      ],
+    );
+  }
+
+  async appendEvents(events: readonly NewEvent[]): Promise<void> {
+    this.events.push(...events);
+  }
+
+  /**
+   * Write the appended events, numbered from each org's counter (orgs in a fixed order). The
+   * counter row stays locked until commit: this runs last in a unit.
+   */
+  async flushEvents(): Promise<void> {
+    if (this.events.length === 0) return;
+    const byOrg = new Map<string, NewEvent[]>();
+    for (const e of this.events) {
+      const list = byOrg.get(e.orgId);
+      if (list) list.push(e);
+      else byOrg.set(e.orgId, [e]);
+    }
+    this.events = [];
+    for (const orgId of [...byOrg.keys()].sort()) {
+      const events = byOrg.get(orgId) ?? [];
+      await this.client.query(
+        `WITH counter AS (
+           INSERT INTO event_counters AS c (org_id, last_id) VALUES ($1, $2)
+           ON CONFLICT (org_id) DO UPDATE SET last_id = c.last_id + EXCLUDED.last_id
+           RETURNING last_id
+         )
+         INSERT INTO events (org_id, id, task_id, type, time, data)
+         SELECT $1, counter.last_id - $2 + e.ord, e.task_id, e.type, $3, e.data::jsonb
+           FROM counter, unnest($4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS e(task_id, type, data, ord)`,
+        [
+          orgId,
+          events.length,
+          this.now,
+          events.map((e) => e.taskId),
+          events.map((e) => e.type),
+          events.map((e) => JSON.stringify(e.data)),
+        ],
+      );
+    }
+  }
+
+  // ---- projects and idempotency ----------------------------------------------------------
+
+  async insertProject(p: Project): Promise<void> {
+    await this.client.query(`INSERT INTO projects (${PROJECT_SELECT}) VALUES ($1, $2, $3, $4, $5, $6)`, [
+      p.orgId,
+      p.id,
+      p.key,
+      p.name,
+      p.nextNumber,
+      p.createdAt,
+    ]);
+  }
+
+  async takeProjectNumbers(orgId: string, projectId: string, count: number): Promise<number> {
+    const [r] = await this.rows<{ first: number }>(
+      `UPDATE projects SET next_number = next_number + $3::bigint WHERE org_id = $1 AND id = $2
+       RETURNING next_number - $3::bigint AS first`,
+      [orgId, projectId, count],
+    );
+    if (!r) throw new TasklaneError('NOT_FOUND', 'No such project.');
+    return r.first;
+  }
+
+  async putIdempotency(rec: IdempotencyRecord): Promise<void> {
+    // A record older than the retention window may still be there (the reaper has not run): replace it.
+    await this.client.query(
+      `INSERT INTO idempotency_keys (${IDEMPOTENCY_SELECT}) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (org_id, key) DO UPDATE
+         SET request_hash = EXCLUDED.request_hash, task_ids = EXCLUDED.task_ids, created_at = EXCLUDED.created_at`,
+      [rec.orgId, rec.key, rec.requestHash, JSON.stringify(rec.taskIds), rec.createdAt],
+    );
+  }
+
+  private async advisoryLock(kind: number, orgId: string, name: string): Promise<void> {
+    const key = `${this.lockScope}:${orgId.length}:${orgId}:${name}`;
+    await this.client.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [kind, key]);
+  }
+
+  // ---- types, claims, the reaper ----------------------------------------------------------
+
+  async putTypeConfig(c: TypeConfig): Promise<void> {
+    await this.client.query(
+      `INSERT INTO task_types (${TYPE_SELECT}) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (org_id, type) DO UPDATE SET config = EXCLUDED.config, updated_at = EXCLUDED.updated_at`,
+      [c.orgId, c.type, typeConfigJson(c), c.updatedAt],
+    );
+  }
+
+  async lockType(orgId: string, type: string): Promise<TypeConfig | null> {
+    // An advisory lock serializes the claims of one (org, type) across nodes, whether or not the
+    // type has a settings row; the row is read after it, in a statement of its own.
+    await this.advisoryLock(LOCK_CLASS.type, orgId, type);
+    return this.getTypeConfig(orgId, type);
+  }
+
+  async countInProgress(orgId: string, type: string): Promise<number> {
+    const [r] = await this.rows<{ n: number }>(
+      "SELECT count(*) AS n FROM tasks WHERE org_id = $1 AND type = $2 AND status = 'in_progress'",
+      [orgId, type],
+    );
+    return r?.n ?? 0;
+  }
+
+  async claimable(orgId: string, types: readonly string[], limit: number): Promise<Task[]> {
+    if (types.length === 0 || limit <= 0) return [];
+    // One query per type, each walking tasks_claimable in claim order, merged here. Rows other
+    // units hold (a claim on another node, a worker's report) are skipped, not waited for.
+    const tasks: Task[] = [];
+    for (const type of types) {
+      tasks.push(
+        ...(await this.tasks(
+          `SELECT ${TASK_SELECT} FROM tasks
+            WHERE org_id = $1 AND type = $2 AND status = 'queued' AND (run_at IS NULL OR run_at <= $3)
+            ORDER BY priority DESC, coalesce(run_at, queued_at), id
+            LIMIT $4
+            FOR UPDATE SKIP LOCKED`,
+          [orgId, type, this.now, limit],
+        )),
+      );
+    }
+    if (types.length > 1) tasks.sort(claimOrder);
+    return tasks.slice(0, limit);
+  }
+
+  async recordClaims(orgId: string, claims: ReadonlyArray<{ type: string; taskId: string }>): Promise<void> {
+    if (claims.length === 0) return;
+    await this.client.query(
+      'INSERT INTO claims (org_id, type, time, task_id) SELECT $1, c.type, $2, c.task_id FROM unnest($3::text[], $4::text[]) AS c(type, task_id)',
+      [orgId, this.now, claims.map((c) => c.type), claims.map((c) => c.taskId)],
+    );
+  }
+
+  async reap(
+    limit: number,
+    cutoffs: { eventsBefore: number; idempotencyBefore: number; claimsBefore: number },
+  ): Promise<number> {
+    // Expired tasks another node is reaping (or anyone holds) are skipped, not waited for.
+    const gone = await this.rows<DeletedRow>(
+      `WITH gone AS (
+         SELECT org_id, id FROM tasks WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED
+       ),
+       s AS (DELETE FROM steps USING gone WHERE steps.org_id = gone.org_id AND steps.task_id = gone.id),
+       d AS (DELETE FROM task_deps USING gone WHERE task_deps.org_id = gone.org_id AND task_deps.task_id = gone.id)
+       DELETE FROM tasks USING gone WHERE tasks.org_id = gone.org_id AND tasks.id = gone.id
+       RETURNING ${DELETED_SELECT.split(', ')
+         .map((c) => `tasks.${c}`)
+         .join(', ')}`,
+      [this.now, limit],
+    );
+    for (const r of gone) this.announceDeleted(r);
+    const batch = limit * 10;
+    await this.client.query(
+      'DELETE FROM events WHERE (org_id, id) IN (SELECT org_id, id FROM events WHERE time < $1 LIMIT $2)',
+      [cutoffs.eventsBefore, batch],
+    );
+    await this.client.query(
+      'DELETE FROM idempotency_keys WHERE (org_id, key) IN (SELECT org_id, key FROM idempotency_keys WHERE created_at < $1 LIMIT $2)',
+      [cutoffs.idempotencyBefore, batch],
+    );
+    await this.client.query(
+      'DELETE FROM claims WHERE ctid = ANY(ARRAY(SELECT ctid FROM claims WHERE time < $1 LIMIT $2))',
+      [cutoffs.claimsBefore, batch],
+    );
+    return gone.length;
+  }
+}
+
+const DELETED_SELECT = 'org_id, id, type, version, status, run_at';
+interface DeletedRow {
+  org_id: string;
+  id: string;
+  type: string;
+  version: number;
+  status: TaskStatus;
+  run_at: number | null;
+}

@@ -1,0 +1,312 @@
+/**
+ * Records ↔ PostgreSQL rows. jsonb columns arrive parsed (node-postgres) and leave as JSON text;
+ * BIGINT columns arrive as numbers (the store's per-pool type parser); booleans are booleans.
+ */
+import type { TaskStatus } from '../../domain/status.js';
+import type {
+  BlockKind,
+  DependencyFailurePolicy,
+  Json,
+  RetryPolicy,
+  Step,
+  Task,
+  TaskErrorInfo,
+} from '../../domain/task.js';
+import type { ApiKey, IdempotencyRecord, Project, Scope, StoredEvent, TaskChange, TypeConfig } from '../task-store.js';
+
+export interface TaskRow {
+  org_id: string;
+  id: string;
+  project_id: string | null;
+  identifier: string | null;
+  list_id: string | null;
+  type: string;
+  title: string;
+  description: string | null;
+  input: Json;
+  status: string;
+  priority: number;
+  progress: number | null;
+  progress_message: string | null;
+  result: Json;
+  error: TaskErrorInfo | null;
+  attempt: number;
+  retry_count: number;
+  max_retries: number;
+  retry_policy: RetryPolicy;
+  lease_ms: number | null;
+  timeout_ms: number | null;
+  run_at: number | null;
+  depends_on: string[];
+  blocked_by: string[];
+  blocked_reason: string | null;
+  block_kind: string | null;
+  on_dependency_failure: string;
+  assignee: string | null;
+  created_by: string | null;
+  poll_count: number;
+  requires_review: boolean;
+  metadata: Task['metadata'];
+  labels: string[];
+  idempotency_key: string | null;
+  ttl_seconds: number;
+  version: number;
+  created_at: number;
+  updated_at: number;
+  queued_at: number | null;
+  started_at: number | null;
+  completed_at: number | null;
+  blocked_at: number | null;
+  archived_at: number | null;
+  expires_at: number | null;
+  timeout_at: number | null;
+  lease_id: string | null;
+  lease_worker_id: string | null;
+  lease_expires_at: number | null;
+  lease_length_ms: number | null;
+}
+
+// prettier-ignore
+export const TASK_COLUMNS = [
+  'org_id', 'id', 'project_id', 'identifier', 'list_id', 'type', 'title', 'description', 'input',
+  'status', 'priority', 'progress', 'progress_message', 'result', 'error', 'attempt', 'retry_count',
+  'max_retries', 'retry_policy', 'lease_ms', 'timeout_ms', 'run_at', 'depends_on', 'blocked_by',
+  'blocked_reason', 'block_kind', 'on_dependency_failure', 'assignee', 'created_by', 'poll_count',
+  'requires_review', 'metadata', 'labels', 'idempotency_key', 'ttl_seconds', 'version', 'created_at',
+  'updated_at', 'queued_at', 'started_at', 'completed_at', 'blocked_at', 'archived_at', 'expires_at',
+  'timeout_at', 'lease_id', 'lease_worker_id', 'lease_expires_at', 'lease_length_ms',
+] as const satisfies ReadonlyArray<keyof TaskRow>;
+
+/** The select list of a task, named column by column (a later column never changes a result). */
+export const TASK_SELECT = TASK_COLUMNS.join(', ');
+
+/** The parameters of a task row in TASK_COLUMNS order; jsonb columns as JSON text. */
+export function taskParams(t: Task): unknown[] {
+  return [
+    t.orgId,
+    t.id,
+    t.projectId,
+    t.identifier,
+    t.listId,
+    t.type,
+    t.title,
+    t.description,
+    JSON.stringify(t.input),
+    t.status,
+    t.priority,
+    t.progress,
+    t.progressMessage,
+    JSON.stringify(t.result),
+    t.error === null ? null : JSON.stringify(t.error),
+    t.attempt,
+    t.retryCount,
+    t.maxRetries,
+    JSON.stringify(t.retryPolicy),
+    t.leaseMs,
+    t.timeoutMs,
+    t.runAt,
+    JSON.stringify(t.dependsOn),
+    JSON.stringify(t.blockedBy),
+    t.blockedReason,
+    t.blockKind,
+    t.onDependencyFailure,
+    t.assignee,
+    t.createdBy,
+    t.pollCount,
+    t.requiresReview,
+    JSON.stringify(t.metadata),
+    JSON.stringify(t.labels),
+    t.idempotencyKey,
+    t.ttlSeconds,
+    t.version,
+    t.createdAt,
+    t.updatedAt,
+    t.queuedAt,
+    t.startedAt,
+    t.completedAt,
+    t.blockedAt,
+    t.archivedAt,
+    t.expiresAt,
+    t.timeoutAt,
+    t.lease?.id ?? null,
+    t.lease?.workerId ?? null,
+    t.lease?.expiresAt ?? null,
+    t.lease?.lengthMs ?? null,
+  ];
+}
+
+export function rowToTask(r: TaskRow): Task {
+  return {
+    id: r.id,
+    orgId: r.org_id,
+    projectId: r.project_id,
+    identifier: r.identifier,
+    listId: r.list_id,
+    type: r.type,
+    title: r.title,
+    description: r.description,
+    input: r.input,
+    status: r.status as TaskStatus,
+    priority: r.priority,
+    progress: r.progress,
+    progressMessage: r.progress_message,
+    result: r.result,
+    error: r.error,
+    attempt: r.attempt,
+    retryCount: r.retry_count,
+    maxRetries: r.max_retries,
+    retryPolicy: r.retry_policy,
+    leaseMs: r.lease_ms,
+    timeoutMs: r.timeout_ms,
+    runAt: r.run_at,
+    dependsOn: r.depends_on,
+    blockedBy: r.blocked_by,
+    blockedReason: r.blocked_reason,
+    blockKind: r.block_kind as BlockKind | null,
+    onDependencyFailure: r.on_dependency_failure as DependencyFailurePolicy,
+    assignee: r.assignee,
+    createdBy: r.created_by,
+    pollCount: r.poll_count,
+    requiresReview: r.requires_review,
+    metadata: r.metadata,
+    labels: r.labels,
+    idempotencyKey: r.idempotency_key,
+    ttlSeconds: r.ttl_seconds,
+    version: r.version,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    queuedAt: r.queued_at,
+    startedAt: r.started_at,
+    completedAt: r.completed_at,
+    blockedAt: r.blocked_at,
+    archivedAt: r.archived_at,
+    expiresAt: r.expires_at,
+    timeoutAt: r.timeout_at,
+    lease:
+      r.lease_id === null || r.lease_worker_id === null || r.lease_expires_at === null
+        ? null
+        : {
+            id: r.lease_id,
+            workerId: r.lease_worker_id,
+            expiresAt: r.lease_expires_at,
+            lengthMs: r.lease_length_ms ?? r.lease_expires_at - r.updated_at,
+          },
+  };
+}
+
+export const changeOf = (t: Task): TaskChange => ({
+  orgId: t.orgId,
+  taskId: t.id,
+  type: t.type,
+  version: t.version,
+  status: t.status,
+  runAt: t.runAt,
+});
+
+export const KEY_SELECT = 'org_id, id, name, scopes, hash, created_at, expires_at, revoked_at';
+export interface KeyRow {
+  org_id: string;
+  id: string;
+  name: string;
+  scopes: Scope[];
+  hash: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+export const keyFromRow = (r: KeyRow): ApiKey => ({
+  id: r.id,
+  orgId: r.org_id,
+  name: r.name,
+  scopes: r.scopes,
+  hash: r.hash,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  revokedAt: r.revoked_at,
+});
+
+export const PROJECT_SELECT = 'org_id, id, key, name, next_number, created_at';
+export interface ProjectRow {
+  org_id: string;
+  id: string;
+  key: string;
+  name: string;
+  next_number: number;
+  created_at: number;
+}
+export const projectFromRow = (r: ProjectRow): Project => ({
+  id: r.id,
+  orgId: r.org_id,
+  key: r.key,
+  name: r.name,
+  nextNumber: r.next_number,
+  createdAt: r.created_at,
+});
+
+/**
+ * `data` is selected as text: node-postgres parses a jsonb `null` and an SQL NULL alike, and a step
+ * with `data: null` must come back with it (one without data, without).
+ */
+export const STEP_SELECT = 'task_id, time, message, data::text AS data';
+export interface StepRow {
+  task_id: string;
+  time: number;
+  message: string;
+  data: string | null;
+}
+export const stepFromRow = (r: StepRow): Step =>
+  r.data === null
+    ? { time: r.time, message: r.message }
+    : { time: r.time, message: r.message, data: JSON.parse(r.data) as Json };
+
+export const EVENT_SELECT = 'org_id, id, task_id, type, time, data';
+export interface EventRow {
+  org_id: string;
+  id: number;
+  task_id: string;
+  type: string;
+  time: number;
+  data: Json;
+}
+export const eventFromRow = (r: EventRow): StoredEvent => ({
+  id: r.id,
+  orgId: r.org_id,
+  taskId: r.task_id,
+  type: r.type as StoredEvent['type'],
+  time: r.time,
+  data: r.data,
+});
+
+export const IDEMPOTENCY_SELECT = 'org_id, key, request_hash, task_ids, created_at';
+export interface IdempotencyRow {
+  org_id: string;
+  key: string;
+  request_hash: string;
+  task_ids: string[];
+  created_at: number;
+}
+export const idempotencyFromRow = (r: IdempotencyRow): IdempotencyRecord => ({
+  orgId: r.org_id,
+  key: r.key,
+  requestHash: r.request_hash,
+  taskIds: r.task_ids,
+  createdAt: r.created_at,
+});
+
+export const TYPE_SELECT = 'org_id, type, config, updated_at';
+export interface TypeRow {
+  org_id: string;
+  type: string;
+  config: Pick<TypeConfig, 'concurrency' | 'rateLimit' | 'defaults'>;
+  updated_at: number;
+}
+export const typeFromRow = (r: TypeRow): TypeConfig => ({
+  orgId: r.org_id,
+  type: r.type,
+  concurrency: r.config.concurrency,
+  rateLimit: r.config.rateLimit,
+  defaults: r.config.defaults,
+  updatedAt: r.updated_at,
+});
+export const typeConfigJson = (c: TypeConfig): string =>
+  JSON.stringify({ concurrency: c.concurrency, rateLimit: c.rateLimit, defaults: c.defaults });
