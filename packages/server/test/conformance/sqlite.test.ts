@@ -136,7 +136,7 @@ describe('sqlite: two stores on one file', () => {
     }
   });
 
-  it('BUG: in one process, a second store waits for the first store\'s open write unit instead of failing with SQLITE_BUSY', async () => {
+  it('in one process, a second store waits for the first store\'s open write unit instead of failing with SQLITE_BUSY', async () => {
     const dir = tempDir();
     const path = join(dir, 'shared.db');
     // A short busy timeout only makes the failure quick: the first unit ends microseconds after

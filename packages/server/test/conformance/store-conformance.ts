@@ -806,7 +806,7 @@ export function storeConformanceSuite(name: string, factory: () => Promise<Store
         await expect(store.ping()).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
       });
 
-      it('BUG: after close(), read() and write() return a rejected promise instead of throwing synchronously', async () => {
+      it('after close(), read() and write() return a rejected promise instead of throwing synchronously', async () => {
         await store.close();
         const outcome = (call: () => Promise<unknown>): Promise<string> => {
           let promise: Promise<unknown>;

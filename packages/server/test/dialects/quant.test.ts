@@ -135,6 +135,15 @@ describe('the organisation and the task must be the key’s', () => {
     const worker = await h.createKey(h.a.admin, ['tasks:work']);
     const t = await create({ title: 'Worker may not rename' });
     expectError(await put(worker.secret, t.taskId, { title: 'renamed' }), 403);
+    // A PUT the key may not make in full changes nothing: not even the part it may make.
+    await put(agent, t.taskId, { status: 'in_progress', assignedAgentId: 'agent-w' });
+    expectError(await put(worker.secret, t.taskId, { status: 'completed', title: 'renamed' }), 403);
+    expect(await read(t.taskId)).toMatchObject({ status: 'in_progress', title: 'Worker may not rename' });
+    const writer = await h.createKey(h.a.admin, ['tasks:write']);
+    const u = await create({ title: 'Writer may not take' });
+    await put(agent, u.taskId, { status: 'blocked' });
+    expectError(await put(writer.secret, u.taskId, { status: 'in_progress' }), 403);
+    expect((await read(u.taskId)).status).toBe('blocked');
     const down = await makeHarness();
     try {
       const task = await down.createTask(down.a.admin);

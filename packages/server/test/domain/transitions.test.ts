@@ -136,7 +136,7 @@ describe('create and start', () => {
     expect(next).toMatchObject({ status: 'backlog', version: 1, createdAt: NOW, updatedAt: NOW, queuedAt: null });
   });
 
-  it('BUG: create yields version 1 whatever version the draft carries', () => {
+  it('create yields version 1 whatever version the draft carries', () => {
     // computeNext sets version 1 for create, but applyTransition then overwrites it with
     // draft.version + 0, so a draft of version 7 is created at version 7.
     const next = apply(draft({ version: 7 }), EVENTS.create);
