@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './domain/clock.js';
+import { TasklaneError } from './domain/errors.js';
 import { buildApp } from './http/app.js';
 import { createServices } from './service/services.js';
 import { openStore } from './storage/open-store.js';
@@ -24,10 +25,39 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config, opts: { clock?: Clock; logger?: boolean } = {}): Promise<RunningServer> {
+export interface StartOptions {
+  clock?: Clock;
+  logger?: boolean;
+  /** Told each time storage is not reachable at start (default: a line on stderr). */
+  onWaiting?: (err: unknown, retryInMs: number) => void;
+}
+
+const defaultOnWaiting = (err: unknown, retryInMs: number) =>
+  process.stderr.write(`storage not reachable (${err instanceof Error ? err.message : String(err)}); retrying in ${retryInMs} ms\n`);
+
+/**
+ * A node started while its database is down waits for it instead of crashing: STORAGE_UNAVAILABLE
+ * at start is retried with growing pauses (up to 5 s); any other error (a bad schema, a database
+ * newer than the code) stops the start.
+ */
+async function untilStorageAnswers(step: () => Promise<void>, onWaiting: (err: unknown, ms: number) => void): Promise<void> {
+  let pause = 250;
+  for (;;) {
+    try {
+      return await step();
+    } catch (err) {
+      if (!(err instanceof TasklaneError && err.code === 'STORAGE_UNAVAILABLE')) throw err;
+      onWaiting(err, pause);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      pause = Math.min(pause * 2, 5000);
+    }
+  }
+}
+
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const clock = opts.clock ?? systemClock;
-  const store = openStore(config.databaseUrl, clock);
-  await store.migrate();
+  const store = openStore(config.databaseUrl, clock, { pool: config.dbPool, schema: config.dbSchema });
+  await untilStorageAnswers(() => store.migrate(), opts.onWaiting ?? defaultOnWaiting);
   const services = createServices(store, {
     clock,
     maintenance: { onError: (err) => process.stderr.write(`maintenance: ${String(err)}\n`) },

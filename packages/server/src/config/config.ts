@@ -13,6 +13,9 @@ export const ConfigSchema = Type.Object(
     dataDir: Type.String({ minLength: 1, default: './data' }),
     /** `sqlite:PATH`; defaults to `sqlite:<dataDir>/tasklane.db`. */
     databaseUrl: Type.Optional(Type.String({ pattern: '^(sqlite:|postgres(ql)?://)' })),
+    /** PostgreSQL: connections per node (default 10) and the schema Tasklane's tables live in. */
+    dbPool: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    dbSchema: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$' })),
     rootKey: Type.Optional(Type.String({ pattern: '^tl_[0-9A-Za-z]{32,128}$' })),
     /** Requests per second per key, burst twice that; 0 turns the limit off. */
     rateLimit: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 100 }),
@@ -36,6 +39,8 @@ const ENV: Record<string, keyof Static<typeof ConfigSchema>> = {
   TASKLANE_PORT: 'port',
   TASKLANE_DATA_DIR: 'dataDir',
   TASKLANE_DATABASE_URL: 'databaseUrl',
+  TASKLANE_DB_POOL: 'dbPool',
+  TASKLANE_DB_SCHEMA: 'dbSchema',
   TASKLANE_ROOT_KEY: 'rootKey',
   TASKLANE_RATE_LIMIT: 'rateLimit',
   TASKLANE_LOG_LEVEL: 'logLevel',

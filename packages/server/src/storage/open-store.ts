@@ -7,7 +7,13 @@ import { createPostgresStore, type PostgresStoreOptions } from './postgres/pg-st
 import { createSqliteStore } from './sqlite/sqlite-store.js';
 import type { TaskStore } from './task-store.js';
 
-export function openStore(databaseUrl: string, clock: Clock): TaskStore {
+export interface OpenStoreOptions {
+  /** PostgreSQL pool size and schema; they win over `?pool=` and `?schema=` in the URL. */
+  pool?: number | undefined;
+  schema?: string | undefined;
+}
+
+export function openStore(databaseUrl: string, clock: Clock, opts: OpenStoreOptions = {}): TaskStore {
   if (databaseUrl.startsWith('sqlite:')) {
     const path = databaseUrl.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
     if (path === '') throw new Error('sqlite: needs a path, e.g. sqlite:./data/tasklane.db');
@@ -15,7 +21,10 @@ export function openStore(databaseUrl: string, clock: Clock): TaskStore {
   }
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
     // No clock: every node takes its time from the database, one clock for all (SPEC §5).
-    return createPostgresStore(postgresOptions(databaseUrl));
+    const pg = postgresOptions(databaseUrl);
+    if (opts.pool !== undefined) pg.poolSize = opts.pool;
+    if (opts.schema !== undefined) pg.schema = opts.schema;
+    return createPostgresStore(pg);
   }
   throw new Error(`Unknown database URL '${databaseUrl}': use sqlite:PATH or postgres://USER@HOST/DATABASE.`);
 }

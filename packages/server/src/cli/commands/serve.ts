@@ -8,7 +8,10 @@ const HELP = `Usage: tasklane serve [--host H] [--port N] [--database URL] [--da
 
   --host        listen address (TASKLANE_HOST, default 127.0.0.1)
   --port        listen port (TASKLANE_PORT, default 8080)
-  --database    sqlite:PATH (TASKLANE_DATABASE_URL, default sqlite:<data-dir>/tasklane.db)
+  --database    sqlite:PATH or postgres://USER@HOST:PORT/DB (TASKLANE_DATABASE_URL,
+                default sqlite:<data-dir>/tasklane.db)
+  --db-pool     PostgreSQL connections per node (TASKLANE_DB_POOL, default 10)
+  --db-schema   PostgreSQL schema for Tasklane's tables (TASKLANE_DB_SCHEMA, default tasklane)
   --data-dir    data folder (TASKLANE_DATA_DIR, default ./data)
   --rate-limit  requests per second per key, 0 = off (TASKLANE_RATE_LIMIT, default 100)
   --log-level   fatal|error|warn|info|debug|trace|silent (TASKLANE_LOG_LEVEL, default info)
@@ -26,6 +29,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
       database: { type: 'string' },
       'data-dir': { type: 'string' },
       'rate-limit': { type: 'string' },
+      'db-pool': { type: 'string' },
+      'db-schema': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -43,6 +48,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
       databaseUrl: values.database,
       dataDir: values['data-dir'],
       rateLimit: values['rate-limit'],
+      dbPool: values['db-pool'],
+      dbSchema: values['db-schema'],
       logLevel: values['log-level'],
     });
   } catch (err) {
