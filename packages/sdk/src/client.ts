@@ -125,9 +125,15 @@ export class TasklaneClient {
     } catch (err) {
       if (opts.signal?.aborted) throw err; // the caller's own abort is not ours to rename
       if (timeout.aborted) {
-        throw new TasklaneConnectionError(`${method} ${url}: no answer within ${timeoutMs} ms`, { cause: err, timedOut: true });
+        throw new TasklaneConnectionError(`${method} ${url}: no answer within ${timeoutMs} ms`, {
+          cause: err,
+          timedOut: true,
+        });
       }
-      throw new TasklaneConnectionError(`${method} ${url}: ${describeFetchFailure(err)}`, { cause: err, timedOut: false });
+      throw new TasklaneConnectionError(`${method} ${url}: ${describeFetchFailure(err)}`, {
+        cause: err,
+        timedOut: false,
+      });
     }
 
     if (res.status === 304 || (res.status >= 200 && res.status < 300)) {
@@ -142,7 +148,8 @@ class TasksResource {
 
   /** Create a task. With an idempotency key, the same key and body answer the same task again. */
   async create(body: TaskCreate, opts: { idempotencyKey?: string } = {}): Promise<Task> {
-    return (await this.client.request<Task>('POST', '/v1/tasks', { body, headers: idempotency(opts.idempotencyKey) })).body;
+    return (await this.client.request<Task>('POST', '/v1/tasks', { body, headers: idempotency(opts.idempotencyKey) }))
+      .body;
   }
 
   /** Create up to 1,000 tasks in one transaction, all or none; answered in the order given. */
@@ -161,7 +168,10 @@ class TasksResource {
    */
   get(id: string, opts?: { wait?: number; ifNoneMatch?: undefined; signal?: AbortSignal }): Promise<Task>;
   get(id: string, opts: { wait?: number; ifNoneMatch?: EtagLike; signal?: AbortSignal }): Promise<Task | null>;
-  async get(id: string, opts: { wait?: number; ifNoneMatch?: EtagLike; signal?: AbortSignal } = {}): Promise<Task | null> {
+  async get(
+    id: string,
+    opts: { wait?: number; ifNoneMatch?: EtagLike; signal?: AbortSignal } = {},
+  ): Promise<Task | null> {
     const res = await this.client.request<Task | undefined>('GET', taskPath(id), {
       query: { wait: opts.wait },
       headers: opts.ifNoneMatch === undefined ? {} : { 'if-none-match': etagOf(opts.ifNoneMatch) },
@@ -244,7 +254,8 @@ class TasksResource {
   /** Append steps (with the worker's lease id, or tasks:write on a task no worker holds); answers the whole history. */
   async appendSteps(id: string, steps: StepInputT[], opts: { leaseId?: string } = {}): Promise<Step[]> {
     const body = opts.leaseId === undefined ? { steps } : { steps, leaseId: opts.leaseId };
-    return (await this.client.request<Static<typeof StepsResponse>>('POST', `${taskPath(id)}/steps`, { body })).body.steps;
+    return (await this.client.request<Static<typeof StepsResponse>>('POST', `${taskPath(id)}/steps`, { body })).body
+      .steps;
   }
 }
 
@@ -296,7 +307,8 @@ export type { TasksResource, KeysResource, OrgsResource, ProjectsResource };
 
 const taskPath = (id: string) => `/v1/tasks/${encodeURIComponent(id)}`;
 const etagOf = (tag: EtagLike) => (typeof tag === 'number' ? `"${tag}"` : tag);
-const idempotency = (key: string | undefined): Record<string, string> => (key === undefined ? {} : { 'idempotency-key': key });
+const idempotency = (key: string | undefined): Record<string, string> =>
+  key === undefined ? {} : { 'idempotency-key': key };
 
 function queryString(query: Query | undefined): string {
   if (query === undefined) return '';

@@ -38,8 +38,9 @@ export class WorkersResource {
   }
 
   async heartbeat(id: string, body: HeartbeatRequest): Promise<{ leaseExpiresAt: string; task: Task }> {
-    return (await this.client.request<{ leaseExpiresAt: string; task: Task }>('POST', `${taskPath(id)}/heartbeat`, { body }))
-      .body;
+    return (
+      await this.client.request<{ leaseExpiresAt: string; task: Task }>('POST', `${taskPath(id)}/heartbeat`, { body })
+    ).body;
   }
 
   async complete(id: string, body: CompleteRequest): Promise<Task> {
@@ -65,7 +66,8 @@ export class TypesResource {
 
   /** Set a type's defaults, concurrency and rate limit (admin); fields left out are cleared. */
   async put(type: string, settings: TypeSettingsInput): Promise<TypeSettings> {
-    return (await this.client.request<TypeSettings>('PUT', `/v1/types/${encodeURIComponent(type)}`, { body: settings })).body;
+    return (await this.client.request<TypeSettings>('PUT', `/v1/types/${encodeURIComponent(type)}`, { body: settings }))
+      .body;
   }
 
   async get(type: string): Promise<TypeSettings> {

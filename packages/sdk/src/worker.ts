@@ -77,7 +77,8 @@ interface Running {
 const DEFAULTS = { concurrency: 1, leaseMs: 30_000, waitMs: 20_000, shutdownGraceMs: 10_000 };
 
 export function createWorker<R>(opts: WorkerOptions<R>): Worker {
-  const client = opts.client ?? new TasklaneClient({ url: requireOpt(opts.url, 'url'), key: requireOpt(opts.key, 'key') });
+  const client =
+    opts.client ?? new TasklaneClient({ url: requireOpt(opts.url, 'url'), key: requireOpt(opts.key, 'key') });
   const concurrency = Math.max(1, Math.floor(opts.concurrency ?? DEFAULTS.concurrency));
   const leaseMs = opts.leaseMs ?? DEFAULTS.leaseMs;
   const workerId = opts.workerId ?? `worker-${Math.random().toString(36).slice(2, 10)}`;
@@ -177,7 +178,9 @@ export function createWorker<R>(opts: WorkerOptions<R>): Worker {
   const done = (async () => {
     await loop();
     // Stopping: let running handlers finish for the grace period, then give back what is left.
-    const grace = new Promise((resolve) => setTimeout(resolve, opts.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs).unref());
+    const grace = new Promise((resolve) =>
+      setTimeout(resolve, opts.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs).unref(),
+    );
     await Promise.race([Promise.all([...running.values()].map((r) => r.finished)), grace]);
     const left = [...running.values()];
     for (const r of left) r.abort.abort(new Error('worker stopping'));
@@ -211,7 +214,13 @@ export function createWorker<R>(opts: WorkerOptions<R>): Worker {
 }
 
 function failureReport(taskId: string, leaseId: string, err: unknown): Report {
-  const e = err as { message?: unknown; code?: unknown; retryable?: unknown; retryAfterMs?: unknown; details?: unknown };
+  const e = err as {
+    message?: unknown;
+    code?: unknown;
+    retryable?: unknown;
+    retryAfterMs?: unknown;
+    details?: unknown;
+  };
   const message = typeof e?.message === 'string' && e.message !== '' ? e.message : String(err);
   return {
     taskId,

@@ -8,13 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/src/config/config.js';
 import { startServer, type RunningServer } from '../../server/src/server.js';
-import {
-  parseRetryAfter,
-  TasklaneApiError,
-  TasklaneClient,
-  TasklaneConnectionError,
-  type Task,
-} from '../src/index.js';
+import { parseRetryAfter, TasklaneApiError, TasklaneClient, TasklaneConnectionError, type Task } from '../src/index.js';
 
 interface Started {
   server: RunningServer;
@@ -79,7 +73,11 @@ describe('orgs', () => {
 describe('keys', () => {
   it('creates (secret once), lists (no secrets) and revokes (401 at once)', async () => {
     const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
-    const created = await admin.keys.create({ name: 'reader-writer', scopes: ['tasks:read', 'tasks:write'], expiresAt });
+    const created = await admin.keys.create({
+      name: 'reader-writer',
+      scopes: ['tasks:read', 'tasks:write'],
+      expiresAt,
+    });
     expect(created.secret).toMatch(/^tl_/);
     expect(created.expiresAt).toBe(expiresAt);
 
@@ -240,13 +238,18 @@ describe('tasks', () => {
 
     const first = await admin.tasks.list({ type: 'sdk.page', limit: 2 });
     const rest: Task[] = [];
-    for await (const t of admin.tasks.listAll({ type: 'sdk.page', limit: 2, cursor: first.nextCursor ?? '' })) rest.push(t);
+    for await (const t of admin.tasks.listAll({ type: 'sdk.page', limit: 2, cursor: first.nextCursor ?? '' }))
+      rest.push(t);
     expect(rest).toHaveLength(3);
   });
 
   it('updates with If-Match, 412 when the version is stale', async () => {
     const task = await admin.tasks.create({ type: 'sdk.patch', metadata: { a: 1 } });
-    const patched = await admin.tasks.update(task.id, { title: 'Renamed', metadata: { b: 2 } }, { ifMatch: task.version });
+    const patched = await admin.tasks.update(
+      task.id,
+      { title: 'Renamed', metadata: { b: 2 } },
+      { ifMatch: task.version },
+    );
     expect(patched).toMatchObject({ title: 'Renamed', metadata: { a: 1, b: 2 }, version: task.version + 1 });
     const err = await apiError(admin.tasks.update(task.id, { priority: 3 }, { ifMatch: task.version }));
     expect([err.status, err.code]).toEqual([412, 'PRECONDITION_FAILED']);
@@ -264,7 +267,9 @@ describe('tasks', () => {
 
     const err = await apiError(admin.tasks.approve(task.id));
     expect([err.status, err.code]).toEqual([409, 'INVALID_TRANSITION']);
-    expect((await apiError(admin.tasks.reject(task.id, { reason: 'no', requeue: true }))).code).toBe('INVALID_TRANSITION');
+    expect((await apiError(admin.tasks.reject(task.id, { reason: 'no', requeue: true }))).code).toBe(
+      'INVALID_TRANSITION',
+    );
 
     expect((await admin.tasks.cancel(task.id, { reason: 'not needed' })).status).toBe('canceled');
     expect((await admin.tasks.retry(task.id)).status).toBe('queued');
@@ -343,7 +348,11 @@ describe('transport', () => {
 
   it('describes a non-problem error body by its status', async () => {
     const fake: typeof fetch = async () =>
-      new Response('<html>bad gateway</html>', { status: 502, statusText: 'Bad Gateway', headers: { 'retry-after': '7' } });
+      new Response('<html>bad gateway</html>', {
+        status: 502,
+        statusText: 'Bad Gateway',
+        headers: { 'retry-after': '7' },
+      });
     const err = await apiError(new TasklaneClient({ url, key: 'tl_x', fetch: fake }).tasks.list());
     expect(err).toMatchObject({ status: 502, code: 'HTTP_502', detail: 'Bad Gateway', retryAfter: 7, problem: null });
   });

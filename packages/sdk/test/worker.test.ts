@@ -40,7 +40,11 @@ async function until(id: string, done: (t: Task) => boolean, timeoutMs = 10_000)
   return task;
 }
 
-function worker(types: string[], handler: Parameters<typeof createWorker>[0]['handler'], extra: Partial<Parameters<typeof createWorker>[0]> = {}): Worker {
+function worker(
+  types: string[],
+  handler: Parameters<typeof createWorker>[0]['handler'],
+  extra: Partial<Parameters<typeof createWorker>[0]> = {},
+): Worker {
   return createWorker({ client, types, handler, waitMs: 500, handleSignals: false, leaseMs: 5000, ...extra });
 }
 
@@ -135,7 +139,9 @@ describe('createWorker', () => {
       },
       { concurrency: 4 },
     );
-    const { tasks } = { tasks: await client.tasks.createBatch({ tasks: Array.from({ length: 40 }, () => ({ type })) }) };
+    const { tasks } = {
+      tasks: await client.tasks.createBatch({ tasks: Array.from({ length: 40 }, () => ({ type })) }),
+    };
     for (const t of tasks) await until(t.id, (x) => x.status === 'completed');
     expect(peak).toBeLessThanOrEqual(4);
     expect(peak).toBeGreaterThan(1);
@@ -146,11 +152,17 @@ describe('createWorker', () => {
     const type = freshType();
     let holding!: () => void;
     const held = new Promise<void>((resolve) => (holding = resolve));
-    const w = worker([type], (_task, ctx) => {
-      holding();
-      // Never finishes by itself; only the end of the grace period aborts it.
-      return new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('stopped'))));
-    }, { shutdownGraceMs: 200 });
+    const w = worker(
+      [type],
+      (_task, ctx) => {
+        holding();
+        // Never finishes by itself; only the end of the grace period aborts it.
+        return new Promise((_resolve, reject) =>
+          ctx.signal.addEventListener('abort', () => reject(new Error('stopped'))),
+        );
+      },
+      { shutdownGraceMs: 200 },
+    );
     const t = await client.tasks.create({ type });
     await held;
     await w.stop();

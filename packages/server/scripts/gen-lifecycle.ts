@@ -32,12 +32,13 @@ const CAUSES: Record<TransitionName, string> = {
   complete:
     'The lease holder reports success: `completed`, or `needs_review` when `requiresReview` is set or the worker asks for review.',
   fail:
-    'The lease holder reports failure: `queued` with the retry policy\'s delay (or `retryAfterMs`) when the error is ' +
+    "The lease holder reports failure: `queued` with the retry policy's delay (or `retryAfterMs`) when the error is " +
     'retryable and `retryCount < maxRetries` (then `retryCount` +1), else `failed`.',
   lease_expired:
     'The lease ran out before the worker reported: `queued` at once (no backoff), `error.code = LEASE_EXPIRED`, ' +
     '`retryCount` +1; `failed` when no retries are left.',
-  timeout: 'The attempt ran longer than `timeoutMs`: a retryable `fail` with `error.code = TIMED_OUT` (backoff applies).',
+  timeout:
+    'The attempt ran longer than `timeoutMs`: a retryable `fail` with `error.code = TIMED_OUT` (backoff applies).',
   approve: '`POST /v1/tasks/{id}/approve`.',
   reject:
     '`POST /v1/tasks/{id}/reject`: `failed` with `error.code = REJECTED`, or `queued` with `{"requeue": true}`. ' +
@@ -142,7 +143,9 @@ function renderCauses(): string {
   return TRANSITION_NAMES.map((name) => {
     const cause = CAUSES[name] as string | undefined;
     if (cause === undefined) {
-      throw new Error(`gen-lifecycle: event '${name}' has no description; add it to CAUSES in scripts/gen-lifecycle.ts`);
+      throw new Error(
+        `gen-lifecycle: event '${name}' has no description; add it to CAUSES in scripts/gen-lifecycle.ts`,
+      );
     }
     return `- ${code(name)}: ${cause}`;
   }).join('\n');

@@ -33,14 +33,19 @@ export interface StartOptions {
 }
 
 const defaultOnWaiting = (err: unknown, retryInMs: number) =>
-  process.stderr.write(`storage not reachable (${err instanceof Error ? err.message : String(err)}); retrying in ${retryInMs} ms\n`);
+  process.stderr.write(
+    `storage not reachable (${err instanceof Error ? err.message : String(err)}); retrying in ${retryInMs} ms\n`,
+  );
 
 /**
  * A node started while its database is down waits for it instead of crashing: STORAGE_UNAVAILABLE
  * at start is retried with growing pauses (up to 5 s); any other error (a bad schema, a database
  * newer than the code) stops the start.
  */
-async function untilStorageAnswers(step: () => Promise<void>, onWaiting: (err: unknown, ms: number) => void): Promise<void> {
+async function untilStorageAnswers(
+  step: () => Promise<void>,
+  onWaiting: (err: unknown, ms: number) => void,
+): Promise<void> {
   let pause = 250;
   for (;;) {
     try {

@@ -134,7 +134,9 @@ export const taskCreateProperties = {
   timeoutMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 604_800_000 })),
   runAt: Type.Optional(Timestamp),
   delayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 31_536_000_000 })),
-  dependsOn: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100, uniqueItems: true })),
+  dependsOn: Type.Optional(
+    Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100, uniqueItems: true }),
+  ),
   onDependencyFailure: Type.Optional(Type.Union([Type.Literal('cancel'), Type.Literal('run')])),
   assignee: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 200 }))),
   createdBy: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
@@ -152,7 +154,13 @@ export const TaskCreateBody = Type.Object(taskCreateProperties, { additionalProp
 export const BatchItem = Type.Object(
   {
     ...taskCreateProperties,
-    ref: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'A name other items of this batch may list in dependsOn' })),
+    ref: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: 'A name other items of this batch may list in dependsOn',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -180,7 +188,17 @@ export const TaskPatchBody = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 
-export const TASK_ACTIONS = ['start', 'cancel', 'retry', 'block', 'unblock', 'approve', 'reject', 'archive', 'unarchive'] as const;
+export const TASK_ACTIONS = [
+  'start',
+  'cancel',
+  'retry',
+  'block',
+  'unblock',
+  'approve',
+  'reject',
+  'archive',
+  'unarchive',
+] as const;
 
 export const TaskActionBody = Type.Object(
   {

@@ -59,14 +59,26 @@ export const CompleteBody = Type.Object(completeProperties, { additionalProperti
 export const FailBody = Type.Object(failProperties, { additionalProperties: false });
 export const ReleaseBody = Type.Object(releaseProperties, { additionalProperties: false });
 
-export const HeartbeatResponse = Type.Object({ leaseExpiresAt: Type.String({ format: 'date-time' }), task: TaskSchema });
+export const HeartbeatResponse = Type.Object({
+  leaseExpiresAt: Type.String({ format: 'date-time' }),
+  task: TaskSchema,
+});
 
 const TaskRef = Type.String({ minLength: 1, maxLength: 64 });
 export const ReportItem = Type.Union([
-  Type.Object({ taskId: TaskRef, action: Type.Literal('heartbeat'), ...heartbeatProperties }, { additionalProperties: false }),
-  Type.Object({ taskId: TaskRef, action: Type.Literal('complete'), ...completeProperties }, { additionalProperties: false }),
+  Type.Object(
+    { taskId: TaskRef, action: Type.Literal('heartbeat'), ...heartbeatProperties },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { taskId: TaskRef, action: Type.Literal('complete'), ...completeProperties },
+    { additionalProperties: false },
+  ),
   Type.Object({ taskId: TaskRef, action: Type.Literal('fail'), ...failProperties }, { additionalProperties: false }),
-  Type.Object({ taskId: TaskRef, action: Type.Literal('release'), ...releaseProperties }, { additionalProperties: false }),
+  Type.Object(
+    { taskId: TaskRef, action: Type.Literal('release'), ...releaseProperties },
+    { additionalProperties: false },
+  ),
 ]);
 
 export const ReportsBody = Type.Object(
@@ -79,7 +91,12 @@ export const ReportsResponse = Type.Object({
     Type.Object({
       taskId: Type.String(),
       ok: Type.Boolean(),
-      status: Type.Optional(Type.Union(STATUS_VALUES.map((s) => Type.Literal(s)), { description: 'The status after the report' })),
+      status: Type.Optional(
+        Type.Union(
+          STATUS_VALUES.map((s) => Type.Literal(s)),
+          { description: 'The status after the report' },
+        ),
+      ),
       version: Type.Optional(Type.Integer()),
       error: Type.Optional(Type.Object({ code: Type.String(), status: Type.Integer(), detail: Type.String() })),
     }),

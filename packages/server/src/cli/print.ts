@@ -49,7 +49,9 @@ const STEPS_SHOWN = 10;
 export function taskSummary(t: Task): string {
   const status = t.blockedReason !== null && t.status === 'blocked' ? `${t.status} (${t.blockedReason})` : t.status;
   const progress =
-    t.progress === null ? null : `${Math.round(t.progress * 100)}%${t.progressMessage === null ? '' : ` ${t.progressMessage}`}`;
+    t.progress === null
+      ? null
+      : `${Math.round(t.progress * 100)}%${t.progressMessage === null ? '' : ` ${t.progressMessage}`}`;
   const fields: Array<[string, string | null]> = [
     ['id', t.id],
     ['identifier', t.identifier],
@@ -68,7 +70,10 @@ export function taskSummary(t: Task): string {
     ['created', shortTime(t.createdAt)],
     ['updated', shortTime(t.updatedAt)],
     ['completed', t.completedAt === null ? null : shortTime(t.completedAt)],
-    ['error', t.error === null ? null : `${t.error.code}: ${t.error.message}${t.error.retryable ? ' (retryable)' : ''}`],
+    [
+      'error',
+      t.error === null ? null : `${t.error.code}: ${t.error.message}${t.error.retryable ? ' (retryable)' : ''}`,
+    ],
     ['result', t.result === null || t.result === undefined ? null : truncate(JSON.stringify(t.result), 200)],
   ];
   const shown = fields.filter((f): f is [string, string] => f[1] !== null);

@@ -47,7 +47,10 @@ const ENV: Record<string, keyof Static<typeof ConfigSchema>> = {
 };
 
 /** Flags win over the environment, which wins over the defaults. */
-export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<keyof Static<typeof ConfigSchema>, string>>): Config {
+export function loadConfig(
+  env: NodeJS.ProcessEnv,
+  flags: Partial<Record<keyof Static<typeof ConfigSchema>, string>>,
+): Config {
   const raw: Record<string, unknown> = {};
   for (const [name, field] of Object.entries(ENV)) {
     const v = env[name];
@@ -57,7 +60,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<keyof S
   const value = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw));
   const errors = [...Value.Errors(ConfigSchema, value)];
   if (errors.length > 0) {
-    const lines = errors.map((e) => `  ${e.path.slice(1) || '(config)'}: ${e.message} (got ${JSON.stringify(e.value)})`);
+    const lines = errors.map(
+      (e) => `  ${e.path.slice(1) || '(config)'}: ${e.message} (got ${JSON.stringify(e.value)})`,
+    );
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const config = value as Static<typeof ConfigSchema>;

@@ -53,7 +53,12 @@ export type TransitionEvent =
   | { name: 'dependency_completed'; deps: DependencyView }
   | { name: 'dependency_failed'; deps: DependencyView }
   | { name: 'claim'; leaseId: string; workerId: string; leaseMs: number }
-  | { name: 'heartbeat'; extendMs?: number | undefined; progress?: number | undefined; progressMessage?: string | undefined }
+  | {
+      name: 'heartbeat';
+      extendMs?: number | undefined;
+      progress?: number | undefined;
+      progressMessage?: string | undefined;
+    }
   | { name: 'release'; delayMs?: number | undefined }
   | { name: 'complete'; result?: Json | undefined; review?: boolean | undefined }
   | {
@@ -88,10 +93,7 @@ export function canTransition(from: FromStatus, name: TransitionName): boolean {
 export function applyTransition(task: Task, event: TransitionEvent, ctx: TransitionContext): Task {
   const from: FromStatus = event.name === 'create' ? 'new' : task.status;
   if (!canTransition(from, event.name)) {
-    throw new TasklaneError(
-      'INVALID_TRANSITION',
-      `A task in status '${from}' cannot ${event.name.replace('_', ' ')}.`,
-    );
+    throw new TasklaneError('INVALID_TRANSITION', `A task in status '${from}' cannot ${event.name.replace('_', ' ')}.`);
   }
   const next = computeNext(task, event, ctx);
   const allowed = TRANSITIONS[event.name].to as readonly TaskStatus[];
@@ -174,7 +176,11 @@ function computeNext(task: Task, event: TransitionEvent, ctx: TransitionContext)
     case 'timeout':
       return failAttempt(
         t,
-        { code: 'TIMED_OUT', message: `The attempt ran longer than timeoutMs (${t.timeoutMs ?? 0} ms).`, retryable: true },
+        {
+          code: 'TIMED_OUT',
+          message: `The attempt ran longer than timeoutMs (${t.timeoutMs ?? 0} ms).`,
+          retryable: true,
+        },
         ctx,
       );
     case 'approve':

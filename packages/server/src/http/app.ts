@@ -73,11 +73,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   app.setErrorHandler((err, request, reply) => sendProblem(reply, toTasklaneError(err, request)));
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, new TasklaneError('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`)),
+    sendProblem(
+      reply,
+      new TasklaneError('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`),
+    ),
   );
 
   installJsonParser(app);
-  installAuth(app, makeAuthenticator({ auth: services.auth, rateLimit: opts.rateLimit }));
+  // One authenticator (and so one per-key rate limit) for the native API and every dialect.
+  const authenticate = makeAuthenticator({ auth: services.auth, rateLimit: opts.rateLimit });
+  installAuth(app, authenticate);
 
   await app.register(swagger, { openapi: openApiDocument });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -90,6 +95,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(insightRoutes, { insights: services.insights });
   await app.register(projectRoutes, { projects: services.projects });
   await app.register(adminRoutes, { auth: services.auth });
-  await app.register(dialectRoutes, { services, rateLimit: opts.rateLimit, shutdown });
+  await app.register(dialectRoutes, { services, authenticate, shutdown });
   return app;
 }

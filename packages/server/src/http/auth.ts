@@ -35,7 +35,9 @@ export function bearerToken(header: string | undefined): string | undefined {
 }
 
 /** Authenticates and rate-limits one request; `Principal` or a 401/429 TasklaneError. */
-export function makeAuthenticator(opts: AuthOptions): (request: FastifyRequest, token: string | undefined) => Promise<Principal> {
+export function makeAuthenticator(
+  opts: AuthOptions,
+): (request: FastifyRequest, token: string | undefined) => Promise<Principal> {
   // 2·rate points per 2 s window: `rate` per second on average, bursts of up to twice that.
   const limiter = opts.rateLimit > 0 ? new RateLimiterMemory({ points: opts.rateLimit * 2, duration: 2 }) : null;
   return async (_request, token) => {

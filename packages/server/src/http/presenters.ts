@@ -8,7 +8,9 @@ export const iso = (ms: number): string => new Date(ms).toISOString();
 export const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 
 export function presentStep(s: Step) {
-  return s.data === undefined ? { time: iso(s.time), message: s.message } : { time: iso(s.time), message: s.message, data: s.data };
+  return s.data === undefined
+    ? { time: iso(s.time), message: s.message }
+    : { time: iso(s.time), message: s.message, data: s.data };
 }
 
 export function presentTask({ task: t, steps }: TaskView, opts: { showLeaseId?: boolean } = {}): WireTask {

@@ -126,7 +126,8 @@ export class AuthService {
   async revokeKey(orgId: string, keyId: string): Promise<void> {
     const done = await this.store.write((tx) => tx.revokeKey(orgId, keyId, tx.now));
     if (!done) throw new TasklaneError('NOT_FOUND', 'No such key.');
-    if (this.cache !== null) for (const [hash, entry] of this.cache) if (entry.key.id === keyId) this.cache.delete(hash);
+    if (this.cache !== null)
+      for (const [hash, entry] of this.cache) if (entry.key.id === keyId) this.cache.delete(hash);
   }
 
   private keyRecord(

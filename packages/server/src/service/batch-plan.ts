@@ -55,7 +55,13 @@ export function planBatch(items: BatchCreate['tasks'], newId: () => string, sing
         });
       }
     });
-    return { index: i, id: ids[i] as string, input: { ...input, dependsOn }, dependsOn: [...new Set(dependsOn)], externalDeps };
+    return {
+      index: i,
+      id: ids[i] as string,
+      input: { ...input, dependsOn },
+      dependsOn: [...new Set(dependsOn)],
+      externalDeps,
+    };
   });
   if (errors.length > 0) {
     throw new TasklaneError('VALIDATION_FAILED', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
@@ -86,9 +92,13 @@ function topologicalOrder(items: PlannedItem[]): PlannedItem[] {
   }
   if (order.length < items.length) {
     const onCycle = items.filter((p) => (indegree.get(p.id) ?? 0) > 0);
-    throw new TasklaneError('DEPENDENCY_CYCLE', `The dependencies of items ${onCycle.map((p) => p.index).join(', ')} form a cycle.`, {
-      errors: onCycle.map((p) => ({ path: `/tasks/${p.index}/dependsOn`, message: 'part of a dependency cycle' })),
-    });
+    throw new TasklaneError(
+      'DEPENDENCY_CYCLE',
+      `The dependencies of items ${onCycle.map((p) => p.index).join(', ')} form a cycle.`,
+      {
+        errors: onCycle.map((p) => ({ path: `/tasks/${p.index}/dependsOn`, message: 'part of a dependency cycle' })),
+      },
+    );
   }
   return order;
 }

@@ -42,7 +42,13 @@ export class InsightsService {
         listId,
         total,
         counts,
-        nodes: tasks.map((t) => ({ id: t.id, identifier: t.identifier, type: t.type, title: t.title, status: t.status })),
+        nodes: tasks.map((t) => ({
+          id: t.id,
+          identifier: t.identifier,
+          type: t.type,
+          title: t.title,
+          status: t.status,
+        })),
         // An edge points from the dependency to the task that waits for it; only edges inside the list.
         edges: tasks.flatMap((t) => t.dependsOn.filter((d) => ids.has(d)).map((d) => ({ from: d, to: t.id }))),
         truncated: total > tasks.length,

@@ -40,23 +40,25 @@ export class Maintenance {
       let failed = 0;
       for (const o of overdue) {
         // One task that cannot be settled must not hold back the others: report it, go on.
-        const changed = await this.store.write(async (tx) => {
-          const task = await tx.getTaskForUpdate(o.orgId, o.taskId);
-          if (task === null || task.status !== 'in_progress') return false;
-          if (task.lease !== null && task.lease.expiresAt <= tx.now) {
-            await this.tasks.transition(tx, task, { name: 'lease_expired' });
-            return true;
-          }
-          if (task.timeoutAt !== null && task.timeoutAt <= tx.now) {
-            await this.tasks.transition(tx, task, { name: 'timeout' });
-            return true;
-          }
-          return false;
-        }).catch((err: unknown) => {
-          failed++;
-          this.opts.onError?.(err);
-          return false;
-        });
+        const changed = await this.store
+          .write(async (tx) => {
+            const task = await tx.getTaskForUpdate(o.orgId, o.taskId);
+            if (task === null || task.status !== 'in_progress') return false;
+            if (task.lease !== null && task.lease.expiresAt <= tx.now) {
+              await this.tasks.transition(tx, task, { name: 'lease_expired' });
+              return true;
+            }
+            if (task.timeoutAt !== null && task.timeoutAt <= tx.now) {
+              await this.tasks.transition(tx, task, { name: 'timeout' });
+              return true;
+            }
+            return false;
+          })
+          .catch((err: unknown) => {
+            failed++;
+            this.opts.onError?.(err);
+            return false;
+          });
         if (changed) settled++;
       }
       // A full batch of tasks that all failed would come back the same: stop until the next tick.

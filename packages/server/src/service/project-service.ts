@@ -11,7 +11,14 @@ export class ProjectService {
       if ((await tx.getProjectByKey(orgId, input.key)) !== null) {
         throw new TasklaneError('CONFLICT', `A project with key '${input.key}' exists in this org.`);
       }
-      const project: Project = { id: newProjectId(), orgId, key: input.key, name: input.name, nextNumber: 1, createdAt: tx.now };
+      const project: Project = {
+        id: newProjectId(),
+        orgId,
+        key: input.key,
+        name: input.name,
+        nextNumber: 1,
+        createdAt: tx.now,
+      };
       await tx.insertProject(project);
       return project;
     });

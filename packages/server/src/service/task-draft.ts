@@ -26,8 +26,7 @@ export interface DraftContext {
 }
 
 export function draftTask(input: TaskCreate, ctx: DraftContext): Task {
-  const runAt =
-    input.runAt !== undefined ? Date.parse(input.runAt) : input.delayMs ? ctx.now + input.delayMs : null;
+  const runAt = input.runAt !== undefined ? Date.parse(input.runAt) : input.delayMs ? ctx.now + input.delayMs : null;
   return {
     id: ctx.id,
     orgId: ctx.orgId,

@@ -56,7 +56,11 @@ export class TaskService {
   // ---- create ----------------------------------------------------------------------------
 
   /** Create one task. `created` is false when an Idempotency-Key replayed an earlier create. */
-  async create(caller: Caller, input: TaskCreate, idempotencyKey?: string): Promise<{ view: TaskView; created: boolean }> {
+  async create(
+    caller: Caller,
+    input: TaskCreate,
+    idempotencyKey?: string,
+  ): Promise<{ view: TaskView; created: boolean }> {
     const { views, created } = await this.createMany(caller, [input], idempotencyKey, 'single');
     const view = views[0];
     if (view === undefined) throw new Error('create returned no task');
@@ -64,7 +68,11 @@ export class TaskService {
   }
 
   /** Create up to 1,000 tasks in one unit: all or none. */
-  createBatch(caller: Caller, body: BatchCreate, idempotencyKey?: string): Promise<{ views: TaskView[]; created: boolean }> {
+  createBatch(
+    caller: Caller,
+    body: BatchCreate,
+    idempotencyKey?: string,
+  ): Promise<{ views: TaskView[]; created: boolean }> {
     return this.createMany(caller, body.tasks, idempotencyKey, 'batch');
   }
 
@@ -197,7 +205,9 @@ export class TaskService {
     const inOrder = [...plan].sort((a, b) => a.index - b.index);
     const refs = new Set(inOrder.flatMap((p) => (p.input.projectId === undefined ? [] : [p.input.projectId])));
     for (const ref of refs) {
-      const project = UUID_PATTERN.test(ref) ? await tx.getProject(orgId, ref.toLowerCase()) : await tx.getProjectByKey(orgId, ref);
+      const project = UUID_PATTERN.test(ref)
+        ? await tx.getProject(orgId, ref.toLowerCase())
+        : await tx.getProjectByKey(orgId, ref);
       if (project === null) {
         throw new TasklaneError('VALIDATION_FAILED', `No project '${ref}' in this org.`, {
           errors: [{ path: '/projectId', message: `unknown project ${ref}` }],
@@ -281,7 +291,10 @@ export class TaskService {
     return this.store.write(async (tx) => {
       const task = await findTaskForUpdate(tx, orgId, ref);
       if (ifMatch !== null && !ifMatch.includes(task.version)) {
-        throw new TasklaneError('PRECONDITION_FAILED', `The task is at version ${task.version}; If-Match named another.`);
+        throw new TasklaneError(
+          'PRECONDITION_FAILED',
+          `The task is at version ${task.version}; If-Match named another.`,
+        );
       }
       const metadata = patch.metadata === undefined ? task.metadata : mergeMetadata(task.metadata, patch.metadata);
       if (Object.keys(metadata).length > 64) {
@@ -307,7 +320,12 @@ export class TaskService {
   }
 
   /** start, cancel, retry, block, unblock, approve, reject, archive, unarchive. */
-  async action(orgId: string, ref: string, action: TaskAction, body: { reason?: string; requeue?: boolean }): Promise<TaskView> {
+  async action(
+    orgId: string,
+    ref: string,
+    action: TaskAction,
+    body: { reason?: string; requeue?: boolean },
+  ): Promise<TaskView> {
     return this.store.write(async (tx) => {
       const task = await findTaskForUpdate(tx, orgId, ref);
       let next: Task;
@@ -361,11 +379,17 @@ export class TaskService {
     await this.store.write(async (tx) => {
       const task = await findTaskForUpdate(tx, orgId, ref);
       if (!isTerminal(task.status)) {
-        throw new TasklaneError('INVALID_TRANSITION', `Only a terminal task can be deleted; this one is ${task.status}.`);
+        throw new TasklaneError(
+          'INVALID_TRANSITION',
+          `Only a terminal task can be deleted; this one is ${task.status}.`,
+        );
       }
       const waiting = (await tx.getDependents(orgId, task.id)).filter((d) => !isTerminal(d.status));
       if (waiting.length > 0) {
-        throw new TasklaneError('HAS_DEPENDENTS', `Active tasks depend on this task: ${waiting.map((d) => d.id).join(', ')}.`);
+        throw new TasklaneError(
+          'HAS_DEPENDENTS',
+          `Active tasks depend on this task: ${waiting.map((d) => d.id).join(', ')}.`,
+        );
       }
       await tx.deleteTask(orgId, task.id);
       await tx.appendEvents([deletedEvent({ ...task, version: task.version + 1 })]);
@@ -376,7 +400,12 @@ export class TaskService {
    * Append steps. A task a worker holds takes steps only with its lease id (fencing); a task no
    * worker holds takes them from any caller with tasks:write.
    */
-  async appendSteps(orgId: string, ref: string, steps: Array<{ message: string; data?: unknown }>, leaseId?: string): Promise<Step[]> {
+  async appendSteps(
+    orgId: string,
+    ref: string,
+    steps: Array<{ message: string; data?: unknown }>,
+    leaseId?: string,
+  ): Promise<Step[]> {
     return this.store.write(async (tx) => {
       const task = await findTaskForUpdate(tx, orgId, ref);
       if (task.lease !== null && task.lease.id !== leaseId) {
@@ -408,9 +437,15 @@ export class TaskService {
   }
 
   /** Append steps to a task inside the caller's unit: a change like any other (version, event). */
-  async addSteps(tx: StoreWriter, task: Task, steps: ReadonlyArray<{ message: string; data?: unknown }>): Promise<Task> {
+  async addSteps(
+    tx: StoreWriter,
+    task: Task,
+    steps: ReadonlyArray<{ message: string; data?: unknown }>,
+  ): Promise<Task> {
     const rows: Step[] = steps.map((s) =>
-      s.data === undefined ? { time: tx.now, message: s.message } : { time: tx.now, message: s.message, data: s.data as Json },
+      s.data === undefined
+        ? { time: tx.now, message: s.message }
+        : { time: tx.now, message: s.message, data: s.data as Json },
     );
     await tx.appendSteps(task.orgId, task.id, rows);
     const next = { ...task, version: task.version + 1, updatedAt: tx.now };
@@ -445,7 +480,10 @@ export class TaskService {
   }
 
   async withSteps(tx: StoreReader, orgId: string, tasks: Task[]): Promise<TaskView[]> {
-    const steps = await tx.getStepsOf(orgId, tasks.map((t) => t.id));
+    const steps = await tx.getStepsOf(
+      orgId,
+      tasks.map((t) => t.id),
+    );
     return tasks.map((task) => ({ task, steps: steps.get(task.id) ?? [] }));
   }
 }

@@ -59,7 +59,8 @@ export type Report =
   | ({ taskId: string; action: 'fail' } & FailInput)
   | ({ taskId: string; action: 'release' } & ReleaseInput);
 
-export type ReportResult = { taskId: string; ok: true; task: Task } | { taskId: string; ok: false; error: TasklaneError };
+export type ReportResult =
+  { taskId: string; ok: true; task: Task } | { taskId: string; ok: false; error: TasklaneError };
 
 const REPORTS_PER_UNIT = 200;
 
@@ -122,10 +123,19 @@ export class WorkerService {
         const config = configs.get(task.type) ?? null;
         const leaseMs = req.leaseMs ?? task.leaseMs ?? config?.defaults.leaseMs ?? DEFAULT_LEASE_MS;
         claimed.push(
-          await this.tasks.transition(tx, task, { name: 'claim', leaseId: newLeaseId(), workerId: req.workerId, leaseMs }),
+          await this.tasks.transition(tx, task, {
+            name: 'claim',
+            leaseId: newLeaseId(),
+            workerId: req.workerId,
+            leaseMs,
+          }),
         );
       }
-      if (claimed.length > 0) await tx.recordClaims(orgId, claimed.map((t) => ({ type: t.type, taskId: t.id })));
+      if (claimed.length > 0)
+        await tx.recordClaims(
+          orgId,
+          claimed.map((t) => ({ type: t.type, taskId: t.id })),
+        );
       const views = await this.tasks.withSteps(tx, orgId, claimed);
       if (claimed.length > 0) return { views, nextRunAt: null };
       const due = await tx.nextRunAt(orgId, types);
@@ -136,7 +146,9 @@ export class WorkerService {
   /** The type's settings, locked for this unit when they carry a limit. */
   private async typeForClaim(tx: StoreWriter, orgId: string, type: string): Promise<TypeConfig | null> {
     const config = await tx.getTypeConfig(orgId, type);
-    return config !== null && (config.concurrency !== null || config.rateLimit !== null) ? tx.lockType(orgId, type) : config;
+    return config !== null && (config.concurrency !== null || config.rateLimit !== null)
+      ? tx.lockType(orgId, type)
+      : config;
   }
 
   /**
@@ -185,13 +197,20 @@ export class WorkerService {
   }
 
   /** Claim one given task (an agent picking a card). */
-  async claimOne(orgId: string, ref: string, input: { workerId: string; leaseMs?: number | undefined }): Promise<TaskView> {
+  async claimOne(
+    orgId: string,
+    ref: string,
+    input: { workerId: string; leaseMs?: number | undefined },
+  ): Promise<TaskView> {
     return this.store.write(async (tx) => {
       // Type lock first, then the row: the same order as a claim by type.
       const config = await this.typeForClaim(tx, orgId, (await findTask(tx, orgId, ref)).type);
       const task = await findTaskForUpdate(tx, orgId, ref);
       if (task.status === 'queued' && task.runAt !== null && task.runAt > tx.now) {
-        throw new TasklaneError('INVALID_TRANSITION', `The task is not claimable before ${new Date(task.runAt).toISOString()}.`);
+        throw new TasklaneError(
+          'INVALID_TRANSITION',
+          `The task is not claimable before ${new Date(task.runAt).toISOString()}.`,
+        );
       }
       if (task.status === 'queued' && (await this.allowanceOf(tx, orgId, task.type, config, 1)).allowed < 1) {
         throw new TasklaneError('RATE_LIMITED', `Type '${task.type}' is at its concurrency or rate limit.`, {
@@ -199,7 +218,12 @@ export class WorkerService {
         });
       }
       const leaseMs = input.leaseMs ?? task.leaseMs ?? config?.defaults.leaseMs ?? DEFAULT_LEASE_MS;
-      const next = await this.tasks.transition(tx, task, { name: 'claim', leaseId: newLeaseId(), workerId: input.workerId, leaseMs });
+      const next = await this.tasks.transition(tx, task, {
+        name: 'claim',
+        leaseId: newLeaseId(),
+        workerId: input.workerId,
+        leaseMs,
+      });
       await tx.recordClaims(orgId, [{ type: next.type, taskId: next.id }]);
       return { task: next, steps: await tx.getSteps(orgId, next.id) };
     });
@@ -321,11 +345,11 @@ export class WorkerService {
    */
   private async leased(tx: StoreWriter, orgId: string, ref: string, leaseId: string): Promise<Task> {
     const task = await findTaskForUpdate(tx, orgId, ref);
-    if (task.status === 'canceled') throw new TasklaneError('TASK_CANCELED', 'The task was canceled; stop working on it.');
+    if (task.status === 'canceled')
+      throw new TasklaneError('TASK_CANCELED', 'The task was canceled; stop working on it.');
     if (task.status !== 'in_progress' || task.lease === null || task.lease.id !== leaseId) {
       throw new TasklaneError('LEASE_LOST', 'This lease is not the current one: another worker may hold the task now.');
     }
     return task;
   }
 }
-

@@ -59,12 +59,7 @@ export interface IdempotencyRecord {
 }
 
 export type EventType =
-  | 'task.created'
-  | 'task.status_changed'
-  | 'task.progress'
-  | 'task.step'
-  | 'task.updated'
-  | 'task.deleted';
+  'task.created' | 'task.status_changed' | 'task.progress' | 'task.step' | 'task.updated' | 'task.deleted';
 
 export interface NewEvent {
   orgId: string;
@@ -252,7 +247,10 @@ export interface StoreWriter extends StoreReader {
    * steps and edges), events older than `eventsBefore`, idempotency records older than
    * `idempotencyBefore`, and claim log rows older than `claimsBefore`. Returns how many tasks went.
    */
-  reap(limit: number, cutoffs: { eventsBefore: number; idempotencyBefore: number; claimsBefore: number }): Promise<number>;
+  reap(
+    limit: number,
+    cutoffs: { eventsBefore: number; idempotencyBefore: number; claimsBefore: number },
+  ): Promise<number>;
 }
 
 /** Backend differences, declared as data instead of `if (postgres)` in the service. */

@@ -16,7 +16,9 @@ import { ORG_A, T0, makeTask, uuidV7 } from '../helpers/task-factory.js';
 import { storeConformanceSuite } from './store-conformance.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const STORE_MODULE = pathToFileURL(fileURLToPath(new URL('../../src/storage/sqlite/sqlite-store.ts', import.meta.url))).href;
+const STORE_MODULE = pathToFileURL(
+  fileURLToPath(new URL('../../src/storage/sqlite/sqlite-store.ts', import.meta.url)),
+).href;
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'tasklane-sqlite-'));
@@ -103,7 +105,14 @@ describe('sqlite: two stores on one file', () => {
 
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD], {
       cwd: REPO_ROOT,
-      env: { ...process.env, TL_STORE_MODULE: STORE_MODULE, TL_PATH: path, TL_ORG: ORG_A, TL_TASK: counter.id, TL_N: String(n) },
+      env: {
+        ...process.env,
+        TL_STORE_MODULE: STORE_MODULE,
+        TL_PATH: path,
+        TL_ORG: ORG_A,
+        TL_TASK: counter.id,
+        TL_N: String(n),
+      },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stderr = '';
@@ -136,7 +145,7 @@ describe('sqlite: two stores on one file', () => {
     }
   });
 
-  it('in one process, a second store waits for the first store\'s open write unit instead of failing with SQLITE_BUSY', async () => {
+  it("in one process, a second store waits for the first store's open write unit instead of failing with SQLITE_BUSY", async () => {
     const dir = tempDir();
     const path = join(dir, 'shared.db');
     // A short busy timeout only makes the failure quick: the first unit ends microseconds after
@@ -171,7 +180,9 @@ describe('sqlite: two stores on one file', () => {
       const all = await Promise.allSettled(
         Array.from({ length: 20 }, (_, i) => increment(i % 2 === 0 ? first : second, counter.id)),
       );
-      expect(all.filter((s) => s.status === 'rejected').map((s) => String((s as PromiseRejectedResult).reason))).toEqual([]);
+      expect(
+        all.filter((s) => s.status === 'rejected').map((s) => String((s as PromiseRejectedResult).reason)),
+      ).toEqual([]);
       expect((await first.read((tx) => tx.getTask(ORG_A, counter.id)))?.version).toBe(1 + 2 + 20);
     } finally {
       await first.close();

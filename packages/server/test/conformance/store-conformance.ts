@@ -32,7 +32,8 @@ function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => voi
   return { promise, resolve };
 }
 
-const byId = <T extends { id: string }>(items: readonly T[]): T[] => [...items].sort((a, b) => a.id.localeCompare(b.id));
+const byId = <T extends { id: string }>(items: readonly T[]): T[] =>
+  [...items].sort((a, b) => a.id.localeCompare(b.id));
 const ids = (tasks: readonly Task[]): string[] => tasks.map((t) => t.id);
 /** The fields of a TaskChange the contract promises (adapters may announce more). */
 const core = ({ orgId, taskId, version, status }: TaskChange) => ({ orgId, taskId, version, status });
@@ -386,7 +387,13 @@ export function storeConformanceSuite(name: string, factory: () => Promise<Store
           labels: ['blue', '50%_off'],
           createdAt: T0 + 2_000,
         });
-        const t3 = task({ status: 'completed', type: 'email.send', listId: 'L1', projectId: 'P2', createdAt: T0 + 3_000 });
+        const t3 = task({
+          status: 'completed',
+          type: 'email.send',
+          listId: 'L1',
+          projectId: 'P2',
+          createdAt: T0 + 3_000,
+        });
         const t4 = task({
           status: 'failed',
           type: 'pdf.render',
@@ -532,7 +539,9 @@ export function storeConformanceSuite(name: string, factory: () => Promise<Store
           data,
         });
         clock.set(T0 + 10);
-        await store.write((tx) => tx.appendEvents([ev(t1.id, { n: 1 }), ev(t2.id, { n: 1 }, ORG_B), ev(t1.id, { n: 2 })]));
+        await store.write((tx) =>
+          tx.appendEvents([ev(t1.id, { n: 1 }), ev(t2.id, { n: 1 }, ORG_B), ev(t1.id, { n: 2 })]),
+        );
         clock.set(T0 + 20);
         await store.write((tx) => tx.appendEvents([ev(t1.id, { n: 3 }), ev(t1.id, [4, 'four'])]));
 
@@ -544,7 +553,9 @@ export function storeConformanceSuite(name: string, factory: () => Promise<Store
         for (let i = 1; i < eventIds.length; i++) expect(eventIds[i]).toBeGreaterThan(eventIds[i - 1] ?? Infinity);
 
         const second = eventIds[1] ?? -1;
-        expect((await store.read((tx) => tx.listEvents(ORG_A, second, 100))).map((e) => e.id)).toEqual(eventIds.slice(2));
+        expect((await store.read((tx) => tx.listEvents(ORG_A, second, 100))).map((e) => e.id)).toEqual(
+          eventIds.slice(2),
+        );
         expect((await store.read((tx) => tx.listEvents(ORG_A, 0, 2))).map((e) => e.id)).toEqual(eventIds.slice(0, 2));
         expect(await store.read((tx) => tx.listEvents(ORG_A, eventIds[3] ?? -1, 100))).toEqual([]);
         const b = await store.read((tx) => tx.listEvents(ORG_B, 0, 100));

@@ -133,7 +133,12 @@ export function workerConformanceSuite(name: string, factory: () => Promise<Work
           runAt: null,
           version: t.version + 1,
         });
-        expect(claimed.lease).toEqual({ id: expect.any(String), workerId: 'worker-7', expiresAt: T0 + 500 + 30_000, lengthMs: 30_000 });
+        expect(claimed.lease).toEqual({
+          id: expect.any(String),
+          workerId: 'worker-7',
+          expiresAt: T0 + 500 + 30_000,
+          lengthMs: 30_000,
+        });
         expect(await get(t.id)).toEqual(claimed);
 
         // Released and claimed again: attempt and pollCount go on, startedAt stays the first claim's.
@@ -394,7 +399,12 @@ export function workerConformanceSuite(name: string, factory: () => Promise<Work
           progressMessage: '1 of 4',
           steps: [{ message: 'fetched', data: { rows: 10 } }, { message: 'parsed' }],
         });
-        expect(hb.task.lease).toEqual({ id: leaseOf(held), workerId: 'w1', expiresAt: T0 + 6_000 + 10_000, lengthMs: 10_000 });
+        expect(hb.task.lease).toEqual({
+          id: leaseOf(held),
+          workerId: 'w1',
+          expiresAt: T0 + 6_000 + 10_000,
+          lengthMs: 10_000,
+        });
         expect(hb.task).toMatchObject({ status: 'in_progress', progress: 0.25, progressMessage: '1 of 4', attempt: 1 });
         expect(hb.steps).toEqual([
           { time: T0 + 6_000, message: 'fetched', data: { rows: 10 } },

@@ -65,12 +65,13 @@ describe('GET /v1/tasks/{org_id::task_uuid}', () => {
 
   test('a canceled task can be called something else (configurable)', async () => {
     const { dialectRoutes } = await import('../../src/http/dialects/index.js');
+    const { makeAuthenticator } = await import('../../src/http/auth.js');
     const Fastify = (await import('fastify')).default;
     // The dialect plugin alone, with its option set, over the same services.
     const app = Fastify();
     await app.register(dialectRoutes, {
       services: h.services,
-      rateLimit: 0,
+      authenticate: makeAuthenticator({ auth: h.services.auth, rateLimit: 0 }),
       mindfort: { canceledStatus: 'cancelled' },
     });
     const res = await app.inject({

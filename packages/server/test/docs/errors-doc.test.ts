@@ -40,7 +40,9 @@ describe('docs/errors.md', () => {
   });
 
   it('gives each code the HTTP status of the catalogue', () => {
-    const wrong = CODES.filter((c) => doc.has(c) && !new RegExp(`\\b${ERROR_CATALOGUE[c].status}\\b`).test(doc.get(c) ?? ''));
+    const wrong = CODES.filter(
+      (c) => doc.has(c) && !new RegExp(`\\b${ERROR_CATALOGUE[c].status}\\b`).test(doc.get(c) ?? ''),
+    );
     expect(wrong, `the section of these codes does not state the catalogue's status: ${wrong.join(', ')}`).toEqual([]);
   });
 });

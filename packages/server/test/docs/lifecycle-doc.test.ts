@@ -5,7 +5,8 @@ import { LIFECYCLE_DOC_PATH, renderLifecycle } from '../../scripts/gen-lifecycle
 import { TERMINAL_STATUSES } from '../../src/domain/status.js';
 import { TRANSITIONS, TRANSITION_NAMES } from '../../src/domain/transitions.js';
 
-const REGENERATE = 'docs/lifecycle.md is out of date: run `npx tsx packages/server/scripts/gen-lifecycle.ts` and commit the result';
+const REGENERATE =
+  'docs/lifecycle.md is out of date: run `npx tsx packages/server/scripts/gen-lifecycle.ts` and commit the result';
 
 describe('docs/lifecycle.md', () => {
   it('is exactly what the generator renders from TRANSITIONS', () => {

@@ -229,7 +229,9 @@ describe('create and start', () => {
       blockedBy: [DEP_A],
       blockedAt: NOW,
     });
-    expect(apply(backlog, { name: 'start', deps: { open: [], failed: [DEP_A] } }).error?.code).toBe('DEPENDENCY_FAILED');
+    expect(apply(backlog, { name: 'start', deps: { open: [], failed: [DEP_A] } }).error?.code).toBe(
+      'DEPENDENCY_FAILED',
+    );
   });
 });
 
@@ -245,7 +247,13 @@ describe('dependencies settling', () => {
 
   it('the last dependency completing queues the task', () => {
     const next = apply(waiting(), { name: 'dependency_completed', deps: NO_DEPS });
-    expect(next).toMatchObject({ status: 'queued', queuedAt: NOW, blockedBy: [], blockedReason: null, blockKind: null });
+    expect(next).toMatchObject({
+      status: 'queued',
+      queuedAt: NOW,
+      blockedBy: [],
+      blockedReason: null,
+      blockKind: null,
+    });
   });
 
   it('a dependency completing while others are open shrinks blockedBy and keeps blockedAt', () => {
@@ -414,7 +422,14 @@ describe('complete, fail, lease expiry, timeout', () => {
   it('lease_expired → queued at once (no backoff), LEASE_EXPIRED, retryCount +1, attempt spent', () => {
     const slow: RetryPolicy = { strategy: 'fixed', delayMs: 60_000, maxDelayMs: 60_000, jitter: 'none' };
     const next = apply(running({ retryPolicy: slow, attempt: 1 }), { name: 'lease_expired' });
-    expect(next).toMatchObject({ status: 'queued', runAt: null, queuedAt: NOW, retryCount: 1, attempt: 1, lease: null });
+    expect(next).toMatchObject({
+      status: 'queued',
+      runAt: null,
+      queuedAt: NOW,
+      retryCount: 1,
+      attempt: 1,
+      lease: null,
+    });
     expect(next.error?.code).toBe('LEASE_EXPIRED');
   });
 
@@ -439,7 +454,12 @@ describe('complete, fail, lease expiry, timeout', () => {
 describe('review, block, cancel, retry', () => {
   it('approve → completed', () => {
     const next = apply(taskInStatus('needs_review', { ttlSeconds: 60 }), { name: 'approve' });
-    expect(next).toMatchObject({ status: 'completed', completedAt: NOW, expiresAt: NOW + 60_000, result: { draft: true } });
+    expect(next).toMatchObject({
+      status: 'completed',
+      completedAt: NOW,
+      expiresAt: NOW + 60_000,
+      result: { draft: true },
+    });
   });
 
   it('reject with requeue → queued, attempt unchanged', () => {
@@ -475,7 +495,13 @@ describe('review, block, cancel, retry', () => {
 
   it('unblock of a manual block → queued, block cleared', () => {
     const next = apply(taskInStatus('blocked'), { name: 'unblock', deps: NO_DEPS });
-    expect(next).toMatchObject({ status: 'queued', queuedAt: NOW, blockKind: null, blockedReason: null, blockedBy: [] });
+    expect(next).toMatchObject({
+      status: 'queued',
+      queuedAt: NOW,
+      blockKind: null,
+      blockedReason: null,
+      blockedBy: [],
+    });
   });
 
   it('unblock of a manual block whose dependencies are still open → blocked on them', () => {
@@ -589,7 +615,11 @@ describe('retryDelayMs', () => {
         expect(d).toBe(cap);
       }
     }
-    const huge = retryDelayMs({ ...p('exponential', 1_000, Number.MAX_SAFE_INTEGER), jitter: 'full' }, 5_000, () => 0.5);
+    const huge = retryDelayMs(
+      { ...p('exponential', 1_000, Number.MAX_SAFE_INTEGER), jitter: 'full' },
+      5_000,
+      () => 0.5,
+    );
     expect(Number.isFinite(huge)).toBe(true);
     expect(huge).toBeLessThanOrEqual(Number.MAX_SAFE_INTEGER);
   });

@@ -70,15 +70,19 @@ afterAll(async () => {
 });
 
 describe('help and usage', () => {
-  it.each(['keys --help', 'keys create --help', 'tasks --help', 'tasks create --help', 'tasks get -h', 'tasks list --help'])(
-    'tasklane %s prints usage and exits 0',
-    async (line) => {
-      const r = await tasklane(line.split(' '));
-      expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/^Usage: tasklane /);
-      expect(r.stdout).toContain('TASKLANE_KEY');
-    },
-  );
+  it.each([
+    'keys --help',
+    'keys create --help',
+    'tasks --help',
+    'tasks create --help',
+    'tasks get -h',
+    'tasks list --help',
+  ])('tasklane %s prints usage and exits 0', async (line) => {
+    const r = await tasklane(line.split(' '));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: tasklane /);
+    expect(r.stdout).toContain('TASKLANE_KEY');
+  });
 
   it.each([
     [['tasks'], ''],
@@ -92,7 +96,10 @@ describe('help and usage', () => {
     [['keys', 'create', '--scope', 'admin'], '--name is required'],
     [['keys', 'create', '--name', 'n'], 'give at least one --scope'],
     [['keys', 'create', '--name', 'n', '--scope', 'everything'], '--scope must be one of'],
-    [['keys', 'create', '--name', 'n', '--scope', 'admin', '--expires-at', 'someday'], '--expires-at must be an ISO 8601 time'],
+    [
+      ['keys', 'create', '--name', 'n', '--scope', 'admin', '--expires-at', 'someday'],
+      '--expires-at must be an ISO 8601 time',
+    ],
     [['keys', 'revoke'], 'give the KEYID'],
   ])('%j is a usage error (exit 2)', async (args, message) => {
     const r = await tasklane(args);
@@ -121,7 +128,16 @@ describe('help and usage', () => {
 
 describe('tasklane keys', () => {
   it('creates a key and prints its secret once, lists without secrets, revokes', async () => {
-    const created = await json<KeyWithSecret>(['keys', 'create', '--name', 'ci', '--scope', 'tasks:read', '--scope', 'tasks:write']);
+    const created = await json<KeyWithSecret>([
+      'keys',
+      'create',
+      '--name',
+      'ci',
+      '--scope',
+      'tasks:read',
+      '--scope',
+      'tasks:write',
+    ]);
     expect(created).toMatchObject({ name: 'ci', scopes: ['tasks:read', 'tasks:write'], expiresAt: null });
     expect(created.secret).toMatch(/^tl_[0-9A-Za-z]{32,}$/);
 
@@ -142,7 +158,16 @@ describe('tasklane keys', () => {
   });
 
   it('prints the secret clearly for people, with the expiry given', async () => {
-    const r = await tasklane(['keys', 'create', '--name', 'temp', '--scope', 'tasks:read', '--expires-at', '2099-01-01']);
+    const r = await tasklane([
+      'keys',
+      'create',
+      '--name',
+      'temp',
+      '--scope',
+      'tasks:read',
+      '--expires-at',
+      '2099-01-01',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('expires 2099-01-01T00:00:00.000Z');
     expect(r.stdout).toMatch(/shown this once/);
@@ -164,16 +189,27 @@ describe('tasklane tasks', () => {
     await admin.projects.create({ key: 'CLI', name: 'CLI project' });
     const dep = await admin.tasks.create({ type: 'cli.dep' });
     const task = await json<Task>([
-      'tasks', 'create',
-      '--type', 'cli.full',
-      '--title', 'Send the report',
-      '--input', '{"to":"ops@example.com","n":[1,2]}',
+      'tasks',
+      'create',
+      '--type',
+      'cli.full',
+      '--title',
+      'Send the report',
+      '--input',
+      '{"to":"ops@example.com","n":[1,2]}',
       '--priority=-5', // parseArgs reads a bare '-5' as a flag
-      '--label', 'a', '--label', 'b',
-      '--list-id', 'plan-7',
-      '--project', 'CLI',
-      '--depends-on', dep.id,
-      '--delay-ms', '60000',
+      '--label',
+      'a',
+      '--label',
+      'b',
+      '--list-id',
+      'plan-7',
+      '--project',
+      'CLI',
+      '--depends-on',
+      dep.id,
+      '--delay-ms',
+      '60000',
     ]);
     expect(task).toMatchObject({
       type: 'cli.full',
@@ -228,21 +264,41 @@ describe('tasklane tasks', () => {
   });
 
   it('lists with filters, one page or --all', async () => {
-    const made = await admin.tasks.createBatch({ tasks: Array.from({ length: 5 }, (_, i) => ({ type: 'cli.list', priority: i })) });
+    const made = await admin.tasks.createBatch({
+      tasks: Array.from({ length: 5 }, (_, i) => ({ type: 'cli.list', priority: i })),
+    });
     await admin.tasks.cancel(made[0]?.id ?? '');
     const newestFirst = made.map((t) => t.id).reverse();
 
     const page = await json<TaskList>(['tasks', 'list', '--type', 'cli.list', '--limit', '2']);
     expect(page.items.map((t) => t.id)).toEqual(newestFirst.slice(0, 2));
     expect(page.hasMore).toBe(true);
-    const next = await json<TaskList>(['tasks', 'list', '--type', 'cli.list', '--limit', '2', '--cursor', page.nextCursor ?? '']);
+    const next = await json<TaskList>([
+      'tasks',
+      'list',
+      '--type',
+      'cli.list',
+      '--limit',
+      '2',
+      '--cursor',
+      page.nextCursor ?? '',
+    ]);
     expect(next.items.map((t) => t.id)).toEqual(newestFirst.slice(2, 4));
 
     const all = await json<TaskList>(['tasks', 'list', '--type', 'cli.list', '--limit', '2', '--all']);
     expect(all).toMatchObject({ hasMore: false, nextCursor: null });
     expect(all.items.map((t) => t.id)).toEqual(newestFirst);
 
-    const statuses = await json<TaskList>(['tasks', 'list', '--type', 'cli.list', '--status', 'canceled', '--status', 'failed']);
+    const statuses = await json<TaskList>([
+      'tasks',
+      'list',
+      '--type',
+      'cli.list',
+      '--status',
+      'canceled',
+      '--status',
+      'failed',
+    ]);
     expect(statuses.items.map((t) => t.id)).toEqual([made[0]?.id]);
 
     const human = await tasklane(['tasks', 'list', '--type', 'cli.list', '--limit', '2']);

@@ -34,22 +34,32 @@ async function timed(path: string, init: RequestInit): Promise<{ ms: number; sta
 
 describe('long-polls over a real socket', () => {
   it('GET ?wait=1 with an unchanged If-None-Match holds for the whole second, then 304', async () => {
-    const created = await (await fetch(`${server.url}/v1/tasks`, { method: 'POST', headers, body: '{"type":"hold"}' })).json();
+    const created = await (
+      await fetch(`${server.url}/v1/tasks`, { method: 'POST', headers, body: '{"type":"hold"}' })
+    ).json();
     const t0 = performance.now();
-    const res = await fetch(`${server.url}/v1/tasks/${created.id}?wait=1`, { headers: { ...headers, 'if-none-match': '"1"' } });
+    const res = await fetch(`${server.url}/v1/tasks/${created.id}?wait=1`, {
+      headers: { ...headers, 'if-none-match': '"1"' },
+    });
     expect(res.status).toBe(304);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(950);
   });
 
   it('a claim with waitMs and nothing to claim holds for waitMs, then answers no tasks', async () => {
-    const r = await timed('/v1/tasks/claim', { method: 'POST', body: JSON.stringify({ types: ['nothing'], workerId: 'w', waitMs: 600 }) });
+    const r = await timed('/v1/tasks/claim', {
+      method: 'POST',
+      body: JSON.stringify({ types: ['nothing'], workerId: 'w', waitMs: 600 }),
+    });
     expect(r.status).toBe(200);
     expect(JSON.parse(r.body)).toEqual({ tasks: [] });
     expect(r.ms).toBeGreaterThanOrEqual(550);
   });
 
   it('a waiting claim wakes within milliseconds of a create', async () => {
-    const claim = timed('/v1/tasks/claim', { method: 'POST', body: JSON.stringify({ types: ['wake'], workerId: 'w', waitMs: 10_000 }) });
+    const claim = timed('/v1/tasks/claim', {
+      method: 'POST',
+      body: JSON.stringify({ types: ['wake'], workerId: 'w', waitMs: 10_000 }),
+    });
     // Let the claim reach the server and start waiting (it answers only once a task exists).
     await new Promise((r) => setTimeout(r, 100));
     const t0 = performance.now();

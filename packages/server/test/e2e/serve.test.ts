@@ -68,7 +68,9 @@ async function serve(args: string[], env: Record<string, string> = {}): Promise<
 }
 
 const exited = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
+  new Promise<number | null>((resolve) =>
+    child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve),
+  );
 
 describe('tasklane serve', () => {
   it('first start prints the URL and the root key, writes it 0600, and a restart does not print it again', async () => {
@@ -130,7 +132,9 @@ describe('tasklane serve', () => {
     const s = await serve(['--port', String(await freePort()), '--data-dir', dir]);
     const key = readFileSync(join(dir, 'root-key'), 'utf8').trim();
     const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
-    const task = (await (await fetch(`${s.url}/v1/tasks`, { method: 'POST', headers, body: '{"type":"t"}' })).json()) as {
+    const task = (await (
+      await fetch(`${s.url}/v1/tasks`, { method: 'POST', headers, body: '{"type":"t"}' })
+    ).json()) as {
       id: string;
     };
     const held = fetch(`${s.url}/v1/tasks/${task.id}?wait=60`, { headers: { ...headers, 'if-none-match': '"1"' } });

@@ -1,7 +1,15 @@
 /** `tasklane keys create|list|revoke`: the API keys of the caller's org, through the SDK (needs an admin key). */
 import { parseArgs } from 'node:util';
 import { SCOPE_VALUES, type KeyCreate } from '@tasklane/sdk';
-import { CLIENT_HELP, CLIENT_OPTIONS, connect, oneOf, parseOrUsage, usageError, withApiErrors } from '../client-options.js';
+import {
+  CLIENT_HELP,
+  CLIENT_OPTIONS,
+  connect,
+  oneOf,
+  parseOrUsage,
+  usageError,
+  withApiErrors,
+} from '../client-options.js';
 import { keyTable, out, printJson } from '../print.js';
 
 const HELP = `Usage: tasklane keys <command> [options]

@@ -86,7 +86,11 @@ export async function workCommand(argv: string[]): Promise<number> {
             if (code === 0) return resolve(parseOutput(out));
             const tail = out.trim().slice(-500);
             const how = signal ?? `code ${code}`;
-            reject(Object.assign(new Error(`${program} exited with ${how}${tail ? `: ${tail}` : ''}`), { code: 'COMMAND_FAILED' }));
+            reject(
+              Object.assign(new Error(`${program} exited with ${how}${tail ? `: ${tail}` : ''}`), {
+                code: 'COMMAND_FAILED',
+              }),
+            );
           });
         });
       }),

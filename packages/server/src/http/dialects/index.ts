@@ -4,18 +4,17 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppServices } from '../app.js';
-import { makeAuthenticator } from '../auth.js';
 import { capyRoutes } from './capy.js';
 import { conductorRoutes } from './conductor.js';
-import type { DialectContext } from './dialect-kit.js';
+import type { Authenticate, DialectContext } from './dialect-kit.js';
 import { guardianRoutes } from './guardian.js';
 import { mindfortRoutes, type MindfortOptions } from './mindfort.js';
 import { quantRoutes } from './quant.js';
 
 export interface DialectOptions {
   services: AppServices;
-  /** Requests per second per key, shared by every dialect (burst twice that); 0 turns it off. */
-  rateLimit: number;
+  /** The native API's authenticator: one rate limit per key across native and dialect routes. */
+  authenticate: Authenticate;
   /** Fires on shutdown: held polls answer at once. */
   shutdown?: AbortSignal;
   mindfort?: MindfortOptions;
@@ -32,7 +31,7 @@ export const DIALECT_PREFIXES = {
 export const dialectRoutes: FastifyPluginAsync<DialectOptions> = async (app, opts) => {
   const ctx: DialectContext = {
     services: opts.services,
-    authenticate: makeAuthenticator({ auth: opts.services.auth, rateLimit: opts.rateLimit }),
+    authenticate: opts.authenticate,
     shutdown: opts.shutdown ?? new AbortController().signal,
   };
   await app.register(mindfortRoutes, {

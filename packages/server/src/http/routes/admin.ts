@@ -1,7 +1,13 @@
 /** Orgs (root) and API keys (admin), SPEC §8. Secrets are shown once, at creation; lists never show them. */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { KeyCreateBody, KeyListSchema, KeyWithSecretSchema, OrgCreateBody, OrgCreatedSchema } from '@tasklane/sdk/schemas';
+import {
+  KeyCreateBody,
+  KeyListSchema,
+  KeyWithSecretSchema,
+  OrgCreateBody,
+  OrgCreatedSchema,
+} from '@tasklane/sdk/schemas';
 import type { AuthService, CreatedKey } from '../../service/auth-service.js';
 import { principalOf } from '../auth.js';
 import { ProblemResponses } from '../openapi.js';
@@ -21,7 +27,12 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> = asy
     '/v1/orgs',
     {
       config: { scope: 'root' },
-      schema: { tags: ['admin'], summary: 'Create an org and its first admin key', body: OrgCreateBody, response: { 201: OrgCreatedSchema, ...ProblemResponses } },
+      schema: {
+        tags: ['admin'],
+        summary: 'Create an org and its first admin key',
+        body: OrgCreateBody,
+        response: { 201: OrgCreatedSchema, ...ProblemResponses },
+      },
     },
     async (request, reply) => {
       const { org, adminKey } = await auth.createOrg(request.body);
@@ -33,7 +44,12 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> = asy
     '/v1/keys',
     {
       config: { scope: 'admin' },
-      schema: { tags: ['admin'], summary: 'Create an API key (the secret is shown once)', body: KeyCreateBody, response: { 201: KeyWithSecretSchema, ...ProblemResponses } },
+      schema: {
+        tags: ['admin'],
+        summary: 'Create an API key (the secret is shown once)',
+        body: KeyCreateBody,
+        response: { 201: KeyWithSecretSchema, ...ProblemResponses },
+      },
     },
     async (request, reply) => {
       const { name, scopes, expiresAt } = request.body;
@@ -48,7 +64,14 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> = asy
 
   app.get(
     '/v1/keys',
-    { config: { scope: 'admin' }, schema: { tags: ['admin'], summary: 'List the keys of the org (never their secrets)', response: { 200: KeyListSchema, ...ProblemResponses } } },
+    {
+      config: { scope: 'admin' },
+      schema: {
+        tags: ['admin'],
+        summary: 'List the keys of the org (never their secrets)',
+        response: { 200: KeyListSchema, ...ProblemResponses },
+      },
+    },
     async (request) => ({ items: (await auth.listKeys(principalOf(request).orgId)).map(presentKey) }),
   );
 

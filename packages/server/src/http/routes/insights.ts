@@ -23,7 +23,14 @@ export const insightRoutes: FastifyPluginAsyncTypebox<{ insights: InsightsServic
 
   app.get(
     '/v1/stats',
-    { config: { scope: 'tasks:read' }, schema: { tags: ['tasks'], summary: 'Counts by status and type, oldest queued age, claims per minute', response: { 200: StatsSchema, ...ProblemResponses } } },
+    {
+      config: { scope: 'tasks:read' },
+      schema: {
+        tags: ['tasks'],
+        summary: 'Counts by status and type, oldest queued age, claims per minute',
+        response: { 200: StatsSchema, ...ProblemResponses },
+      },
+    },
     async (request) => insights.stats(principalOf(request).orgId),
   );
 };

@@ -12,14 +12,27 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectService
     '/v1/projects',
     {
       config: { scope: 'tasks:write' },
-      schema: { tags: ['projects'], summary: 'Create a project', body: ProjectCreateBody, response: { 201: ProjectSchema, ...ProblemResponses } },
+      schema: {
+        tags: ['projects'],
+        summary: 'Create a project',
+        body: ProjectCreateBody,
+        response: { 201: ProjectSchema, ...ProblemResponses },
+      },
     },
-    async (request, reply) => reply.code(201).send(presentProject(await projects.create(principalOf(request).orgId, request.body))),
+    async (request, reply) =>
+      reply.code(201).send(presentProject(await projects.create(principalOf(request).orgId, request.body))),
   );
 
   app.get(
     '/v1/projects',
-    { config: { scope: 'tasks:read' }, schema: { tags: ['projects'], summary: 'List projects', response: { 200: ProjectListSchema, ...ProblemResponses } } },
+    {
+      config: { scope: 'tasks:read' },
+      schema: {
+        tags: ['projects'],
+        summary: 'List projects',
+        response: { 200: ProjectListSchema, ...ProblemResponses },
+      },
+    },
     async (request) => ({ items: (await projects.list(principalOf(request).orgId)).map(presentProject) }),
   );
 

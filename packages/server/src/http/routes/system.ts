@@ -3,7 +3,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TaskStore } from '../../storage/task-store.js';
 
 export const systemRoutes: FastifyPluginAsync<{ store: TaskStore }> = async (app, { store }) => {
-  app.get('/healthz', { schema: { tags: ['system'], summary: 'The process is alive' } }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { schema: { tags: ['system'], summary: 'The process is alive' } }, async () => ({
+    status: 'ok',
+  }));
 
   app.get('/readyz', { schema: { tags: ['system'], summary: 'Storage answers' } }, async (request, reply) => {
     try {

@@ -129,7 +129,9 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
         summary: 'Get a task (ETag, If-None-Match, long-poll with ?wait=)',
         params: TaskParams,
         querystring: Type.Object(
-          { wait: Type.Optional(Type.Integer({ minimum: 0, maximum: 60, description: 'Seconds to hold the request' })) },
+          {
+            wait: Type.Optional(Type.Integer({ minimum: 0, maximum: 60, description: 'Seconds to hold the request' })),
+          },
           { additionalProperties: false },
         ),
         response: { 200: TaskSchema, 304: Type.Null(), ...ProblemResponses },
@@ -173,7 +175,12 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
     },
     async (request, reply) => {
       const ifMatch = parseEtags(request.headers['if-match']);
-      const view = await tasks.patch(principalOf(request).orgId, request.params.taskId, request.body, ifMatch === 'any' ? null : ifMatch);
+      const view = await tasks.patch(
+        principalOf(request).orgId,
+        request.params.taskId,
+        request.body,
+        ifMatch === 'any' ? null : ifMatch,
+      );
       reply.header('etag', etag(view.task.version));
       return presentTask(view);
     },
@@ -200,7 +207,12 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
     '/v1/tasks/:taskId/steps',
     {
       config: { scope: 'tasks:read' },
-      schema: { tags: ['tasks'], summary: 'The whole step history', params: TaskParams, response: { 200: StepsResponse, ...ProblemResponses } },
+      schema: {
+        tags: ['tasks'],
+        summary: 'The whole step history',
+        params: TaskParams,
+        response: { 200: StepsResponse, ...ProblemResponses },
+      },
     },
     async (request) => {
       const steps = await tasks.getSteps(principalOf(request).orgId, request.params.taskId);

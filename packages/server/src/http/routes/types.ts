@@ -44,7 +44,14 @@ export const typeRoutes: FastifyPluginAsyncTypebox<{ types: TypeService }> = asy
 
   app.get(
     '/v1/types',
-    { config: { scope: 'tasks:read' }, schema: { tags: ['workers'], summary: 'List type settings', response: { 200: TypeSettingsList, ...ProblemResponses } } },
+    {
+      config: { scope: 'tasks:read' },
+      schema: {
+        tags: ['workers'],
+        summary: 'List type settings',
+        response: { 200: TypeSettingsList, ...ProblemResponses },
+      },
+    },
     async (request) => ({ items: (await types.list(principalOf(request).orgId)).map(present) }),
   );
 
@@ -52,7 +59,12 @@ export const typeRoutes: FastifyPluginAsyncTypebox<{ types: TypeService }> = asy
     '/v1/types/:type',
     {
       config: { scope: 'tasks:read' },
-      schema: { tags: ['workers'], summary: 'Get the settings of a type', params: TypeParams, response: { 200: TypeSettingsSchema, ...ProblemResponses } },
+      schema: {
+        tags: ['workers'],
+        summary: 'Get the settings of a type',
+        params: TypeParams,
+        response: { 200: TypeSettingsSchema, ...ProblemResponses },
+      },
     },
     async (request) => present(await types.get(principalOf(request).orgId, request.params.type)),
   );

@@ -72,7 +72,11 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ workers: WorkerService; s
         results: results.map((r) =>
           r.ok
             ? { taskId: r.taskId, ok: true, status: r.task.status, version: r.task.version }
-            : { taskId: r.taskId, ok: false, error: { code: r.error.code, status: r.error.status, detail: r.error.message } },
+            : {
+                taskId: r.taskId,
+                ok: false,
+                error: { code: r.error.code, status: r.error.status, detail: r.error.message },
+              },
         ),
       };
     },
@@ -82,7 +86,13 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ workers: WorkerService; s
     '/v1/tasks/:taskId/claim',
     {
       config,
-      schema: { tags: ['workers'], summary: 'Claim one given task', params: TaskParams, body: ClaimOneBody, response: { 200: TaskSchema, ...ProblemResponses } },
+      schema: {
+        tags: ['workers'],
+        summary: 'Claim one given task',
+        params: TaskParams,
+        body: ClaimOneBody,
+        response: { 200: TaskSchema, ...ProblemResponses },
+      },
     },
     async (request) =>
       presentTask(await workers.claimOne(principalOf(request).orgId, request.params.taskId, request.body), leased),
@@ -110,7 +120,13 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ workers: WorkerService; s
     '/v1/tasks/:taskId/complete',
     {
       config,
-      schema: { tags: ['workers'], summary: 'Complete (or ask for review)', params: TaskParams, body: CompleteBody, response: { 200: TaskSchema, ...ProblemResponses } },
+      schema: {
+        tags: ['workers'],
+        summary: 'Complete (or ask for review)',
+        params: TaskParams,
+        body: CompleteBody,
+        response: { 200: TaskSchema, ...ProblemResponses },
+      },
     },
     async (request) => {
       assertPayloadSize('/result', request.body.result);
@@ -122,7 +138,13 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ workers: WorkerService; s
     '/v1/tasks/:taskId/fail',
     {
       config,
-      schema: { tags: ['workers'], summary: 'Fail this attempt (retried per policy unless retryable: false)', params: TaskParams, body: FailBody, response: { 200: TaskSchema, ...ProblemResponses } },
+      schema: {
+        tags: ['workers'],
+        summary: 'Fail this attempt (retried per policy unless retryable: false)',
+        params: TaskParams,
+        body: FailBody,
+        response: { 200: TaskSchema, ...ProblemResponses },
+      },
     },
     async (request) => {
       assertPayloadSize('/error/details', request.body.error.details);
@@ -134,8 +156,15 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ workers: WorkerService; s
     '/v1/tasks/:taskId/release',
     {
       config,
-      schema: { tags: ['workers'], summary: 'Give the task back without spending a retry', params: TaskParams, body: ReleaseBody, response: { 200: TaskSchema, ...ProblemResponses } },
+      schema: {
+        tags: ['workers'],
+        summary: 'Give the task back without spending a retry',
+        params: TaskParams,
+        body: ReleaseBody,
+        response: { 200: TaskSchema, ...ProblemResponses },
+      },
     },
-    async (request) => presentTask(await workers.release(principalOf(request).orgId, request.params.taskId, request.body)),
+    async (request) =>
+      presentTask(await workers.release(principalOf(request).orgId, request.params.taskId, request.body)),
   );
 };

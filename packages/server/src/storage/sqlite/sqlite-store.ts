@@ -208,7 +208,9 @@ const isBusy = (err: unknown): boolean =>
 function storageError(err: unknown): unknown {
   if (!(err instanceof Database.SqliteError)) return err;
   if (/^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|CORRUPT|NOTADB|PROTOCOL)/.test(err.code)) {
-    return new TasklaneError('STORAGE_UNAVAILABLE', 'The database is not available right now; try again.', { cause: err });
+    return new TasklaneError('STORAGE_UNAVAILABLE', 'The database is not available right now; try again.', {
+      cause: err,
+    });
   }
   return err;
 }
@@ -281,7 +283,9 @@ const projectFromRow = (r: ProjectRow): Project => ({
   createdAt: r.created_at,
 });
 const stepFromRow = (r: StepRow): Step =>
-  r.data === null ? { time: r.time, message: r.message } : { time: r.time, message: r.message, data: JSON.parse(r.data) as Json };
+  r.data === null
+    ? { time: r.time, message: r.message }
+    : { time: r.time, message: r.message, data: JSON.parse(r.data) as Json };
 
 /** One unit of work on one connection. Statements are cached per connection by better-sqlite3's prepare. */
 class SqliteUnit implements StoreWriter {
@@ -317,8 +321,7 @@ class SqliteUnit implements StoreWriter {
 
   async getOrg(orgId: string): Promise<Org | null> {
     const r = this.stmt('SELECT id, name, created_at FROM orgs WHERE id = ?').get(orgId) as
-      | { id: string; name: string; created_at: number }
-      | undefined;
+      { id: string; name: string; created_at: number } | undefined;
     return r ? { id: r.id, name: r.name, createdAt: r.created_at } : null;
   }
 
@@ -349,8 +352,7 @@ class SqliteUnit implements StoreWriter {
 
   async getTaskByIdentifier(orgId: string, identifier: string): Promise<Task | null> {
     const r = this.stmt('SELECT * FROM tasks WHERE org_id = ? AND identifier = ?').get(orgId, identifier) as
-      | TaskRow
-      | undefined;
+      TaskRow | undefined;
     return r ? rowToTask(r) : null;
   }
 
@@ -416,10 +418,9 @@ class SqliteUnit implements StoreWriter {
   }
 
   async getSteps(orgId: string, taskId: string): Promise<Step[]> {
-    const rows = this.stmt('SELECT task_id, time, message, data FROM steps WHERE org_id = ? AND task_id = ? ORDER BY seq').all(
-      orgId,
-      taskId,
-    ) as StepRow[];
+    const rows = this.stmt(
+      'SELECT task_id, time, message, data FROM steps WHERE org_id = ? AND task_id = ? ORDER BY seq',
+    ).all(orgId, taskId) as StepRow[];
     return rows.map(stepFromRow);
   }
 
@@ -434,17 +435,21 @@ class SqliteUnit implements StoreWriter {
   }
 
   async getProject(orgId: string, projectId: string): Promise<Project | null> {
-    const r = this.stmt('SELECT * FROM projects WHERE org_id = ? AND id = ?').get(orgId, projectId) as ProjectRow | undefined;
+    const r = this.stmt('SELECT * FROM projects WHERE org_id = ? AND id = ?').get(orgId, projectId) as
+      ProjectRow | undefined;
     return r ? projectFromRow(r) : null;
   }
 
   async getProjectByKey(orgId: string, key: string): Promise<Project | null> {
-    const r = this.stmt('SELECT * FROM projects WHERE org_id = ? AND key = ?').get(orgId, key) as ProjectRow | undefined;
+    const r = this.stmt('SELECT * FROM projects WHERE org_id = ? AND key = ?').get(orgId, key) as
+      ProjectRow | undefined;
     return r ? projectFromRow(r) : null;
   }
 
   async listProjects(orgId: string): Promise<Project[]> {
-    return (this.stmt('SELECT * FROM projects WHERE org_id = ? ORDER BY key').all(orgId) as ProjectRow[]).map(projectFromRow);
+    return (this.stmt('SELECT * FROM projects WHERE org_id = ? ORDER BY key').all(orgId) as ProjectRow[]).map(
+      projectFromRow,
+    );
   }
 
   async getIdempotency(orgId: string, key: string, notBefore: number): Promise<IdempotencyRecord | null> {
@@ -487,7 +492,16 @@ class SqliteUnit implements StoreWriter {
   async insertKey(key: ApiKey): Promise<void> {
     this.stmt(
       'INSERT INTO api_keys (org_id, id, name, scopes, hash, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    ).run(key.orgId, key.id, key.name, JSON.stringify(key.scopes), key.hash, key.createdAt, key.expiresAt, key.revokedAt);
+    ).run(
+      key.orgId,
+      key.id,
+      key.name,
+      JSON.stringify(key.scopes),
+      key.hash,
+      key.createdAt,
+      key.expiresAt,
+      key.revokedAt,
+    );
   }
 
   async revokeKey(orgId: string, keyId: string, at: number): Promise<boolean> {
@@ -533,7 +547,14 @@ class SqliteUnit implements StoreWriter {
     this.stmt('DELETE FROM steps WHERE org_id = ? AND task_id = ?').run(orgId, taskId);
     this.stmt('DELETE FROM task_deps WHERE org_id = ? AND task_id = ?').run(orgId, taskId);
     // Announced like a change, so that requests waiting on the task wake and find it gone.
-    this.changes.push({ orgId, taskId, type: gone.type, version: gone.version + 1, status: gone.status, runAt: gone.run_at });
+    this.changes.push({
+      orgId,
+      taskId,
+      type: gone.type,
+      version: gone.version + 1,
+      status: gone.status,
+      runAt: gone.run_at,
+    });
     return true;
   }
 
@@ -574,12 +595,15 @@ class SqliteUnit implements StoreWriter {
   }
 
   async getTypeConfig(orgId: string, type: string): Promise<TypeConfig | null> {
-    const r = this.stmt('SELECT * FROM task_types WHERE org_id = ? AND type = ?').get(orgId, type) as TypeRow | undefined;
+    const r = this.stmt('SELECT * FROM task_types WHERE org_id = ? AND type = ?').get(orgId, type) as
+      TypeRow | undefined;
     return r ? typeFromRow(r) : null;
   }
 
   async listTypeConfigs(orgId: string): Promise<TypeConfig[]> {
-    return (this.stmt('SELECT * FROM task_types WHERE org_id = ? ORDER BY type').all(orgId) as TypeRow[]).map(typeFromRow);
+    return (this.stmt('SELECT * FROM task_types WHERE org_id = ? ORDER BY type').all(orgId) as TypeRow[]).map(
+      typeFromRow,
+    );
   }
 
   async getListTasks(orgId: string, listId: string, limit: number): Promise<Task[]> {
@@ -594,7 +618,9 @@ class SqliteUnit implements StoreWriter {
   async countTasks(orgId: string, listId?: string): Promise<StatusCount[]> {
     const rows = (
       listId === undefined
-        ? this.stmt('SELECT status, type, count(*) AS count FROM tasks WHERE org_id = ? GROUP BY status, type').all(orgId)
+        ? this.stmt('SELECT status, type, count(*) AS count FROM tasks WHERE org_id = ? GROUP BY status, type').all(
+            orgId,
+          )
         : this.stmt(
             'SELECT status, type, count(*) AS count FROM tasks WHERE org_id = ? AND list_id = ? GROUP BY status, type',
           ).all(orgId, listId)
@@ -613,13 +639,21 @@ class SqliteUnit implements StoreWriter {
     const r = (
       type === undefined
         ? this.stmt('SELECT count(*) AS n FROM claims WHERE org_id = ? AND time >= ?').get(orgId, since)
-        : this.stmt('SELECT count(*) AS n FROM claims WHERE org_id = ? AND type = ? AND time >= ?').get(orgId, type, since)
+        : this.stmt('SELECT count(*) AS n FROM claims WHERE org_id = ? AND type = ? AND time >= ?').get(
+            orgId,
+            type,
+            since,
+          )
     ) as { n: number };
     return r.n;
   }
 
   async firstClaimSince(orgId: string, type: string, since: number): Promise<number | null> {
-    const r = this.stmt('SELECT min(time) AS t FROM claims WHERE org_id = ? AND type = ? AND time >= ?').get(orgId, type, since) as {
+    const r = this.stmt('SELECT min(time) AS t FROM claims WHERE org_id = ? AND type = ? AND time >= ?').get(
+      orgId,
+      type,
+      since,
+    ) as {
       t: number | null;
     };
     return r.t;
@@ -654,7 +688,10 @@ class SqliteUnit implements StoreWriter {
 
   async countInProgress(orgId: string, type: string): Promise<number> {
     return (
-      this.stmt("SELECT count(*) AS n FROM tasks WHERE org_id = ? AND type = ? AND status = 'in_progress'").get(orgId, type) as {
+      this.stmt("SELECT count(*) AS n FROM tasks WHERE org_id = ? AND type = ? AND status = 'in_progress'").get(
+        orgId,
+        type,
+      ) as {
         n: number;
       }
     ).n;
@@ -690,8 +727,14 @@ class SqliteUnit implements StoreWriter {
     return rows.map((r) => ({ orgId: r.org_id, taskId: r.id, reason: r.reason }));
   }
 
-  async reap(limit: number, cutoffs: { eventsBefore: number; idempotencyBefore: number; claimsBefore: number }): Promise<number> {
-    const expired = this.stmt('SELECT org_id, id FROM tasks WHERE expires_at <= ? LIMIT ?').all(this.now, limit) as Array<{
+  async reap(
+    limit: number,
+    cutoffs: { eventsBefore: number; idempotencyBefore: number; claimsBefore: number },
+  ): Promise<number> {
+    const expired = this.stmt('SELECT org_id, id FROM tasks WHERE expires_at <= ? LIMIT ?').all(
+      this.now,
+      limit,
+    ) as Array<{
       org_id: string;
       id: string;
     }>;
@@ -704,7 +747,10 @@ class SqliteUnit implements StoreWriter {
     this.stmt(
       'DELETE FROM idempotency_keys WHERE (org_id, key) IN (SELECT org_id, key FROM idempotency_keys WHERE created_at < ? LIMIT ?)',
     ).run(cutoffs.idempotencyBefore, limit * 10);
-    this.stmt('DELETE FROM claims WHERE rowid IN (SELECT rowid FROM claims WHERE time < ? LIMIT ?)').run(cutoffs.claimsBefore, limit * 10);
+    this.stmt('DELETE FROM claims WHERE rowid IN (SELECT rowid FROM claims WHERE time < ? LIMIT ?)').run(
+      cutoffs.claimsBefore,
+      limit * 10,
+    );
     return expired.length;
   }
 
@@ -715,7 +761,6 @@ class SqliteUnit implements StoreWriter {
     ).run(rec.orgId, rec.key, rec.requestHash, JSON.stringify(rec.taskIds), rec.createdAt);
   }
 }
-
 
 const changeOf = (t: Task): TaskChange => ({
   orgId: t.orgId,
@@ -734,7 +779,14 @@ interface TypeRow {
 }
 const typeFromRow = (r: TypeRow): TypeConfig => {
   const c = JSON.parse(r.config) as Pick<TypeConfig, 'concurrency' | 'rateLimit' | 'defaults'>;
-  return { orgId: r.org_id, type: r.type, concurrency: c.concurrency, rateLimit: c.rateLimit, defaults: c.defaults, updatedAt: r.updated_at };
+  return {
+    orgId: r.org_id,
+    type: r.type,
+    concurrency: c.concurrency,
+    rateLimit: c.rateLimit,
+    defaults: c.defaults,
+    updatedAt: r.updated_at,
+  };
 };
 
 const statementCache = new WeakMap<Db, Map<string, Database.Statement>>();
