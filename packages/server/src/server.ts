@@ -81,6 +81,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     rateLimit: config.rateLimit,
     logger: opts.logger === false ? false : { level: config.logLevel },
     shutdown: shutdown.signal,
+    dialects: { mindfort: { canceledStatus: config.mindfortCanceledStatus } },
   });
   // Responses not finished yet (a response's 'close' fires whether it was sent or abandoned).
   const inFlight = new Set<ServerResponse>();

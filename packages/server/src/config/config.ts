@@ -17,6 +17,8 @@ export const ConfigSchema = Type.Object(
     dbPool: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
     dbSchema: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$' })),
     rootKey: Type.Optional(Type.String({ pattern: '^tl_[0-9A-Za-z]{32,128}$' })),
+    /** What the MindFort dialect calls a canceled task (its clients may expect `cancelled`). */
+    mindfortCanceledStatus: Type.String({ pattern: '^[a-z_]{1,32}$', default: 'canceled' }),
     /** Requests per second per key, burst twice that; 0 turns the limit off. */
     rateLimit: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 100 }),
     logLevel: Type.Union(
@@ -42,6 +44,7 @@ const ENV: Record<string, keyof Static<typeof ConfigSchema>> = {
   TASKLANE_DB_POOL: 'dbPool',
   TASKLANE_DB_SCHEMA: 'dbSchema',
   TASKLANE_ROOT_KEY: 'rootKey',
+  TASKLANE_MINDFORT_CANCELED_STATUS: 'mindfortCanceledStatus',
   TASKLANE_RATE_LIMIT: 'rateLimit',
   TASKLANE_LOG_LEVEL: 'logLevel',
 };

@@ -14,6 +14,7 @@ import { LIMITS } from '../domain/task.js';
 import type { Services } from '../service/services.js';
 import { installAuth, makeAuthenticator } from './auth.js';
 import { dialectRoutes } from './dialects/index.js';
+import type { MindfortOptions } from './dialects/mindfort.js';
 import { installJsonParser } from './json-body.js';
 import { openApiDocument } from './openapi.js';
 import { sendProblem, toTasklaneError } from './problem.js';
@@ -35,6 +36,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** Fires when the server shuts down, so held long-polls answer at once. */
   shutdown?: AbortSignal;
+  /** Settings of the seed products' dialects. */
+  dialects?: { mindfort?: MindfortOptions };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -95,6 +98,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(insightRoutes, { insights: services.insights });
   await app.register(projectRoutes, { projects: services.projects });
   await app.register(adminRoutes, { auth: services.auth });
-  await app.register(dialectRoutes, { services, authenticate, shutdown });
+  await app.register(dialectRoutes, {
+    services,
+    authenticate,
+    shutdown,
+    ...(opts.dialects?.mindfort ? { mindfort: opts.dialects.mindfort } : {}),
+  });
   return app;
 }
