@@ -3,8 +3,12 @@
  * seed's example (where it has one) passes its schema, and an answer with a field too many, one too few
  * or of the wrong type fails it. Without this, a parser that read nothing would pass every contract test.
  */
-import { describe, expect, test } from 'vitest';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it, test } from 'vitest';
 import {
+  COPIED_SEEDS_DIR,
+  SHARED_SEEDS_DIR,
   jsonExample,
   makeValidator,
   markdownFieldSchema,
@@ -113,5 +117,17 @@ describe('004 Guardian: the field table and the example', () => {
     expect(valid({ ...example, error: 'boom' })).toBe(false);
     expect(valid({ ...example, status: 'x' })).toBe(false);
     expect(valid({ ...example, steps: [{ time: 1, message: 'm' }] })).toBe(false);
+  });
+});
+
+describe('the copy of the seeds kept in the repository', () => {
+  it.runIf(existsSync(SHARED_SEEDS_DIR))('is byte for byte the shared original', () => {
+    const names = readdirSync(SHARED_SEEDS_DIR).sort();
+    expect(readdirSync(COPIED_SEEDS_DIR).sort()).toEqual(names);
+    for (const name of names) {
+      expect(readFileSync(join(COPIED_SEEDS_DIR, name), 'utf8'), name).toBe(
+        readFileSync(join(SHARED_SEEDS_DIR, name), 'utf8'),
+      );
+    }
   });
 });

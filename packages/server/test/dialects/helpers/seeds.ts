@@ -5,15 +5,20 @@
  */
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 
 export type JsonSchema = Record<string, unknown>;
 
+/** The project's shared folder, beside the repository (where CI and every session have it). */
+export const SHARED_SEEDS_DIR = fileURLToPath(new URL('../../../../../../shared/seeds/', import.meta.url));
+/** A verbatim copy, for a clone without the shared folder beside it; a test keeps it equal to the original. */
+export const COPIED_SEEDS_DIR = fileURLToPath(new URL('../seeds/', import.meta.url));
+
 const SEEDS_DIR =
-  process.env.TASKLANE_SEEDS_DIR ?? fileURLToPath(new URL('../../../../../../shared/seeds/', import.meta.url));
+  process.env.TASKLANE_SEEDS_DIR ?? (existsSync(SHARED_SEEDS_DIR) ? SHARED_SEEDS_DIR : COPIED_SEEDS_DIR);
 
 /** The text of the seed whose file name starts with `prefix` (`000`, `001`, …). */
 export function seedText(prefix: string): string {
