@@ -1,0 +1,607 @@
+/**
+ * One unit of work of the SQLite adapter: every SQL statement of the TaskStore contract, run on the
+ * unit's connection. The store (sqlite-store.ts) decides when units begin and end.
+ */
+import type Database from 'better-sqlite3';
+import { claimOrder } from '../../domain/claim-order.js';
+import { TasklaneError } from '../../domain/errors.js';
+import type { TaskStatus } from '../../domain/status.js';
+import type { Json, Step, Task } from '../../domain/task.js';
+import type {
+  ApiKey,
+  IdempotencyRecord,
+  NewEvent,
+  Org,
+  OverdueTask,
+  Project,
+  Scope,
+  StatusCount,
+  StoreWriter,
+  StoredEvent,
+  TaskChange,
+  TaskFilter,
+  TaskPage,
+  TypeConfig,
+} from '../task-store.js';
+import { TASK_COLUMNS, rowToTask, taskToRow, type TaskRow } from './rows.js';
+
+type Db = Database.Database;
+
+const INSERT_TASK_SQL = `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${TASK_COLUMNS.map((c) => '@' + c).join(', ')})`;
+const UPDATE_TASK_SQL = `UPDATE tasks SET ${TASK_COLUMNS.filter((c) => c !== 'org_id' && c !== 'id')
+  .map((c) => `${c} = @${c}`)
+  .join(', ')} WHERE org_id = @org_id AND id = @id AND version = @version - 1`;
+
+interface KeyRow {
+  org_id: string;
+  id: string;
+  name: string;
+  scopes: string;
+  hash: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+interface ProjectRow {
+  org_id: string;
+  id: string;
+  key: string;
+  name: string;
+  next_number: number;
+  created_at: number;
+}
+interface StepRow {
+  task_id: string;
+  time: number;
+  message: string;
+  data: string | null;
+}
+interface EventRow {
+  id: number;
+  org_id: string;
+  task_id: string;
+  type: string;
+  time: number;
+  data: string;
+}
+
+const keyFromRow = (r: KeyRow): ApiKey => ({
+  id: r.id,
+  orgId: r.org_id,
+  name: r.name,
+  scopes: JSON.parse(r.scopes) as Scope[],
+  hash: r.hash,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  revokedAt: r.revoked_at,
+});
+const projectFromRow = (r: ProjectRow): Project => ({
+  id: r.id,
+  orgId: r.org_id,
+  key: r.key,
+  name: r.name,
+  nextNumber: r.next_number,
+  createdAt: r.created_at,
+});
+const stepFromRow = (r: StepRow): Step =>
+  r.data === null
+    ? { time: r.time, message: r.message }
+    : { time: r.time, message: r.message, data: JSON.parse(r.data) as Json };
+
+/** One unit of work on one connection. Statements are cached per connection by better-sqlite3's prepare. */
+export class SqliteUnit implements StoreWriter {
+  constructor(
+    private readonly db: Db,
+    readonly now: number,
+    private readonly changes: TaskChange[],
+  ) {}
+
+  private stmt(sql: string): Database.Statement {
+    return prepared(this.db, sql);
+  }
+
+  private depth = 0;
+
+  async nested<T>(fn: () => Promise<T>): Promise<T> {
+    const name = `n${++this.depth}`;
+    const announced = this.changes.length;
+    this.stmt(`SAVEPOINT ${name}`).run();
+    try {
+      const result = await fn();
+      this.stmt(`RELEASE ${name}`).run();
+      return result;
+    } catch (err) {
+      this.stmt(`ROLLBACK TO ${name}`).run();
+      this.stmt(`RELEASE ${name}`).run();
+      this.changes.length = announced;
+      throw err;
+    } finally {
+      this.depth--;
+    }
+  }
+
+  async getOrg(orgId: string): Promise<Org | null> {
+    const r = this.stmt('SELECT id, name, created_at FROM orgs WHERE id = ?').get(orgId) as
+      { id: string; name: string; created_at: number } | undefined;
+    return r ? { id: r.id, name: r.name, createdAt: r.created_at } : null;
+  }
+
+  async countOrgs(): Promise<number> {
+    return (this.stmt('SELECT count(*) AS n FROM orgs').get() as { n: number }).n;
+  }
+
+  async findKeyByHash(hash: string): Promise<ApiKey | null> {
+    const r = this.stmt('SELECT * FROM api_keys WHERE hash = ?').get(hash) as KeyRow | undefined;
+    return r ? keyFromRow(r) : null;
+  }
+
+  async listKeys(orgId: string): Promise<ApiKey[]> {
+    return (this.stmt('SELECT * FROM api_keys WHERE org_id = ? ORDER BY created_at, id').all(orgId) as KeyRow[]).map(
+      keyFromRow,
+    );
+  }
+
+  async getTask(orgId: string, taskId: string): Promise<Task | null> {
+    const r = this.stmt('SELECT * FROM tasks WHERE org_id = ? AND id = ?').get(orgId, taskId) as TaskRow | undefined;
+    return r ? rowToTask(r) : null;
+  }
+
+  getTaskForUpdate(orgId: string, taskId: string): Promise<Task | null> {
+    // The whole unit holds SQLite's write lock (BEGIN IMMEDIATE): nothing else can change the row.
+    return this.getTask(orgId, taskId);
+  }
+
+  async getTaskByIdentifier(orgId: string, identifier: string): Promise<Task | null> {
+    const r = this.stmt('SELECT * FROM tasks WHERE org_id = ? AND identifier = ?').get(orgId, identifier) as
+      TaskRow | undefined;
+    return r ? rowToTask(r) : null;
+  }
+
+  async getTasks(orgId: string, taskIds: readonly string[]): Promise<Task[]> {
+    if (taskIds.length === 0) return [];
+    const rows = this.stmt('SELECT * FROM tasks WHERE org_id = ? AND id IN (SELECT value FROM json_each(?))').all(
+      orgId,
+      JSON.stringify(taskIds),
+    ) as TaskRow[];
+    return rows.map(rowToTask);
+  }
+
+  async listTasks(orgId: string, filter: TaskFilter, limit: number, afterId: string | null): Promise<TaskPage> {
+    const where = ['org_id = @orgId'];
+    const params: Record<string, unknown> = { orgId, limit: limit + 1 };
+    // Archived tasks are hidden unless asked for; then they are listed with the others.
+    if (filter.archived !== true) where.push('archived_at IS NULL');
+    if (filter.status && filter.status.length > 0) {
+      const names = filter.status.map((_, i) => `@status${i}`);
+      where.push(`status IN (${names.join(', ')})`);
+      filter.status.forEach((st, i) => (params[`status${i}`] = st));
+    }
+    const eq: Array<[keyof TaskFilter, string]> = [
+      ['type', 'type'],
+      ['listId', 'list_id'],
+      ['projectId', 'project_id'],
+      ['assignee', 'assignee'],
+    ];
+    for (const [field, column] of eq) {
+      if (filter[field] !== undefined) {
+        where.push(`${column} = @${field}`);
+        params[field] = filter[field];
+      }
+    }
+    if (filter.label !== undefined) {
+      where.push('EXISTS (SELECT 1 FROM json_each(labels) WHERE value = @label)');
+      params.label = filter.label;
+    }
+    if (filter.createdAfter !== undefined) {
+      where.push('created_at > @createdAfter');
+      params.createdAfter = filter.createdAfter;
+    }
+    if (filter.createdBefore !== undefined) {
+      where.push('created_at < @createdBefore');
+      params.createdBefore = filter.createdBefore;
+    }
+    if (afterId !== null) {
+      where.push('id < @afterId');
+      params.afterId = afterId;
+    }
+    const sql = `SELECT * FROM tasks WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`;
+    const rows = this.stmt(sql).all(params) as TaskRow[];
+    const hasMore = rows.length > limit;
+    const items = rows.slice(0, limit).map(rowToTask);
+    return { items, hasMore, lastId: hasMore ? (items.at(-1)?.id ?? null) : null };
+  }
+
+  async getDependents(orgId: string, taskId: string): Promise<Task[]> {
+    const rows = this.stmt(
+      'SELECT * FROM tasks WHERE org_id = ? AND id IN (SELECT task_id FROM task_deps WHERE org_id = ? AND depends_on_id = ?) ORDER BY id',
+    ).all(orgId, orgId, taskId) as TaskRow[];
+    return rows.map(rowToTask);
+  }
+
+  async getSteps(orgId: string, taskId: string): Promise<Step[]> {
+    const rows = this.stmt(
+      'SELECT task_id, time, message, data FROM steps WHERE org_id = ? AND task_id = ? ORDER BY seq',
+    ).all(orgId, taskId) as StepRow[];
+    return rows.map(stepFromRow);
+  }
+
+  async getStepsOf(orgId: string, taskIds: readonly string[]): Promise<Map<string, Step[]>> {
+    const out = new Map<string, Step[]>(taskIds.map((id) => [id, []]));
+    if (taskIds.length === 0) return out;
+    const rows = this.stmt(
+      'SELECT task_id, time, message, data FROM steps WHERE org_id = ? AND task_id IN (SELECT value FROM json_each(?)) ORDER BY task_id, seq',
+    ).all(orgId, JSON.stringify(taskIds)) as StepRow[];
+    for (const r of rows) out.get(r.task_id)?.push(stepFromRow(r));
+    return out;
+  }
+
+  async getProject(orgId: string, projectId: string): Promise<Project | null> {
+    const r = this.stmt('SELECT * FROM projects WHERE org_id = ? AND id = ?').get(orgId, projectId) as
+      ProjectRow | undefined;
+    return r ? projectFromRow(r) : null;
+  }
+
+  async getProjectByKey(orgId: string, key: string): Promise<Project | null> {
+    const r = this.stmt('SELECT * FROM projects WHERE org_id = ? AND key = ?').get(orgId, key) as
+      ProjectRow | undefined;
+    return r ? projectFromRow(r) : null;
+  }
+
+  async listProjects(orgId: string): Promise<Project[]> {
+    return (this.stmt('SELECT * FROM projects WHERE org_id = ? ORDER BY key').all(orgId) as ProjectRow[]).map(
+      projectFromRow,
+    );
+  }
+
+  async getIdempotency(orgId: string, key: string, notBefore: number): Promise<IdempotencyRecord | null> {
+    const r = this.stmt('SELECT * FROM idempotency_keys WHERE org_id = ? AND key = ? AND created_at >= ?').get(
+      orgId,
+      key,
+      notBefore,
+    ) as { org_id: string; key: string; request_hash: string; task_ids: string; created_at: number } | undefined;
+    return r
+      ? {
+          orgId: r.org_id,
+          key: r.key,
+          requestHash: r.request_hash,
+          taskIds: JSON.parse(r.task_ids) as string[],
+          createdAt: r.created_at,
+        }
+      : null;
+  }
+
+  async listEvents(orgId: string, afterId: number, limit: number): Promise<StoredEvent[]> {
+    const rows = this.stmt('SELECT * FROM events WHERE org_id = ? AND id > ? ORDER BY id LIMIT ?').all(
+      orgId,
+      afterId,
+      limit,
+    ) as EventRow[];
+    return rows.map((r) => ({
+      id: r.id,
+      orgId: r.org_id,
+      taskId: r.task_id,
+      type: r.type as StoredEvent['type'],
+      time: r.time,
+      data: JSON.parse(r.data) as Json,
+    }));
+  }
+
+  async insertOrg(org: Org): Promise<void> {
+    this.stmt('INSERT INTO orgs (id, name, created_at) VALUES (?, ?, ?)').run(org.id, org.name, org.createdAt);
+  }
+
+  async insertKey(key: ApiKey): Promise<void> {
+    this.stmt(
+      'INSERT INTO api_keys (org_id, id, name, scopes, hash, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(
+      key.orgId,
+      key.id,
+      key.name,
+      JSON.stringify(key.scopes),
+      key.hash,
+      key.createdAt,
+      key.expiresAt,
+      key.revokedAt,
+    );
+  }
+
+  async revokeKey(orgId: string, keyId: string, at: number): Promise<boolean> {
+    const r = this.stmt('UPDATE api_keys SET revoked_at = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL').run(
+      at,
+      orgId,
+      keyId,
+    );
+    return r.changes === 1;
+  }
+
+  async insertTasks(tasks: readonly Task[]): Promise<void> {
+    const insert = this.stmt(INSERT_TASK_SQL);
+    const dep = this.stmt('INSERT OR IGNORE INTO task_deps (org_id, depends_on_id, task_id) VALUES (?, ?, ?)');
+    for (const t of tasks) {
+      insert.run(taskToRow(t));
+      for (const d of t.dependsOn) dep.run(t.orgId, d, t.id);
+      this.changes.push(changeOf(t));
+    }
+  }
+
+  async updateTask(task: Task, previous?: Task): Promise<boolean> {
+    const row = taskToRow(task);
+    let sql = UPDATE_TASK_SQL;
+    if (previous !== undefined) {
+      // Only the columns that changed: SQLite then maintains only the indexes over them.
+      const before = taskToRow(previous);
+      const changed = TASK_COLUMNS.filter((c) => c !== 'org_id' && c !== 'id' && row[c] !== before[c]);
+      sql = `UPDATE tasks SET ${changed.map((c) => `${c} = @${c}`).join(', ')} WHERE org_id = @org_id AND id = @id AND version = @version - 1`;
+    }
+    const r = this.stmt(sql).run(row);
+    if (r.changes !== 1) return false;
+    this.changes.push(changeOf(task));
+    return true;
+  }
+
+  async deleteTask(orgId: string, taskId: string): Promise<boolean> {
+    const gone = this.stmt('DELETE FROM tasks WHERE org_id = ? AND id = ? RETURNING type, version, status, run_at').get(
+      orgId,
+      taskId,
+    ) as { type: string; version: number; status: TaskStatus; run_at: number | null } | undefined;
+    if (gone === undefined) return false;
+    this.stmt('DELETE FROM steps WHERE org_id = ? AND task_id = ?').run(orgId, taskId);
+    this.stmt('DELETE FROM task_deps WHERE org_id = ? AND task_id = ?').run(orgId, taskId);
+    // Announced like a change, so that requests waiting on the task wake and find it gone.
+    this.changes.push({
+      orgId,
+      taskId,
+      type: gone.type,
+      version: gone.version + 1,
+      status: gone.status,
+      runAt: gone.run_at,
+    });
+    return true;
+  }
+
+  async appendSteps(orgId: string, taskId: string, steps: readonly Step[]): Promise<void> {
+    if (steps.length === 0) return;
+    const { n } = this.stmt('SELECT coalesce(max(seq), 0) AS n FROM steps WHERE org_id = ? AND task_id = ?').get(
+      orgId,
+      taskId,
+    ) as { n: number };
+    const insert = this.stmt('INSERT INTO steps (org_id, task_id, seq, time, message, data) VALUES (?, ?, ?, ?, ?, ?)');
+    steps.forEach((s, i) =>
+      insert.run(orgId, taskId, n + i + 1, s.time, s.message, s.data === undefined ? null : JSON.stringify(s.data)),
+    );
+  }
+
+  async appendEvents(events: readonly NewEvent[]): Promise<void> {
+    const insert = this.stmt('INSERT INTO events (org_id, task_id, type, time, data) VALUES (?, ?, ?, ?, ?)');
+    for (const e of events) insert.run(e.orgId, e.taskId, e.type, this.now, JSON.stringify(e.data));
+  }
+
+  async insertProject(p: Project): Promise<void> {
+    this.stmt('INSERT INTO projects (org_id, id, key, name, next_number, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+      p.orgId,
+      p.id,
+      p.key,
+      p.name,
+      p.nextNumber,
+      p.createdAt,
+    );
+  }
+
+  async takeProjectNumbers(orgId: string, projectId: string, count: number): Promise<number> {
+    const r = this.stmt(
+      'UPDATE projects SET next_number = next_number + ? WHERE org_id = ? AND id = ? RETURNING next_number - ? AS first',
+    ).get(count, orgId, projectId, count) as { first: number } | undefined;
+    if (!r) throw new TasklaneError('NOT_FOUND', 'No such project.');
+    return r.first;
+  }
+
+  async getTypeConfig(orgId: string, type: string): Promise<TypeConfig | null> {
+    const r = this.stmt('SELECT * FROM task_types WHERE org_id = ? AND type = ?').get(orgId, type) as
+      TypeRow | undefined;
+    return r ? typeFromRow(r) : null;
+  }
+
+  async listTypeConfigs(orgId: string): Promise<TypeConfig[]> {
+    return (this.stmt('SELECT * FROM task_types WHERE org_id = ? ORDER BY type').all(orgId) as TypeRow[]).map(
+      typeFromRow,
+    );
+  }
+
+  async getListTasks(orgId: string, listId: string, limit: number): Promise<Task[]> {
+    const rows = this.stmt('SELECT * FROM tasks WHERE org_id = ? AND list_id = ? ORDER BY id LIMIT ?').all(
+      orgId,
+      listId,
+      limit,
+    ) as TaskRow[];
+    return rows.map(rowToTask);
+  }
+
+  async countTasks(orgId: string, listId?: string): Promise<StatusCount[]> {
+    const rows = (
+      listId === undefined
+        ? this.stmt('SELECT status, type, count(*) AS count FROM tasks WHERE org_id = ? GROUP BY status, type').all(
+            orgId,
+          )
+        : this.stmt(
+            'SELECT status, type, count(*) AS count FROM tasks WHERE org_id = ? AND list_id = ? GROUP BY status, type',
+          ).all(orgId, listId)
+    ) as StatusCount[];
+    return rows;
+  }
+
+  async oldestQueuedAt(orgId: string): Promise<number | null> {
+    const r = this.stmt(
+      "SELECT min(coalesce(run_at, queued_at)) AS t FROM tasks WHERE org_id = ? AND status = 'queued' AND (run_at IS NULL OR run_at <= ?)",
+    ).get(orgId, this.now) as { t: number | null };
+    return r.t;
+  }
+
+  async countClaims(orgId: string, since: number, type?: string): Promise<number> {
+    const r = (
+      type === undefined
+        ? this.stmt('SELECT count(*) AS n FROM claims WHERE org_id = ? AND time >= ?').get(orgId, since)
+        : this.stmt('SELECT count(*) AS n FROM claims WHERE org_id = ? AND type = ? AND time >= ?').get(
+            orgId,
+            type,
+            since,
+          )
+    ) as { n: number };
+    return r.n;
+  }
+
+  async firstClaimSince(orgId: string, type: string, since: number): Promise<number | null> {
+    const r = this.stmt('SELECT min(time) AS t FROM claims WHERE org_id = ? AND type = ? AND time >= ?').get(
+      orgId,
+      type,
+      since,
+    ) as {
+      t: number | null;
+    };
+    return r.t;
+  }
+
+  async nextRunAt(orgId: string, types: readonly string[]): Promise<number | null> {
+    // One query per type: `type = ?` lets the claim index answer it.
+    const stmt = this.stmt(
+      "SELECT min(run_at) AS t FROM tasks WHERE org_id = ? AND type = ? AND status = 'queued' AND run_at > ?",
+    );
+    let next: number | null = null;
+    for (const type of types) {
+      const { t } = stmt.get(orgId, type, this.now) as { t: number | null };
+      if (t !== null && (next === null || t < next)) next = t;
+    }
+    return next;
+  }
+
+  async putTypeConfig(c: TypeConfig): Promise<void> {
+    this.stmt('INSERT OR REPLACE INTO task_types (org_id, type, config, updated_at) VALUES (?, ?, ?, ?)').run(
+      c.orgId,
+      c.type,
+      JSON.stringify({ concurrency: c.concurrency, rateLimit: c.rateLimit, defaults: c.defaults }),
+      c.updatedAt,
+    );
+  }
+
+  lockType(orgId: string, type: string): Promise<TypeConfig | null> {
+    // The unit holds SQLite's write lock already: claims are serialized as a whole.
+    return this.getTypeConfig(orgId, type);
+  }
+
+  async countInProgress(orgId: string, type: string): Promise<number> {
+    return (
+      this.stmt("SELECT count(*) AS n FROM tasks WHERE org_id = ? AND type = ? AND status = 'in_progress'").get(
+        orgId,
+        type,
+      ) as {
+        n: number;
+      }
+    ).n;
+  }
+
+  async claimable(orgId: string, types: readonly string[], limit: number): Promise<Task[]> {
+    // One query per type, each walking the claim index in claim order, merged here: `type = ?`
+    // keeps the plan on tasks_claimable whatever the table holds.
+    const stmt = this.stmt(
+      `SELECT * FROM tasks
+        WHERE org_id = ? AND type = ? AND status = 'queued' AND (run_at IS NULL OR run_at <= ?)
+        ORDER BY priority DESC, coalesce(run_at, queued_at), id
+        LIMIT ?`,
+    );
+    const rows = types.flatMap((type) => stmt.all(orgId, type, this.now, limit) as TaskRow[]);
+    const tasks = rows.map(rowToTask);
+    if (types.length > 1) tasks.sort(claimOrder);
+    return tasks.slice(0, limit);
+  }
+
+  async recordClaims(orgId: string, claims: ReadonlyArray<{ type: string; taskId: string }>): Promise<void> {
+    const insert = this.stmt('INSERT INTO claims (org_id, type, time, task_id) VALUES (?, ?, ?, ?)');
+    for (const c of claims) insert.run(orgId, c.type, this.now, c.taskId);
+  }
+
+  async overdueTasks(limit: number): Promise<OverdueTask[]> {
+    const rows = this.stmt(
+      `SELECT org_id, id, 'lease_expired' AS reason FROM tasks WHERE status = 'in_progress' AND lease_expires_at <= @now
+       UNION ALL
+       SELECT org_id, id, 'timeout' AS reason FROM tasks WHERE status = 'in_progress' AND timeout_at <= @now
+       LIMIT @limit`,
+    ).all({ now: this.now, limit }) as Array<{ org_id: string; id: string; reason: OverdueTask['reason'] }>;
+    return rows.map((r) => ({ orgId: r.org_id, taskId: r.id, reason: r.reason }));
+  }
+
+  async reap(
+    limit: number,
+    cutoffs: { eventsBefore: number; idempotencyBefore: number; claimsBefore: number },
+  ): Promise<number> {
+    const expired = this.stmt('SELECT org_id, id FROM tasks WHERE expires_at <= ? LIMIT ?').all(
+      this.now,
+      limit,
+    ) as Array<{
+      org_id: string;
+      id: string;
+    }>;
+    for (const t of expired) await this.deleteTask(t.org_id, t.id);
+    // Events are appended in time order: the oldest ids are the oldest rows (no time index needed).
+    this.stmt('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ? ORDER BY id LIMIT ?)').run(
+      cutoffs.eventsBefore,
+      limit * 10,
+    );
+    this.stmt(
+      'DELETE FROM idempotency_keys WHERE (org_id, key) IN (SELECT org_id, key FROM idempotency_keys WHERE created_at < ? LIMIT ?)',
+    ).run(cutoffs.idempotencyBefore, limit * 10);
+    this.stmt('DELETE FROM claims WHERE rowid IN (SELECT rowid FROM claims WHERE time < ? LIMIT ?)').run(
+      cutoffs.claimsBefore,
+      limit * 10,
+    );
+    return expired.length;
+  }
+
+  async putIdempotency(rec: IdempotencyRecord): Promise<void> {
+    // A record older than the retention window may still be there (the reaper has not run): replace it.
+    this.stmt(
+      'INSERT OR REPLACE INTO idempotency_keys (org_id, key, request_hash, task_ids, created_at) VALUES (?, ?, ?, ?, ?)',
+    ).run(rec.orgId, rec.key, rec.requestHash, JSON.stringify(rec.taskIds), rec.createdAt);
+  }
+}
+
+const changeOf = (t: Task): TaskChange => ({
+  orgId: t.orgId,
+  taskId: t.id,
+  type: t.type,
+  version: t.version,
+  status: t.status,
+  runAt: t.runAt,
+});
+
+interface TypeRow {
+  org_id: string;
+  type: string;
+  config: string;
+  updated_at: number;
+}
+const typeFromRow = (r: TypeRow): TypeConfig => {
+  const c = JSON.parse(r.config) as Pick<TypeConfig, 'concurrency' | 'rateLimit' | 'defaults'>;
+  return {
+    orgId: r.org_id,
+    type: r.type,
+    concurrency: c.concurrency,
+    rateLimit: c.rateLimit,
+    defaults: c.defaults,
+    updatedAt: r.updated_at,
+  };
+};
+
+const statementCache = new WeakMap<Db, Map<string, Database.Statement>>();
+/** A statement prepared once per connection and reused (better-sqlite3 statements are cheap to run). */
+export function prepared(db: Db, sql: string): Database.Statement {
+  let cache = statementCache.get(db);
+  if (!cache) {
+    cache = new Map();
+    statementCache.set(db, cache);
+  }
+  let stmt = cache.get(sql);
+  if (!stmt) {
+    stmt = db.prepare(sql);
+    cache.set(sql, stmt);
+  }
+  return stmt;
+}
