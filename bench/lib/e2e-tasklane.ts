@@ -1,0 +1,152 @@
+/**
+ * Tasklane in the end-to-end benchmark: `tasklane serve` nodes (SQLite, or 1..n nodes on one fresh
+ * PostgreSQL database), tasks created through `POST /v1/tasks/batch` (1,000 a request), and worker
+ * processes running the SDK's `createWorker` (batched claims, batched reports) over HTTP.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { TasklaneClient, createWorker } from '../../packages/sdk/dist/index.js';
+import { probeOf, type Backend, type BenchEnv, type Prepared, type RunWorker } from './e2e-types.js';
+import { createDatabase, pgDatabaseStats, type BenchDatabase, type PgDatabaseStats } from './pg-admin.js';
+import { cpuOfProcesses, postgresBackendsOf } from './proc-cpu.js';
+import { newRootKey, startNode, type TasklaneNode } from './tasklane-nodes.js';
+
+const TYPE = 'bench.noop';
+
+/**
+ * A fetch that counts requests and body bytes each way (the response's Content-Length; Fastify
+ * sets it on every JSON answer), so the benchmark can say what the HTTP API costs per task.
+ */
+function countingFetch(count: (name: string, n: number) => void): typeof fetch {
+  return async (input, init) => {
+    const res = await fetch(input, init);
+    count('httpRequests', 1);
+    count('httpBytesSent', typeof init?.body === 'string' ? Buffer.byteLength(init.body) : 0);
+    count('httpBytesReceived', Number(res.headers.get('content-length') ?? 0));
+    return res;
+  };
+}
+
+interface WorkerConfig {
+  url: string;
+  key: string;
+}
+
+export function tasklaneBackend(id: string, storage: 'sqlite' | 'postgres', nodes: number): Backend {
+  const label =
+    storage === 'sqlite' ? 'Tasklane, SQLite' : `Tasklane, PostgreSQL, ${nodes} node${nodes > 1 ? 's' : ''}`;
+  return {
+    id,
+    label,
+    storage,
+    async prepare(env: BenchEnv): Promise<Prepared> {
+      const dataDir = mkdtempSync(join(os.tmpdir(), `tasklane-e2e-${id}-`));
+      const rootKey = newRootKey();
+      let db: BenchDatabase | null = null;
+      const started: TasklaneNode[] = [];
+      const teardown = async (): Promise<PgDatabaseStats | null> => {
+        try {
+          await Promise.all(started.map((n) => n.stop()));
+          return db === null ? null : await pgDatabaseStats(env.pgServer, db.name);
+        } finally {
+          await db?.drop();
+          rmSync(dataDir, { recursive: true, force: true });
+        }
+      };
+      try {
+        if (storage === 'postgres') db = await createDatabase(env.pgServer, `tlbench_${env.stamp}_${id}`);
+        // One after another: the first migrates and creates the org of the root key, the others find it.
+        for (let i = 0; i < nodes; i++) {
+          started.push(
+            await startNode({
+              name: `${id}-node${i + 1}`,
+              dataDir: join(dataDir, `node${i + 1}`),
+              rootKey,
+              ...(db === null ? {} : { database: db.url, schema: 'tasklane' }),
+              profileDir: env.profileDir,
+            }),
+          );
+        }
+      } catch (err) {
+        await teardown();
+        throw err;
+      }
+      const counters: Record<string, number> = {};
+      const count = (name: string, n: number) => void (counters[name] = (counters[name] ?? 0) + n);
+      const clients = started.map((n) => new TasklaneClient({ url: n.url, key: rootKey, fetch: countingFetch(count) }));
+      const client = (n: number) => clients[n % clients.length] as TasklaneClient;
+      const dbCpu = db === null ? null : cpuOfProcesses(postgresBackendsOf(db.name));
+      return {
+        settings: {
+          nodes,
+          storage:
+            db === null
+              ? 'sqlite (WAL), one file'
+              : `postgresql database ${db.name}, schema tasklane, pool 10 per node`,
+          createBatch: 'POST /v1/tasks/batch, 1,000 tasks a request, round-robin over the nodes',
+          worker: `@tasklane/sdk createWorker, concurrency ${env.concurrency}, claims up to 100 a request (long-poll 20 s), reports batched`,
+          workersSpread: `worker i talks to node i mod ${nodes}`,
+          server: 'tasklane serve --rate-limit 0 --log-level warn',
+        },
+        workerModule: new URL(import.meta.url),
+        workerConfig: (i): WorkerConfig => ({ url: (started[i % started.length] as TasklaneNode).url, key: rootKey }),
+        servers: started.map((n) => ({ name: n.name, pid: n.pid })),
+        storageCpuSeconds: () => dbCpu?.sample() ?? null,
+        addBatch: async (size, batchNo) => {
+          await client(batchNo).tasks.createBatch({
+            tasks: Array.from({ length: size }, () => ({ type: TYPE, input: {} })),
+          });
+        },
+        addProbe: async (probe) => {
+          await client(probe).tasks.create({ type: TYPE, input: { probe } });
+        },
+        check: async () => {
+          const s = await client(0).insights.stats();
+          const b = s.byStatus as Record<string, number>;
+          return { completed: b.completed ?? 0, pending: s.total - (b.completed ?? 0) };
+        },
+        counters: () => ({ ...counters }),
+        ...(env.profileDir === null
+          ? {}
+          : {
+              profile: {
+                start: () => started.forEach((n) => n.startProfile()),
+                stop: () => Promise.all(started.map(async (n) => ({ server: n.name, file: await n.stopProfile() }))),
+              },
+            }),
+        teardown,
+      };
+    },
+  };
+}
+
+/** Worker child: the SDK's worker loop with a no-op handler. */
+export const runWorker: RunWorker = async (ctx) => {
+  const { url, key } = ctx.config as WorkerConfig;
+  const client = new TasklaneClient({ url, key, fetch: countingFetch(ctx.count) });
+  // Count completions when the server has acknowledged them (the batched POST /v1/tasks/reports).
+  const reports = client.workers.reports.bind(client.workers);
+  client.workers.reports = async (items) => {
+    const results = await reports(items);
+    ctx.completed(results.filter((r) => r.ok).length);
+    return results;
+  };
+  let errors = 0;
+  const worker = createWorker({
+    client,
+    types: [TYPE],
+    concurrency: ctx.concurrency,
+    handleSignals: false,
+    handler: (task) => {
+      const probe = probeOf(task.input);
+      if (probe !== null) ctx.probe(probe);
+      ctx.handled();
+      return undefined;
+    },
+    onError: (err) => {
+      if (errors++ < 5) process.stderr.write(`  [tasklane worker ${ctx.index}] ${String(err)}\n`);
+    },
+  });
+  return { stop: () => worker.stop() };
+};
