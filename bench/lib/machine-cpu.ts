@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { clockTicks } from './server-process.js';
+import { clockTicks } from './proc-cpu.js';
 
 export interface CpuSnapshot {
   busy: number;

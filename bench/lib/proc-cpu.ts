@@ -3,7 +3,16 @@
  * backends serving one database, and the Redis server. Read from /proc (Linux); null elsewhere.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { clockTicks } from './server-process.js';
+import { execFileSync } from 'node:child_process';
+
+/** Clock ticks per second, for /proc's CPU times. */
+export const clockTicks = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
 
 /** User + system CPU seconds of one process (all threads), or null if it is gone. */
 export function pidCpuSeconds(pid: number): number | null {

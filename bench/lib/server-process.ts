@@ -2,9 +2,9 @@
  * Parent side of a server child process. The servers run in their own processes so that neither
  * shares an event loop with the load generator (or with each other); see README "Setup".
  */
-import { execFileSync, fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { fork } from 'node:child_process';
 import type { ChildMessage } from '../servers/child-ipc.js';
+import { pidCpuSeconds } from './proc-cpu.js';
 
 export interface ServerProcess {
   name: string;
@@ -16,25 +16,6 @@ export interface ServerProcess {
   profile(file: string, during: () => Promise<void>): Promise<void>;
   /** Closes the server gracefully and waits for the process to exit (a CPU profile is written then). */
   stop(): Promise<void>;
-}
-
-export const clockTicks = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-function procCpuSeconds(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after "(comm)": state is field 3, utime 14, stime 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / clockTicks;
-  } catch {
-    return null;
-  }
 }
 
 export function startServerProcess(
@@ -75,7 +56,7 @@ export function startServerProcess(
         name,
         url: m.url,
         pid,
-        cpuSeconds: () => procCpuSeconds(pid),
+        cpuSeconds: () => pidCpuSeconds(pid),
         profile: async (file, during) => {
           const started = answer('profile-started');
           child.send({ type: 'profile-start' } satisfies ChildMessage);
