@@ -6,7 +6,16 @@
  * completed in Redis, so its count is final. Every key lives under a prefix of this run, removed
  * afterwards.
  */
-import { Queue, Worker } from 'bullmq';
+// BullMQ is not a dependency of the repository (its msgpackr-extract pulls platform packages that
+// npm leaves out of the lock file, which then breaks `npm ci`): install it for the benchmark with
+// `npm install --no-save bullmq@5`. It is loaded only when the BullMQ row runs.
+async function loadBullmq(): Promise<typeof import('bullmq')> {
+  try {
+    return await import('bullmq');
+  } catch {
+    throw new Error('BullMQ is not installed: run `npm install --no-save bullmq@5` first (see bench/README.md).');
+  }
+}
 import { Redis } from 'ioredis';
 import { createRequire } from 'node:module';
 import type { Backend, BenchEnv, Prepared, RunWorker } from '../lib/e2e-types.js';
@@ -14,7 +23,13 @@ import { probeOf } from '../lib/e2e-types.js';
 import { cpuOfProcesses, redisServers } from '../lib/proc-cpu.js';
 
 const QUEUE = 'noop';
-const VERSION = (createRequire(import.meta.url)('bullmq/package.json') as { version: string }).version;
+const VERSION = (() => {
+  try {
+    return (createRequire(import.meta.url)('bullmq/package.json') as { version: string }).version;
+  } catch {
+    return '(not installed)';
+  }
+})();
 
 interface Config {
   redisUrl: string;
@@ -31,6 +46,7 @@ export const bullmq: Backend = {
   label: `BullMQ ${VERSION}`,
   storage: 'redis',
   async prepare(env: BenchEnv): Promise<Prepared> {
+    const { Queue } = await loadBullmq();
     const prefix = `tlbench-${env.stamp}`;
     const queue = new Queue(QUEUE, {
       connection: connection(env.redisUrl),
@@ -87,6 +103,7 @@ export const bullmq: Backend = {
 
 export const runWorker: RunWorker = async (ctx) => {
   const { redisUrl, prefix } = ctx.config as Config;
+  const { Worker } = await loadBullmq();
   const worker = new Worker(
     QUEUE,
     async (job) => {
