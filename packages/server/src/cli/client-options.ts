@@ -82,3 +82,24 @@ export function oneOf<T extends string>(command: string, name: string, value: st
 }
 
 const nonEmpty = (v: string | undefined) => (v === undefined || v === '' ? undefined : v);
+
+/**
+ * Runs the subcommand `argv[0]` of a command group (`tasklane keys create …`): no subcommand prints
+ * the group's help and exits 2, `help`/`-h`/`--help` prints it and exits 0, an unknown one is a
+ * usage error.
+ */
+export function dispatch(
+  group: string,
+  help: string,
+  subcommands: Record<string, (argv: string[]) => Promise<number>>,
+  argv: string[],
+): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === 'help' || sub === '-h' || sub === '--help') {
+    process.stdout.write(`${help}\n`);
+    return Promise.resolve(sub === undefined ? 2 : 0);
+  }
+  const run = Object.hasOwn(subcommands, sub) ? subcommands[sub] : undefined;
+  if (run === undefined) throw usageError(group, `unknown command '${sub}'`);
+  return run(rest);
+}

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { SCOPE_VALUES, type KeyCreate } from '@tasklane/sdk';
 import {
+  dispatch,
   CLIENT_HELP,
   CLIENT_OPTIONS,
   connect,
@@ -42,24 +43,8 @@ const REVOKE_HELP = `Usage: tasklane keys revoke KEYID
 
 ${CLIENT_HELP}`;
 
-export async function keysCommand(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  switch (sub) {
-    case 'create':
-      return createKey(rest);
-    case 'list':
-      return listKeys(rest);
-    case 'revoke':
-      return revokeKey(rest);
-    case undefined:
-    case '-h':
-    case '--help':
-    case 'help':
-      out(HELP);
-      return sub === undefined ? 2 : 0;
-    default:
-      throw usageError('keys', `unknown command '${sub}'`);
-  }
+export function keysCommand(argv: string[]): Promise<number> {
+  return dispatch('keys', HELP, { create: createKey, list: listKeys, revoke: revokeKey }, argv);
 }
 
 async function createKey(argv: string[]): Promise<number> {

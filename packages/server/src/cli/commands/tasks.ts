@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { STATUS_VALUES, type Task, type TaskCreate, type TaskList, type TaskListParams } from '@tasklane/sdk';
 import {
+  dispatch,
   CLIENT_HELP,
   CLIENT_OPTIONS,
   connect,
@@ -58,24 +59,8 @@ const LIST_HELP = `Usage: tasklane tasks list [options]
 
 ${CLIENT_HELP}`;
 
-export async function tasksCommand(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  switch (sub) {
-    case 'create':
-      return createTask(rest);
-    case 'get':
-      return getTask(rest);
-    case 'list':
-      return listTasks(rest);
-    case undefined:
-    case '-h':
-    case '--help':
-    case 'help':
-      out(HELP);
-      return sub === undefined ? 2 : 0;
-    default:
-      throw usageError('tasks', `unknown command '${sub}'`);
-  }
+export function tasksCommand(argv: string[]): Promise<number> {
+  return dispatch('tasks', HELP, { create: createTask, get: getTask, list: listTasks }, argv);
 }
 
 async function createTask(argv: string[]): Promise<number> {
