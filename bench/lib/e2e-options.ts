@@ -2,6 +2,8 @@
  * Options of `e2e-throughput.ts`: each from `--name=value`, else the environment variable NAME,
  * else its default (the same rules as `options.ts` of get-task.ts).
  */
+import { kebab, readFlags } from './options.js';
+
 export const ALL_BACKENDS = ['sqlite', 'pg1', 'pg2', 'pg3', 'graphile', 'pgboss', 'bullmq'] as const;
 export type BackendId = (typeof ALL_BACKENDS)[number];
 
@@ -50,13 +52,7 @@ const DEFAULTS: E2eOptions = {
 };
 
 export function readE2eOptions(argv: readonly string[], env: NodeJS.ProcessEnv): E2eOptions {
-  const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-  const flags = new Map<string, string>();
-  for (const arg of argv) {
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (m === null) throw new Error(`Unknown argument '${arg}'; use --name=value (see bench/README.md).`);
-    flags.set(m[1] as string, m[2] ?? 'true');
-  }
+  const flags = readFlags(argv);
   const known = new Set(Object.keys(DEFAULTS).map(kebab));
   for (const name of flags.keys()) if (!known.has(name)) throw new Error(`Unknown option --${name}.`);
   const raw = (name: keyof E2eOptions): string | undefined =>

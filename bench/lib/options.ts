@@ -37,14 +37,22 @@ const DEFAULTS: GetTaskOptions = {
   logLevel: 'silent',
 };
 
-export function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv): GetTaskOptions {
-  const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+/** `fooBar` → `foo-bar`: an option's flag name (its environment variable is FOO_BAR). */
+export const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** `--name=value` (or `--name`, meaning true) flags; anything else is refused. */
+export function readFlags(argv: readonly string[]): Map<string, string> {
   const flags = new Map<string, string>();
   for (const arg of argv) {
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
     if (m === null) throw new Error(`Unknown argument '${arg}'; use --name=value (see bench/README.md).`);
     flags.set(m[1] as string, m[2] ?? 'true');
   }
+  return flags;
+}
+
+export function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv): GetTaskOptions {
+  const flags = readFlags(argv);
   const raw = (name: keyof GetTaskOptions): string | undefined =>
     flags.get(kebab(name)) ?? env[kebab(name).replace(/-/g, '_').toUpperCase()];
   const int = (name: keyof GetTaskOptions, min: number): number => {

@@ -16,7 +16,6 @@ async function loadBullmq(): Promise<typeof import('bullmq')> {
     throw new Error('BullMQ is not installed: run `npm install --no-save bullmq@5` first (see bench/README.md).');
   }
 }
-import { Redis } from 'ioredis';
 import { createRequire } from 'node:module';
 import type { Backend, BenchEnv, Prepared, RunWorker } from '../lib/e2e-types.js';
 import { probeOf } from '../lib/e2e-types.js';
@@ -84,6 +83,8 @@ export const bullmq: Backend = {
         await queue.obliterate({ force: true });
         await queue.close();
         // Anything left under the prefix (meta keys, event stream).
+        // ioredis comes with BullMQ; loaded with it, only when this row runs.
+        const { Redis } = await import('ioredis');
         const redis = new Redis(connection(env.redisUrl));
         try {
           let cursor = '0';
