@@ -9,7 +9,7 @@ import { TasklaneError } from '../domain/errors.js';
 import { isTerminal, type TaskStatus } from '../domain/status.js';
 import type { Json, JsonObject, Step, Task } from '../domain/task.js';
 import { applyTransition, viewDependencies, type TransitionEvent } from '../domain/transitions.js';
-import type { StoreReader, StoreWriter, TaskFilter, TaskStore, TypeConfig } from '../storage/task-store.js';
+import type { NewEvent, StoreReader, StoreWriter, TaskFilter, TaskStore, TypeConfig } from '../storage/task-store.js';
 import { ChangeHub } from './change-hub.js';
 import { planBatch, type PlannedItem } from './batch-plan.js';
 import { requestHash } from './request-hash.js';
@@ -431,9 +431,42 @@ export class TaskService {
    */
   async transition(tx: StoreWriter, task: Task, event: TransitionEvent): Promise<Task> {
     const next = applyTransition(task, event, { now: tx.now, random: this.random });
-    await this.save(tx, task, next, event.name);
-    if (isTerminal(next.status) && !isTerminal(task.status)) await this.settleDependents(tx, next);
+    await this.saveMany(tx, task.orgId, [{ before: task, after: next }], [changeEvent(task, next, event.name)]);
     return next;
+  }
+
+  /** Apply a transition in memory only: what `transition` would write, for callers that write many at once. */
+  next(tx: StoreReader, task: Task, event: TransitionEvent): Task {
+    return applyTransition(task, event, { now: tx.now, random: this.random });
+  }
+
+  /**
+   * Write changes computed in memory as one set: every record (each only if its row is still at the
+   * version this unit read, or the whole unit fails with CONFLICT), then the events in the order
+   * given, then the dependents of the tasks that just became terminal, settled (queued, shrunk or
+   * canceled) in the same unit, recursively down the graph. The rows must be locked by this unit
+   * (getTaskForUpdate, getTasksForUpdate or claimable), so the version check cannot fail unless an
+   * adapter breaks the contract: it is a guard, not the concurrency mechanism. At most one change
+   * per task.
+   */
+  async saveMany(
+    tx: StoreWriter,
+    orgId: string,
+    changes: ReadonlyArray<{ before: Task; after: Task }>,
+    events: readonly NewEvent[],
+  ): Promise<void> {
+    if (changes.length === 0) return;
+    const written = await tx.updateTasks(changes.map((c) => ({ task: c.after, previous: c.before })));
+    if (written !== changes.length) throw new TasklaneError('CONFLICT', 'The task changed; try again.');
+    await tx.appendEvents(events);
+    const settled = changes.filter((c) => isTerminal(c.after.status) && !isTerminal(c.before.status));
+    if (settled.length === 0) return;
+    // One query tells which of them anything depends on: usually none.
+    const dependedOn = await tx.dependedOn(
+      orgId,
+      settled.map((c) => c.after.id),
+    );
+    for (const { after } of settled) if (dependedOn.has(after.id)) await this.settleDependents(tx, after);
   }
 
   /** Append steps to a task inside the caller's unit: a change like any other (version, event). */
@@ -442,16 +475,21 @@ export class TaskService {
     task: Task,
     steps: ReadonlyArray<{ message: string; data?: unknown }>,
   ): Promise<Task> {
-    const rows: Step[] = steps.map((s) =>
-      s.data === undefined
-        ? { time: tx.now, message: s.message }
-        : { time: tx.now, message: s.message, data: s.data as Json },
-    );
+    const rows = this.stepRows(tx, steps);
     await tx.appendSteps(task.orgId, task.id, rows);
     const next = { ...task, version: task.version + 1, updatedAt: tx.now };
     if (!(await tx.updateTask(next, task))) throw new TasklaneError('CONFLICT', 'The task changed; try again.');
     await tx.appendEvents([stepEvent(next, rows.length)]);
     return next;
+  }
+
+  /** Step records stamped with the unit's time. */
+  stepRows(tx: StoreReader, steps: ReadonlyArray<{ message: string; data?: unknown }>): Step[] {
+    return steps.map((s) =>
+      s.data === undefined
+        ? { time: tx.now, message: s.message }
+        : { time: tx.now, message: s.message, data: s.data as Json },
+    );
   }
 
   private async settleDependents(tx: StoreWriter, settled: Task): Promise<void> {
@@ -472,11 +510,8 @@ export class TaskService {
     return viewDependencies(task, deps);
   }
 
-  private async save(tx: StoreWriter, before: Task, after: Task, cause: string): Promise<void> {
-    // The row is locked for this unit (getTaskForUpdate), so the version check cannot fail unless
-    // an adapter breaks the contract; it is kept as a guard, not as the concurrency mechanism.
-    if (!(await tx.updateTask(after, before))) throw new TasklaneError('CONFLICT', 'The task changed; try again.');
-    await tx.appendEvents([changeEvent(before, after, cause)]);
+  private save(tx: StoreWriter, before: Task, after: Task, cause: string): Promise<void> {
+    return this.saveMany(tx, before.orgId, [{ before, after }], [changeEvent(before, after, cause)]);
   }
 
   async withSteps(tx: StoreReader, orgId: string, tasks: Task[]): Promise<TaskView[]> {

@@ -11,12 +11,14 @@
 import { claimOrder } from '../domain/claim-order.js';
 import type { Clock } from '../domain/clock.js';
 import { TasklaneError } from '../domain/errors.js';
-import { DEFAULT_LEASE_MS, type Json, type Task } from '../domain/task.js';
-import type { StoreWriter, TaskStore, TypeConfig } from '../storage/task-store.js';
+import { DEFAULT_LEASE_MS, type Json, type Step, type Task } from '../domain/task.js';
+import type { TransitionEvent } from '../domain/transitions.js';
+import type { NewEvent, StoreReader, StoreWriter, TaskStore, TypeConfig } from '../storage/task-store.js';
 import type { ChangeHub } from './change-hub.js';
-import { newLeaseId } from './ids.js';
+import { UUID_PATTERN, newLeaseId } from './ids.js';
 import type { TaskService, TaskView } from './task-service.js';
-import { findTask, findTaskForUpdate } from './task-lookup.js';
+import { changeEvent, stepEvent } from './task-events.js';
+import { findTask, findTaskForUpdate, isTaskRef, taskNotFound } from './task-lookup.js';
 
 export interface ClaimRequest {
   types: string[];
@@ -118,19 +120,19 @@ export class WorkerService {
       }
       const open = types.filter((t) => (allowance.get(t) ?? 0) > 0);
       const candidates = open.length === 0 ? [] : await this.candidates(tx, orgId, open, allowance, req.limit);
-      const claimed: Task[] = [];
-      for (const task of candidates) {
+      const claimed = candidates.map((task) => {
         const config = configs.get(task.type) ?? null;
         const leaseMs = req.leaseMs ?? task.leaseMs ?? config?.defaults.leaseMs ?? DEFAULT_LEASE_MS;
-        claimed.push(
-          await this.tasks.transition(tx, task, {
-            name: 'claim',
-            leaseId: newLeaseId(),
-            workerId: req.workerId,
-            leaseMs,
-          }),
-        );
-      }
+        return this.tasks.next(tx, task, { name: 'claim', leaseId: newLeaseId(), workerId: req.workerId, leaseMs });
+      });
+      // The candidates are locked by `claimable`: written as one set, with one event each.
+      await this.tasks.saveMany(
+        tx,
+        orgId,
+        claimed.map((after, i) => ({ before: candidates[i] as Task, after })),
+        claimed.map((after, i) => changeEvent(candidates[i] as Task, after, 'claim')),
+      );
+      // The claim log: what rate limits and the insights' claims per minute count.
       if (claimed.length > 0)
         await tx.recordClaims(
           orgId,
@@ -230,59 +232,29 @@ export class WorkerService {
   }
 
   heartbeat(orgId: string, ref: string, input: HeartbeatInput): Promise<TaskView> {
-    return this.withView(orgId, (tx) => this.heartbeatIn(tx, orgId, ref, input));
-  }
-
-  private async heartbeatIn(tx: StoreWriter, orgId: string, ref: string, input: HeartbeatInput): Promise<Task> {
-    let task = await this.leased(tx, orgId, ref, input.leaseId);
-    task = await this.tasks.transition(tx, task, {
-      name: 'heartbeat',
-      extendMs: input.extendMs,
-      progress: input.progress,
-      progressMessage: input.progressMessage,
+    return this.withView(orgId, async (tx) => {
+      const task = await this.report(tx, orgId, { taskId: ref, action: 'heartbeat', ...input });
+      return input.steps !== undefined && input.steps.length > 0 ? this.tasks.addSteps(tx, task, input.steps) : task;
     });
-    if (input.steps !== undefined && input.steps.length > 0) task = await this.tasks.addSteps(tx, task, input.steps);
-    return task;
   }
 
   complete(orgId: string, ref: string, input: CompleteInput): Promise<TaskView> {
-    return this.withView(orgId, (tx) => this.completeIn(tx, orgId, ref, input));
-  }
-
-  private async completeIn(tx: StoreWriter, orgId: string, ref: string, input: CompleteInput): Promise<Task> {
-    const task = await this.leased(tx, orgId, ref, input.leaseId);
-    return this.tasks.transition(tx, task, {
-      name: 'complete',
-      result: (input.result ?? null) as Json,
-      review: input.review,
-    });
+    return this.withView(orgId, (tx) => this.report(tx, orgId, { taskId: ref, action: 'complete', ...input }));
   }
 
   fail(orgId: string, ref: string, input: FailInput): Promise<TaskView> {
-    return this.withView(orgId, (tx) => this.failIn(tx, orgId, ref, input));
-  }
-
-  private async failIn(tx: StoreWriter, orgId: string, ref: string, input: FailInput): Promise<Task> {
-    const task = await this.leased(tx, orgId, ref, input.leaseId);
-    return this.tasks.transition(tx, task, {
-      name: 'fail',
-      error: {
-        code: input.error.code,
-        message: input.error.message,
-        ...(input.error.details === undefined ? {} : { details: input.error.details as Json }),
-      },
-      retryable: input.retryable,
-      retryAfterMs: input.retryAfterMs,
-    });
+    return this.withView(orgId, (tx) => this.report(tx, orgId, { taskId: ref, action: 'fail', ...input }));
   }
 
   release(orgId: string, ref: string, input: ReleaseInput): Promise<TaskView> {
-    return this.withView(orgId, (tx) => this.releaseIn(tx, orgId, ref, input));
+    return this.withView(orgId, (tx) => this.report(tx, orgId, { taskId: ref, action: 'release', ...input }));
   }
 
-  private async releaseIn(tx: StoreWriter, orgId: string, ref: string, input: ReleaseInput): Promise<Task> {
-    const task = await this.leased(tx, orgId, ref, input.leaseId);
-    return this.tasks.transition(tx, task, { name: 'release', delayMs: input.delayMs });
+  /** One report on its own: the task locked, its lease checked, its transition written. */
+  private async report(tx: StoreWriter, orgId: string, r: Report): Promise<Task> {
+    const task = await findTaskForUpdate(tx, orgId, r.taskId);
+    assertLease(task, r.leaseId);
+    return this.tasks.transition(tx, task, reportEvent(r));
   }
 
   /** One unit of work that changes a task, answered with the task and its steps. */
@@ -294,62 +266,111 @@ export class WorkerService {
   }
 
   /**
-   * Many reports in one request, answered item by item in order. Each is applied on its own: in a
-   * nested unit (savepoint), so one report's LEASE_LOST undoes nothing of the others and none of
-   * its own half-writes survive. Reports are applied in chunks of REPORTS_PER_UNIT per unit of work,
-   * so a large request does not hold the write lock for long.
+   * Many reports in one request, answered item by item in order, each applied on its own: a
+   * report that fails (NOT_FOUND, LEASE_LOST, TASK_CANCELED, INVALID_TRANSITION) changes nothing
+   * and leaves the others alone. Each chunk of REPORTS_PER_UNIT reports is one unit of work: its
+   * tasks are locked together (getTasksForUpdate), the reports are applied in memory in the order
+   * given (a task named twice sees the outcome of its first report), and what changed is written
+   * as one set (saveMany), so a chunk costs a few statements whatever its size. Chunks keep a large
+   * request from holding the write lock for long.
    */
   async reports(orgId: string, reports: readonly Report[]): Promise<ReportResult[]> {
     const results: ReportResult[] = [];
     for (let i = 0; i < reports.length; i += REPORTS_PER_UNIT) {
       const chunk = reports.slice(i, i + REPORTS_PER_UNIT);
-      results.push(
-        ...(await this.store.write(async (tx) => {
-          const out: ReportResult[] = [];
-          for (const r of chunk) {
-            try {
-              out.push({ taskId: r.taskId, ok: true, task: await tx.nested(() => this.applyReport(tx, orgId, r)) });
-            } catch (err) {
-              if (!(err instanceof TasklaneError)) throw err;
-              out.push({ taskId: r.taskId, ok: false, error: err });
-            }
-          }
-          return out;
-        })),
-      );
+      results.push(...(await this.store.write((tx) => this.applyReports(tx, orgId, chunk))));
     }
     return results;
   }
 
-  private applyReport(tx: StoreWriter, orgId: string, r: Report): Promise<Task> {
-    switch (r.action) {
-      case 'heartbeat':
-        return this.heartbeatIn(tx, orgId, r.taskId, r);
-      case 'complete':
-        return this.completeIn(tx, orgId, r.taskId, r);
-      case 'fail':
-        return this.failIn(tx, orgId, r.taskId, r);
-      case 'release':
-        return this.releaseIn(tx, orgId, r.taskId, r);
-      default: {
-        const unknown: never = r;
-        throw new Error(`unknown report ${JSON.stringify(unknown)}`);
+  private async applyReports(tx: StoreWriter, orgId: string, chunk: readonly Report[]): Promise<ReportResult[]> {
+    const ids = await this.resolveRefs(tx, orgId, chunk);
+    const read = new Map((await tx.getTasksForUpdate(orgId, [...new Set(ids.values())])).map((t) => [t.id, t]));
+    const current = new Map(read);
+    const steps = new Map<string, Step[]>();
+    const events: NewEvent[] = [];
+    const out: ReportResult[] = [];
+    for (const r of chunk) {
+      try {
+        const id = ids.get(r.taskId);
+        const task = id === undefined ? undefined : current.get(id);
+        if (task === undefined) throw taskNotFound();
+        assertLease(task, r.leaseId);
+        let next = this.tasks.next(tx, task, reportEvent(r));
+        events.push(changeEvent(task, next, r.action));
+        if (r.action === 'heartbeat' && r.steps !== undefined && r.steps.length > 0) {
+          // Like addSteps: the steps are a change of their own (version, event).
+          const rows = this.tasks.stepRows(tx, r.steps);
+          next = { ...next, version: next.version + 1, updatedAt: tx.now };
+          events.push(stepEvent(next, rows.length));
+          steps.set(task.id, [...(steps.get(task.id) ?? []), ...rows]);
+        }
+        current.set(task.id, next);
+        out.push({ taskId: r.taskId, ok: true, task: next });
+      } catch (err) {
+        if (!(err instanceof TasklaneError)) throw err;
+        out.push({ taskId: r.taskId, ok: false, error: err });
       }
     }
+    for (const [taskId, rows] of steps) await tx.appendSteps(orgId, taskId, rows);
+    const changed = [...current.values()].flatMap((after) => {
+      const before = read.get(after.id);
+      return before === undefined || before === after ? [] : [{ before, after }];
+    });
+    await this.tasks.saveMany(tx, orgId, changed, events);
+    return out;
   }
 
-  /**
-   * The task, locked, if `leaseId` is its current lease. Fencing: a canceled task answers
-   * TASK_CANCELED; any other mismatch (expired and re-queued, claimed by another, finished)
-   * answers LEASE_LOST. Nothing is written in either case.
-   */
-  private async leased(tx: StoreWriter, orgId: string, ref: string, leaseId: string): Promise<Task> {
-    const task = await findTaskForUpdate(tx, orgId, ref);
-    if (task.status === 'canceled')
-      throw new TasklaneError('TASK_CANCELED', 'The task was canceled; stop working on it.');
-    if (task.status !== 'in_progress' || task.lease === null || task.lease.id !== leaseId) {
-      throw new TasklaneError('LEASE_LOST', 'This lease is not the current one: another worker may hold the task now.');
+  /** The task id of each reference (UUID or identifier) that names a task of the org. */
+  private async resolveRefs(tx: StoreReader, orgId: string, chunk: readonly Report[]): Promise<Map<string, string>> {
+    const ids = new Map<string, string>();
+    for (const { taskId: ref } of chunk) {
+      if (ids.has(ref)) continue;
+      if (UUID_PATTERN.test(ref)) ids.set(ref, ref.toLowerCase());
+      else if (isTaskRef(ref)) {
+        const task = await tx.getTaskByIdentifier(orgId, ref);
+        if (task !== null) ids.set(ref, task.id);
+      }
     }
-    return task;
+    return ids;
+  }
+}
+
+/**
+ * Fencing: a canceled task answers TASK_CANCELED; any other mismatch (expired and re-queued,
+ * claimed by another, finished) answers LEASE_LOST.
+ */
+function assertLease(task: Task, leaseId: string): void {
+  if (task.status === 'canceled')
+    throw new TasklaneError('TASK_CANCELED', 'The task was canceled; stop working on it.');
+  if (task.status !== 'in_progress' || task.lease === null || task.lease.id !== leaseId) {
+    throw new TasklaneError('LEASE_LOST', 'This lease is not the current one: another worker may hold the task now.');
+  }
+}
+
+/** The transition a worker's report asks for. */
+function reportEvent(r: Report): TransitionEvent {
+  switch (r.action) {
+    case 'heartbeat':
+      return { name: 'heartbeat', extendMs: r.extendMs, progress: r.progress, progressMessage: r.progressMessage };
+    case 'complete':
+      return { name: 'complete', result: (r.result ?? null) as Json, review: r.review };
+    case 'fail':
+      return {
+        name: 'fail',
+        error: {
+          code: r.error.code,
+          message: r.error.message,
+          ...(r.error.details === undefined ? {} : { details: r.error.details as Json }),
+        },
+        retryable: r.retryable,
+        retryAfterMs: r.retryAfterMs,
+      };
+    case 'release':
+      return { name: 'release', delayMs: r.delayMs };
+    default: {
+      const unknown: never = r;
+      throw new Error(`unknown report ${JSON.stringify(unknown)}`);
+    }
   }
 }

@@ -157,6 +157,8 @@ export interface StoreReader {
   listTasks(orgId: string, filter: TaskFilter, limit: number, afterId: string | null): Promise<TaskPage>;
   /** Tasks whose `dependsOn` names `taskId`. */
   getDependents(orgId: string, taskId: string): Promise<Task[]>;
+  /** Of these tasks, the ones that some task's `dependsOn` names. */
+  dependedOn(orgId: string, taskIds: readonly string[]): Promise<Set<string>>;
 
   /** The whole step history, oldest first. */
   getSteps(orgId: string, taskId: string): Promise<Step[]>;
@@ -214,6 +216,17 @@ export interface StoreWriter extends StoreReader {
    * write only the fields that differ (and so touch only the indexes that must change).
    */
   updateTask(task: Task, previous?: Task): Promise<boolean>;
+  /**
+   * Like getTaskForUpdate for many tasks at once: those that exist, in no particular order.
+   * Adapters lock them in one fixed order (by id), so units locking overlapping sets cannot deadlock.
+   */
+  getTasksForUpdate(orgId: string, taskIds: readonly string[]): Promise<Task[]>;
+  /**
+   * Many updates as one set (at most one per task): each `task` is written if its stored row is
+   * still at `previous.version`, `previous` being the record as this unit read it; only the fields
+   * that differ are written. Returns how many were written; the others changed nothing.
+   */
+  updateTasks(changes: ReadonlyArray<{ task: Task; previous: Task }>): Promise<number>;
   /** Deletes the task with its steps and dependency edges; events stay (with task.deleted). */
   deleteTask(orgId: string, taskId: string): Promise<boolean>;
 

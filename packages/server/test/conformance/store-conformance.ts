@@ -259,6 +259,71 @@ export function storeConformanceSuite(name: string, factory: () => Promise<Store
         expect(await store.write((tx) => tx.updateTask(task({ version: 2 })))).toBe(false);
       });
 
+      it('updateTasks writes the set in one call: each task only if its row is still at previous.version', async () => {
+        const [a, b, c] = [task({ version: 3 }), task(), task({ input: { big: 'x'.repeat(500) } })];
+        await insert(a, b, c);
+        const changes: TaskChange[] = [];
+        const stop = store.subscribe((ch) => changes.push(ch));
+        const a4 = { ...a, version: 4, status: 'in_progress' as const, progress: 0.5, metadata: { k: 1 } };
+        // Two versions ahead of what is stored: a batch may apply several changes to one task.
+        const b3 = { ...b, version: 3, title: 'twice', labels: ['x'], requiresReview: true };
+        const c2 = { ...c, version: 2, result: { ok: true }, completedAt: T0 + 5, lease: null };
+        const stale = { ...c, version: 9, title: 'stale' };
+        const written = await store.write(async (tx) => {
+          const n = await tx.updateTasks([
+            { task: a4, previous: a },
+            { task: b3, previous: b },
+            { task: c2, previous: c },
+          ]);
+          // Read back inside the unit: its own writes are visible.
+          expect(byId(await tx.getTasks(ORG_A, [a.id, b.id, c.id]))).toEqual(byId([a4, b3, c2]));
+          return n;
+        });
+        expect(written).toBe(3);
+        expect(await get(ORG_A, a.id)).toEqual(a4);
+        expect(await get(ORG_A, b.id)).toEqual(b3);
+        expect(await get(ORG_A, c.id)).toEqual(c2);
+        // A previous that is not what is stored any more (and a foreign org) writes nothing.
+        expect(
+          await store.write((tx) =>
+            tx.updateTasks([
+              { task: stale, previous: c },
+              { task: { ...a4, orgId: ORG_B, version: 5 }, previous: { ...a4, orgId: ORG_B } },
+            ]),
+          ),
+        ).toBe(0);
+        expect(await get(ORG_A, c.id)).toEqual(c2);
+        expect(await store.write((tx) => tx.updateTasks([]))).toBe(0);
+        stop();
+        expect(byId(changes.map(core).map((ch) => ({ ...ch, id: ch.taskId })))).toEqual(
+          byId(
+            [a4, b3, c2].map((t) => ({ orgId: ORG_A, taskId: t.id, id: t.id, version: t.version, status: t.status })),
+          ),
+        );
+      });
+
+      it('getTasksForUpdate: the tasks of the org that exist, with their rows locked for the unit', async () => {
+        const [a, b] = [task(), task()];
+        await insert(a, b);
+        await store.write(async (tx) => {
+          expect(byId(await tx.getTasksForUpdate(ORG_A, [b.id, a.id, uuidV7(999)]))).toEqual(byId([a, b]));
+          expect(await tx.getTasksForUpdate(ORG_B, [a.id])).toEqual([]);
+          expect(await tx.getTasksForUpdate(ORG_A, [])).toEqual([]);
+        });
+      });
+
+      it('dependedOn: which of the tasks some task depends on', async () => {
+        const [a, d, lone] = [task(), task(), task()];
+        const b = task({ dependsOn: [a.id] });
+        const c = task({ dependsOn: [a.id, d.id] });
+        await insert(a, d, lone, b, c);
+        await store.read(async (tx) => {
+          expect([...(await tx.dependedOn(ORG_A, [a.id, d.id, lone.id, b.id]))].sort()).toEqual([a.id, d.id].sort());
+          expect(await tx.dependedOn(ORG_B, [a.id, d.id])).toEqual(new Set());
+          expect(await tx.dependedOn(ORG_A, [])).toEqual(new Set());
+        });
+      });
+
       it('a unit reads its own writes', async () => {
         const t = task();
         await store.write(async (tx) => {

@@ -146,6 +146,15 @@ export class PgReader implements StoreReader {
     );
   }
 
+  async dependedOn(orgId: string, taskIds: readonly string[]): Promise<Set<string>> {
+    if (taskIds.length === 0) return new Set();
+    const rows = await this.rows<{ id: string }>(
+      'SELECT DISTINCT depends_on_id AS id FROM task_deps WHERE org_id = $1 AND depends_on_id = ANY($2::text[])',
+      [orgId, taskIds],
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
   async getSteps(orgId: string, taskId: string): Promise<Step[]> {
     return (
       await this.rows<StepRow>(`SELECT ${STEP_SELECT} FROM steps WHERE org_id = $1 AND task_id = $2 ORDER BY seq`, [

@@ -32,6 +32,7 @@ import {
   KEY_SELECT,
   PROJECT_SELECT,
   TASK_COLUMNS,
+  TASK_COLUMN_TYPES,
   TASK_SELECT,
   TYPE_SELECT,
   changeOf,
@@ -218,6 +219,56 @@ export class PgUnit extends PgReader implements StoreWriter {
     this.seen.set(taskKey(task.orgId, task.id), task.version);
     this.changes.push(changeOf(task));
     return true;
+  }
+
+  getTasksForUpdate(orgId: string, taskIds: readonly string[]): Promise<Task[]> {
+    if (taskIds.length === 0) return Promise.resolve([]);
+    // The sort runs below the row locks, so the rows are locked in id order: two units locking
+    // overlapping sets wait for each other instead of deadlocking.
+    return this.tasks(
+      `SELECT ${TASK_SELECT} FROM tasks WHERE org_id = $1 AND id = ANY($2::text[]) ORDER BY id FOR UPDATE`,
+      [orgId, taskIds],
+    );
+  }
+
+  /**
+   * One UPDATE … FROM unnest(…) per set of changed columns (the tasks of one claim, or of one batch
+   * of completions, all change the same ones), instead of a statement per task.
+   */
+  async updateTasks(changes: ReadonlyArray<{ task: Task; previous: Task }>): Promise<number> {
+    const groups = new Map<string, { columns: number[]; rows: unknown[][]; tasks: Map<string, Task> }>();
+    for (const { task, previous } of changes) {
+      const values = taskParams(task);
+      const before = taskParams(previous);
+      const columns = TASK_COLUMNS.flatMap((_c, i) => (i >= 2 && values[i] !== before[i] ? [i] : []));
+      const key = columns.join(',');
+      let group = groups.get(key);
+      if (group === undefined) groups.set(key, (group = { columns, rows: [], tasks: new Map() }));
+      group.rows.push([task.orgId, task.id, previous.version, ...columns.map((i) => values[i])]);
+      group.tasks.set(taskKey(task.orgId, task.id), task);
+    }
+    let written = 0;
+    for (const { columns, rows, tasks } of groups.values()) {
+      const names = columns.map((i) => TASK_COLUMNS[i] as (typeof TASK_COLUMNS)[number]);
+      const types = ['text', 'text', 'integer', ...names.map((n) => arrayElementType(TASK_COLUMN_TYPES[n]))];
+      const set = names.map((n, k) => `${n} = v.c${k}${TASK_COLUMN_TYPES[n] === 'jsonb' ? '::jsonb' : ''}`);
+      const updated = await this.rows<{ org_id: string; id: string }>(
+        `UPDATE tasks AS t SET ${set.length > 0 ? set.join(', ') : 'version = t.version'}
+           FROM unnest(${types.map((type, k) => `$${k + 1}::${type}[]`).join(', ')})
+                AS v(org_id, id, expected${names.map((_n, k) => `, c${k}`).join('')})
+          WHERE t.org_id = v.org_id AND t.id = v.id AND t.version = v.expected
+          RETURNING t.org_id, t.id`,
+        types.map((_type, k) => rows.map((r) => r[k])),
+      );
+      for (const r of updated) {
+        const task = tasks.get(taskKey(r.org_id, r.id));
+        if (task === undefined) continue;
+        this.seen.set(taskKey(task.orgId, task.id), task.version);
+        this.changes.push(changeOf(task));
+      }
+      written += updated.length;
+    }
+    return written;
   }
 
   async deleteTask(orgId: string, taskId: string): Promise<boolean> {
@@ -428,6 +479,9 @@ export class PgUnit extends PgReader implements StoreWriter {
     return gone.length;
   }
 }
+
+/** jsonb values travel as JSON text and are cast back in the statement. */
+const arrayElementType = (type: string) => (type === 'jsonb' ? 'text' : type);
 
 const DELETED_SELECT = 'org_id, id, type, version, status, run_at';
 interface DeletedRow {

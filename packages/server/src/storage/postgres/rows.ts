@@ -77,6 +77,22 @@ export const TASK_COLUMNS = [
   'timeout_at', 'lease_id', 'lease_worker_id', 'lease_expires_at', 'lease_length_ms',
 ] as const satisfies ReadonlyArray<keyof TaskRow>;
 
+// prettier-ignore
+/** The SQL type of each task column, for statements that pass a column as an array (unnest). */
+export const TASK_COLUMN_TYPES: Readonly<Record<(typeof TASK_COLUMNS)[number], string>> = {
+  org_id: 'text', id: 'text', project_id: 'text', identifier: 'text', list_id: 'text', type: 'text',
+  title: 'text', description: 'text', input: 'jsonb', status: 'text', priority: 'integer',
+  progress: 'double precision', progress_message: 'text', result: 'jsonb', error: 'jsonb', attempt: 'integer',
+  retry_count: 'integer', max_retries: 'integer', retry_policy: 'jsonb', lease_ms: 'bigint',
+  timeout_ms: 'bigint', run_at: 'bigint', depends_on: 'jsonb', blocked_by: 'jsonb', blocked_reason: 'text',
+  block_kind: 'text', on_dependency_failure: 'text', assignee: 'text', created_by: 'text',
+  poll_count: 'integer', requires_review: 'boolean', metadata: 'jsonb', labels: 'jsonb',
+  idempotency_key: 'text', ttl_seconds: 'bigint', version: 'integer', created_at: 'bigint',
+  updated_at: 'bigint', queued_at: 'bigint', started_at: 'bigint', completed_at: 'bigint',
+  blocked_at: 'bigint', archived_at: 'bigint', expires_at: 'bigint', timeout_at: 'bigint',
+  lease_id: 'text', lease_worker_id: 'text', lease_expires_at: 'bigint', lease_length_ms: 'bigint',
+};
+
 /** The select list of a task, named column by column (a later column never changes a result). */
 export const TASK_SELECT = TASK_COLUMNS.join(', ');
 

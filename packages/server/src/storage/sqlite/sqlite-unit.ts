@@ -30,7 +30,7 @@ type Db = Database.Database;
 const INSERT_TASK_SQL = `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${TASK_COLUMNS.map((c) => '@' + c).join(', ')})`;
 const UPDATE_TASK_SQL = `UPDATE tasks SET ${TASK_COLUMNS.filter((c) => c !== 'org_id' && c !== 'id')
   .map((c) => `${c} = @${c}`)
-  .join(', ')} WHERE org_id = @org_id AND id = @id AND version = @version - 1`;
+  .join(', ')} WHERE org_id = @org_id AND id = @id AND version = @expected_version`;
 
 interface KeyRow {
   org_id: string;
@@ -218,6 +218,14 @@ export class SqliteUnit implements StoreWriter {
     return rows.map(rowToTask);
   }
 
+  async dependedOn(orgId: string, taskIds: readonly string[]): Promise<Set<string>> {
+    if (taskIds.length === 0) return new Set();
+    const rows = this.stmt(
+      'SELECT DISTINCT depends_on_id AS id FROM task_deps WHERE org_id = ? AND depends_on_id IN (SELECT value FROM json_each(?))',
+    ).all(orgId, JSON.stringify(taskIds)) as Array<{ id: string }>;
+    return new Set(rows.map((r) => r.id));
+  }
+
   async getSteps(orgId: string, taskId: string): Promise<Step[]> {
     const rows = this.stmt(
       'SELECT task_id, time, message, data FROM steps WHERE org_id = ? AND task_id = ? ORDER BY seq',
@@ -325,14 +333,30 @@ export class SqliteUnit implements StoreWriter {
   }
 
   async updateTask(task: Task, previous?: Task): Promise<boolean> {
-    const row = taskToRow(task);
+    return this.writeTask(task, previous, task.version - 1);
+  }
+
+  async getTasksForUpdate(orgId: string, taskIds: readonly string[]): Promise<Task[]> {
+    // The whole unit holds SQLite's write lock (BEGIN IMMEDIATE): nothing else can change the rows.
+    return this.getTasks(orgId, taskIds);
+  }
+
+  async updateTasks(changes: ReadonlyArray<{ task: Task; previous: Task }>): Promise<number> {
+    let written = 0;
+    for (const { task, previous } of changes) if (this.writeTask(task, previous, previous.version)) written++;
+    return written;
+  }
+
+  private writeTask(task: Task, previous: Task | undefined, expectedVersion: number): boolean {
+    const row: TaskRow & { expected_version?: number } = taskToRow(task);
     let sql = UPDATE_TASK_SQL;
     if (previous !== undefined) {
       // Only the columns that changed: SQLite then maintains only the indexes over them.
       const before = taskToRow(previous);
       const changed = TASK_COLUMNS.filter((c) => c !== 'org_id' && c !== 'id' && row[c] !== before[c]);
-      sql = `UPDATE tasks SET ${changed.map((c) => `${c} = @${c}`).join(', ')} WHERE org_id = @org_id AND id = @id AND version = @version - 1`;
+      sql = `UPDATE tasks SET ${changed.map((c) => `${c} = @${c}`).join(', ')} WHERE org_id = @org_id AND id = @id AND version = @expected_version`;
     }
+    row.expected_version = expectedVersion;
     const r = this.stmt(sql).run(row);
     if (r.changes !== 1) return false;
     this.changes.push(changeOf(task));
