@@ -59,6 +59,7 @@ function nodesSuite(fresh: PgStoreFactory): void {
         expect(applied.map((r) => [r.version, Number(r.n)])).toEqual([
           [1, 1],
           [2, 1],
+          [3, 1],
         ]);
         // And the schema works from any of them.
         await orgs(stores[3] as TaskStore);

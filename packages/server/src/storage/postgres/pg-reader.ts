@@ -2,7 +2,7 @@
  * The queries of a read unit (one REPEATABLE READ, READ ONLY snapshot), and the base of a write
  * unit (pg-unit.ts), which adds locks through the hooks. Every query names its org.
  */
-import type { PoolClient, QueryResultRow } from 'pg';
+import type { PoolClient, QueryConfig, QueryResultRow } from 'pg';
 import type { Step, Task } from '../../domain/task.js';
 import type {
   ApiKey,
@@ -48,11 +48,11 @@ export class PgReader implements StoreReader {
   ) {}
 
   protected async rows<R extends QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
-    return (await this.client.query<R>(text, values)).rows;
+    return (await this.client.query<R>(statement(text, values))).rows;
   }
 
   protected async count(text: string, values: unknown[] = []): Promise<number> {
-    return (await this.client.query(text, values)).rowCount ?? 0;
+    return (await this.client.query(statement(text, values))).rowCount ?? 0;
   }
 
   protected async tasks(text: string, values: unknown[]): Promise<Task[]> {
@@ -307,4 +307,22 @@ export class PgReader implements StoreReader {
     );
     return rows.map((r) => ({ orgId: r.org_id, taskId: r.id, reason: r.reason }));
   }
+}
+
+/**
+ * Statements are prepared once per connection and then only bound and executed: PostgreSQL parses
+ * and plans each text once instead of on every call. Their texts are few (each is built from a
+ * fixed template; updateTasks has one per set of changed columns), but the names are capped so
+ * that an unforeseen source of texts cannot grow every connection's statement cache without end.
+ */
+const MAX_PREPARED = 500;
+const statementNames = new Map<string, string>();
+
+export function statement(text: string, values: unknown[]): QueryConfig {
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < MAX_PREPARED) {
+    name = `tl${statementNames.size + 1}`;
+    statementNames.set(text, name);
+  }
+  return name === undefined ? { text, values } : { name, text, values };
 }

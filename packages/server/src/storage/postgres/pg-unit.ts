@@ -43,7 +43,12 @@ import {
 /** First keys of the two-key advisory locks, one per kind, so kinds never collide. */
 export const LOCK_CLASS = { migrate: 0x7a5c_0001, type: 0x7a5c_0002, idempotency: 0x7a5c_0003 } as const;
 
-const INSERT_CHUNK = 500; // rows per INSERT: 49 parameters each, under PostgreSQL's 65,535
+/** jsonb values travel as JSON text and are cast back in the statement. */
+const arrayElementType = (type: string) => (type === 'jsonb' ? 'text' : type);
+const INSERT_TASKS_SQL = `INSERT INTO tasks (${TASK_SELECT})
+  SELECT ${TASK_COLUMNS.map((c, k) => `v.c${k}${TASK_COLUMN_TYPES[c] === 'jsonb' ? '::jsonb' : ''}`).join(', ')}
+    FROM unnest(${TASK_COLUMNS.map((c, k) => `$${k + 1}::${arrayElementType(TASK_COLUMN_TYPES[c])}[]`).join(', ')})
+      AS v(${TASK_COLUMNS.map((_c, k) => `c${k}`).join(', ')})`;
 const UPDATE_TASK_SQL = `UPDATE tasks SET ${TASK_COLUMNS.slice(2)
   .map((c, i) => `${c} = $${i + 3}`)
   .join(', ')} WHERE org_id = $1 AND id = $2 AND version = $${TASK_COLUMNS.indexOf('version') + 1}::int - 1`;
@@ -148,16 +153,15 @@ export class PgUnit extends PgReader implements StoreWriter {
   async insertTasks(tasks: readonly Task[]): Promise<void> {
     if (tasks.length === 0) return;
     await this.lockDependencies(tasks);
-    for (let i = 0; i < tasks.length; i += INSERT_CHUNK) {
-      const chunk = tasks.slice(i, i + INSERT_CHUNK);
-      const values = chunk.flatMap(taskParams);
-      const width = TASK_COLUMNS.length;
-      const tuples = chunk.map((_, r) => `(${TASK_COLUMNS.map((_c, c) => `$${r * width + c + 1}`).join(', ')})`);
-      await this.client.query(`INSERT INTO tasks (${TASK_SELECT}) VALUES ${tuples.join(', ')}`, values);
-    }
+    // Column by column as arrays: one statement text (prepared once) for any number of tasks.
+    const rows = tasks.map(taskParams);
+    await this.count(
+      INSERT_TASKS_SQL,
+      TASK_COLUMNS.map((_c, k) => rows.map((r) => r[k])),
+    );
     const edges = tasks.flatMap((t) => t.dependsOn.map((d) => [t.orgId, d, t.id] as const));
     if (edges.length > 0) {
-      await this.client.query(
+      await this.count(
         `INSERT INTO task_deps (org_id, depends_on_id, task_id)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING`,
         [edges.map((e) => e[0]), edges.map((e) => e[1]), edges.map((e) => e[2])],
@@ -298,7 +302,7 @@ export class PgUnit extends PgReader implements StoreWriter {
 
   async appendSteps(orgId: string, taskId: string, steps: readonly Step[]): Promise<void> {
     if (steps.length === 0) return;
-    await this.client.query(
+    await this.count(
       `INSERT INTO steps (org_id, task_id, seq, time, message, data)
        SELECT $1, $2, base.n + s.ord, s.time, s.message, s.data::jsonb
          FROM (SELECT coalesce(max(seq), 0) AS n FROM steps WHERE org_id = $1 AND task_id = $2) base,
@@ -332,7 +336,7 @@ export class PgUnit extends PgReader implements StoreWriter {
     this.events = [];
     for (const orgId of [...byOrg.keys()].sort()) {
       const events = byOrg.get(orgId) ?? [];
-      await this.client.query(
+      await this.count(
         `WITH counter AS (
            INSERT INTO event_counters AS c (org_id, last_id) VALUES ($1, $2)
            ON CONFLICT (org_id) DO UPDATE SET last_id = c.last_id + EXCLUDED.last_id
@@ -388,7 +392,7 @@ export class PgUnit extends PgReader implements StoreWriter {
 
   private async advisoryLock(kind: number, orgId: string, name: string): Promise<void> {
     const key = `${this.lockScope}:${orgId.length}:${orgId}:${name}`;
-    await this.client.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [kind, key]);
+    await this.count('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [kind, key]);
   }
 
   // ---- types, claims, the reaper ----------------------------------------------------------
@@ -439,7 +443,7 @@ export class PgUnit extends PgReader implements StoreWriter {
 
   async recordClaims(orgId: string, claims: ReadonlyArray<{ type: string; taskId: string }>): Promise<void> {
     if (claims.length === 0) return;
-    await this.client.query(
+    await this.count(
       'INSERT INTO claims (org_id, type, time, task_id) SELECT $1, c.type, $2, c.task_id FROM unnest($3::text[], $4::text[]) AS c(type, task_id)',
       [orgId, this.now, claims.map((c) => c.type), claims.map((c) => c.taskId)],
     );
@@ -479,9 +483,6 @@ export class PgUnit extends PgReader implements StoreWriter {
     return gone.length;
   }
 }
-
-/** jsonb values travel as JSON text and are cast back in the statement. */
-const arrayElementType = (type: string) => (type === 'jsonb' ? 'text' : type);
 
 const DELETED_SELECT = 'org_id, id, type, version, status, run_at';
 interface DeletedRow {
