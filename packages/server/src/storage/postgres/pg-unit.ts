@@ -25,6 +25,7 @@ import type {
   TaskChange,
   TypeConfig,
 } from '../task-store.js';
+import { changedColumns, columnValue, type TaskColumn } from '../task-columns.js';
 import { UnitConflict } from './pg-errors.js';
 import { PgReader } from './pg-reader.js';
 import {
@@ -209,14 +210,12 @@ export class PgUnit extends PgReader implements StoreWriter {
    * every heartbeat.
    */
   async updateTask(task: Task, previous?: Task): Promise<boolean> {
-    const values = taskParams(task);
     let sql = UPDATE_TASK_SQL;
-    let params = values;
+    let params = taskParams(task);
     if (previous !== undefined) {
-      const before = taskParams(previous);
-      const changed = TASK_COLUMNS.flatMap((c, i) => (i >= 2 && values[i] !== before[i] ? [i] : []));
-      params = [values[0], values[1], task.version, ...changed.map((i) => values[i])];
-      const set = changed.map((i, n) => `${TASK_COLUMNS[i]} = $${n + 4}`);
+      const changed = changedColumns(previous, task);
+      params = [task.orgId, task.id, task.version, ...changed.map((c) => columnValue(c, task))];
+      const set = changed.map((c, n) => `${c} = $${n + 4}`);
       sql = `UPDATE tasks SET ${set.length > 0 ? set.join(', ') : 'version = $3'} WHERE org_id = $1 AND id = $2 AND version = $3::int - 1`;
     }
     if ((await this.count(sql, params)) !== 1) return false;
@@ -240,20 +239,17 @@ export class PgUnit extends PgReader implements StoreWriter {
    * of completions, all change the same ones), instead of a statement per task.
    */
   async updateTasks(changes: ReadonlyArray<{ task: Task; previous: Task }>): Promise<number> {
-    const groups = new Map<string, { columns: number[]; rows: unknown[][]; tasks: Map<string, Task> }>();
+    const groups = new Map<string, { columns: TaskColumn[]; rows: unknown[][]; tasks: Map<string, Task> }>();
     for (const { task, previous } of changes) {
-      const values = taskParams(task);
-      const before = taskParams(previous);
-      const columns = TASK_COLUMNS.flatMap((_c, i) => (i >= 2 && values[i] !== before[i] ? [i] : []));
+      const columns = changedColumns(previous, task);
       const key = columns.join(',');
       let group = groups.get(key);
       if (group === undefined) groups.set(key, (group = { columns, rows: [], tasks: new Map() }));
-      group.rows.push([task.orgId, task.id, previous.version, ...columns.map((i) => values[i])]);
+      group.rows.push([task.orgId, task.id, previous.version, ...columns.map((c) => columnValue(c, task))]);
       group.tasks.set(taskKey(task.orgId, task.id), task);
     }
     let written = 0;
-    for (const { columns, rows, tasks } of groups.values()) {
-      const names = columns.map((i) => TASK_COLUMNS[i] as (typeof TASK_COLUMNS)[number]);
+    for (const { columns: names, rows, tasks } of groups.values()) {
       const types = ['text', 'text', 'integer', ...names.map((n) => arrayElementType(TASK_COLUMN_TYPES[n]))];
       const set = names.map((n, k) => `${n} = v.c${k}${TASK_COLUMN_TYPES[n] === 'jsonb' ? '::jsonb' : ''}`);
       const updated = await this.rows<{ org_id: string; id: string }>(

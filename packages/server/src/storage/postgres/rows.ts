@@ -13,6 +13,9 @@ import type {
   TaskErrorInfo,
 } from '../../domain/task.js';
 import type { ApiKey, IdempotencyRecord, Project, Scope, StoredEvent, TaskChange, TypeConfig } from '../task-store.js';
+import { TASK_COLUMNS, columnValue } from '../task-columns.js';
+
+export { TASK_COLUMNS };
 
 export interface TaskRow {
   org_id: string;
@@ -67,17 +70,6 @@ export interface TaskRow {
 }
 
 // prettier-ignore
-export const TASK_COLUMNS = [
-  'org_id', 'id', 'project_id', 'identifier', 'list_id', 'type', 'title', 'description', 'input',
-  'status', 'priority', 'progress', 'progress_message', 'result', 'error', 'attempt', 'retry_count',
-  'max_retries', 'retry_policy', 'lease_ms', 'timeout_ms', 'run_at', 'depends_on', 'blocked_by',
-  'blocked_reason', 'block_kind', 'on_dependency_failure', 'assignee', 'created_by', 'poll_count',
-  'requires_review', 'metadata', 'labels', 'idempotency_key', 'ttl_seconds', 'version', 'created_at',
-  'updated_at', 'queued_at', 'started_at', 'completed_at', 'blocked_at', 'archived_at', 'expires_at',
-  'timeout_at', 'lease_id', 'lease_worker_id', 'lease_expires_at', 'lease_length_ms',
-] as const satisfies ReadonlyArray<keyof TaskRow>;
-
-// prettier-ignore
 /** The SQL type of each task column, for statements that pass a column as an array (unnest). */
 export const TASK_COLUMN_TYPES: Readonly<Record<(typeof TASK_COLUMNS)[number], string>> = {
   org_id: 'text', id: 'text', project_id: 'text', identifier: 'text', list_id: 'text', type: 'text',
@@ -98,57 +90,7 @@ export const TASK_SELECT = TASK_COLUMNS.join(', ');
 
 /** The parameters of a task row in TASK_COLUMNS order; jsonb columns as JSON text. */
 export function taskParams(t: Task): unknown[] {
-  return [
-    t.orgId,
-    t.id,
-    t.projectId,
-    t.identifier,
-    t.listId,
-    t.type,
-    t.title,
-    t.description,
-    JSON.stringify(t.input),
-    t.status,
-    t.priority,
-    t.progress,
-    t.progressMessage,
-    JSON.stringify(t.result),
-    t.error === null ? null : JSON.stringify(t.error),
-    t.attempt,
-    t.retryCount,
-    t.maxRetries,
-    JSON.stringify(t.retryPolicy),
-    t.leaseMs,
-    t.timeoutMs,
-    t.runAt,
-    JSON.stringify(t.dependsOn),
-    JSON.stringify(t.blockedBy),
-    t.blockedReason,
-    t.blockKind,
-    t.onDependencyFailure,
-    t.assignee,
-    t.createdBy,
-    t.pollCount,
-    t.requiresReview,
-    JSON.stringify(t.metadata),
-    JSON.stringify(t.labels),
-    t.idempotencyKey,
-    t.ttlSeconds,
-    t.version,
-    t.createdAt,
-    t.updatedAt,
-    t.queuedAt,
-    t.startedAt,
-    t.completedAt,
-    t.blockedAt,
-    t.archivedAt,
-    t.expiresAt,
-    t.timeoutAt,
-    t.lease?.id ?? null,
-    t.lease?.workerId ?? null,
-    t.lease?.expiresAt ?? null,
-    t.lease?.lengthMs ?? null,
-  ];
+  return TASK_COLUMNS.map((c) => columnValue(c, t));
 }
 
 export function rowToTask(r: TaskRow): Task {

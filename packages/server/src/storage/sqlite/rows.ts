@@ -1,6 +1,9 @@
 /** Task record ↔ SQLite row. JSON columns are text; booleans are 0/1. */
 import type { TaskStatus } from '../../domain/status.js';
 import type { BlockKind, DependencyFailurePolicy, Json, RetryPolicy, Task, TaskErrorInfo } from '../../domain/task.js';
+import { TASK_COLUMNS, columnValue, type TaskColumn } from '../task-columns.js';
+
+export { TASK_COLUMNS };
 
 export interface TaskRow {
   org_id: string;
@@ -54,110 +57,15 @@ export interface TaskRow {
   lease_length_ms: number | null;
 }
 
-export const TASK_COLUMNS = [
-  'org_id',
-  'id',
-  'project_id',
-  'identifier',
-  'list_id',
-  'type',
-  'title',
-  'description',
-  'input',
-  'status',
-  'priority',
-  'progress',
-  'progress_message',
-  'result',
-  'error',
-  'attempt',
-  'retry_count',
-  'max_retries',
-  'retry_policy',
-  'lease_ms',
-  'timeout_ms',
-  'run_at',
-  'depends_on',
-  'blocked_by',
-  'blocked_reason',
-  'block_kind',
-  'on_dependency_failure',
-  'assignee',
-  'created_by',
-  'poll_count',
-  'requires_review',
-  'metadata',
-  'labels',
-  'idempotency_key',
-  'ttl_seconds',
-  'version',
-  'created_at',
-  'updated_at',
-  'queued_at',
-  'started_at',
-  'completed_at',
-  'blocked_at',
-  'archived_at',
-  'expires_at',
-  'timeout_at',
-  'lease_id',
-  'lease_worker_id',
-  'lease_expires_at',
-  'lease_length_ms',
-] as const satisfies ReadonlyArray<keyof TaskRow>;
+/** A task's values in TASK_COLUMNS order, as the positional parameters of a statement. */
+export function taskValues(t: Task, columns: readonly TaskColumn[] = TASK_COLUMNS): unknown[] {
+  return columns.map((c) => sqliteValue(c, t));
+}
 
-export function taskToRow(t: Task): TaskRow {
-  return {
-    org_id: t.orgId,
-    id: t.id,
-    project_id: t.projectId,
-    identifier: t.identifier,
-    list_id: t.listId,
-    type: t.type,
-    title: t.title,
-    description: t.description,
-    input: JSON.stringify(t.input),
-    status: t.status,
-    priority: t.priority,
-    progress: t.progress,
-    progress_message: t.progressMessage,
-    result: JSON.stringify(t.result),
-    error: t.error === null ? null : JSON.stringify(t.error),
-    attempt: t.attempt,
-    retry_count: t.retryCount,
-    max_retries: t.maxRetries,
-    retry_policy: JSON.stringify(t.retryPolicy),
-    lease_ms: t.leaseMs,
-    timeout_ms: t.timeoutMs,
-    run_at: t.runAt,
-    depends_on: JSON.stringify(t.dependsOn),
-    blocked_by: JSON.stringify(t.blockedBy),
-    blocked_reason: t.blockedReason,
-    block_kind: t.blockKind,
-    on_dependency_failure: t.onDependencyFailure,
-    assignee: t.assignee,
-    created_by: t.createdBy,
-    poll_count: t.pollCount,
-    requires_review: t.requiresReview ? 1 : 0,
-    metadata: JSON.stringify(t.metadata),
-    labels: JSON.stringify(t.labels),
-    idempotency_key: t.idempotencyKey,
-    ttl_seconds: t.ttlSeconds,
-    version: t.version,
-    created_at: t.createdAt,
-    updated_at: t.updatedAt,
-    queued_at: t.queuedAt,
-    started_at: t.startedAt,
-    completed_at: t.completedAt,
-    blocked_at: t.blockedAt,
-    archived_at: t.archivedAt,
-    expires_at: t.expiresAt,
-    timeout_at: t.timeoutAt,
-    lease_id: t.lease?.id ?? null,
-    lease_worker_id: t.lease?.workerId ?? null,
-    lease_expires_at: t.lease?.expiresAt ?? null,
-    lease_length_ms: t.lease?.lengthMs ?? null,
-  };
+/** One column's value for SQLite, which has no booleans. */
+export function sqliteValue(column: TaskColumn, t: Task): unknown {
+  const v = columnValue(column, t);
+  return typeof v === 'boolean' ? (v ? 1 : 0) : v;
 }
 
 export function rowToTask(r: TaskRow): Task {

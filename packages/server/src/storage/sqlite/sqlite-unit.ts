@@ -23,14 +23,13 @@ import type {
   TaskPage,
   TypeConfig,
 } from '../task-store.js';
-import { TASK_COLUMNS, rowToTask, taskToRow, type TaskRow } from './rows.js';
+import { changedColumns } from '../task-columns.js';
+import { TASK_COLUMNS, rowToTask, sqliteValue, taskValues, type TaskRow } from './rows.js';
 
 type Db = Database.Database;
 
-const INSERT_TASK_SQL = `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${TASK_COLUMNS.map((c) => '@' + c).join(', ')})`;
-const UPDATE_TASK_SQL = `UPDATE tasks SET ${TASK_COLUMNS.filter((c) => c !== 'org_id' && c !== 'id')
-  .map((c) => `${c} = @${c}`)
-  .join(', ')} WHERE org_id = @org_id AND id = @id AND version = @expected_version`;
+const INSERT_TASK_SQL = `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${TASK_COLUMNS.map(() => '?').join(', ')})`;
+const UPDATABLE_COLUMNS = TASK_COLUMNS.filter((c) => c !== 'org_id' && c !== 'id');
 
 interface KeyRow {
   org_id: string;
@@ -326,7 +325,7 @@ export class SqliteUnit implements StoreWriter {
     const insert = this.stmt(INSERT_TASK_SQL);
     const dep = this.stmt('INSERT OR IGNORE INTO task_deps (org_id, depends_on_id, task_id) VALUES (?, ?, ?)');
     for (const t of tasks) {
-      insert.run(taskToRow(t));
+      insert.run(taskValues(t));
       for (const d of t.dependsOn) dep.run(t.orgId, d, t.id);
       this.changes.push(changeOf(t));
     }
@@ -348,16 +347,15 @@ export class SqliteUnit implements StoreWriter {
   }
 
   private writeTask(task: Task, previous: Task | undefined, expectedVersion: number): boolean {
-    const row: TaskRow & { expected_version?: number } = taskToRow(task);
-    let sql = UPDATE_TASK_SQL;
-    if (previous !== undefined) {
-      // Only the columns that changed: SQLite then maintains only the indexes over them.
-      const before = taskToRow(previous);
-      const changed = TASK_COLUMNS.filter((c) => c !== 'org_id' && c !== 'id' && row[c] !== before[c]);
-      sql = `UPDATE tasks SET ${changed.map((c) => `${c} = @${c}`).join(', ')} WHERE org_id = @org_id AND id = @id AND version = @expected_version`;
-    }
-    row.expected_version = expectedVersion;
-    const r = this.stmt(sql).run(row);
+    // Only the columns that changed: SQLite then maintains only the indexes over them.
+    const columns = previous === undefined ? UPDATABLE_COLUMNS : changedColumns(previous, task);
+    const set = columns.length > 0 ? columns.map((c) => `${c} = ?`).join(', ') : 'version = version';
+    const r = this.stmt(`UPDATE tasks SET ${set} WHERE org_id = ? AND id = ? AND version = ?`).run(
+      ...columns.map((c) => sqliteValue(c, task)),
+      task.orgId,
+      task.id,
+      expectedVersion,
+    );
     if (r.changes !== 1) return false;
     this.changes.push(changeOf(task));
     return true;
