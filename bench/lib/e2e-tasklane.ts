@@ -84,7 +84,8 @@ export function tasklaneBackend(id: string, storage: 'sqlite' | 'postgres', node
             db === null
               ? 'sqlite (WAL), one file'
               : `postgresql database ${db.name}, schema tasklane, pool 10 per node`,
-          createBatch: 'POST /v1/tasks/batch, 1,000 tasks a request, round-robin over the nodes',
+          createBatch:
+            'POST /v1/tasks/batch with Prefer: return=minimal, 1,000 tasks a request, round-robin over the nodes',
           worker: `@tasklane/sdk createWorker, concurrency ${env.concurrency}, claims up to 100 a request (long-poll 20 s), reports batched`,
           workersSpread: `worker i talks to node i mod ${nodes}`,
           server: 'tasklane serve --rate-limit 0 --log-level warn',
@@ -94,9 +95,11 @@ export function tasklaneBackend(id: string, storage: 'sqlite' | 'postgres', node
         servers: started.map((n) => ({ name: n.name, pid: n.pid })),
         storageCpuSeconds: () => dbCpu?.sample() ?? null,
         addBatch: async (size, batchNo) => {
-          await client(batchNo).tasks.createBatch({
-            tasks: Array.from({ length: size }, () => ({ type: TYPE, input: {} })),
-          });
+          // Like a producer that only needs the ids: Prefer: return=minimal.
+          await client(batchNo).tasks.createBatch(
+            { tasks: Array.from({ length: size }, () => ({ type: TYPE, input: {} })) },
+            { minimal: true },
+          );
         },
         addProbe: async (probe) => {
           await client(probe).tasks.create({ type: TYPE, input: { probe } });

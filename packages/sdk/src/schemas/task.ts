@@ -249,6 +249,16 @@ export const TaskListResponse = Type.Object({
 
 export const BatchResponse = Type.Object({ tasks: Type.Array(TaskSchema) });
 
+/** What a batch create answers for each task with `Prefer: return=minimal`: enough to follow it. */
+export const CreatedTaskSchema = Type.Object({
+  id: Type.String(),
+  identifier: OrNull(Type.String()),
+  status: TaskStatusSchema,
+  version: Type.Integer(),
+});
+export const BatchMinimalResponse = Type.Object({ tasks: Type.Array(CreatedTaskSchema) });
+export type CreatedTask = Static<typeof CreatedTaskSchema>;
+
 export type TaskStatus = (typeof STATUS_VALUES)[number];
 export type TaskAction = (typeof TASK_ACTIONS)[number];
 export type Task = Static<typeof TaskSchema>;

@@ -38,6 +38,39 @@ test('answers 201 with the tasks in the order given, each as GET shows it', asyn
   expect((await h.listAll(org.admin)).map((t) => t.title)).toEqual([...titles].reverse());
 });
 
+test('Prefer: return=minimal answers each task as { id, identifier, status, version }, replays included', async () => {
+  const items = [{ type: 'b.min' }, { type: 'b.min', ref: 'a' }, { type: 'b.min', dependsOn: ['a'] }];
+  for (const prefer of ['return=minimal', 'respond-async, RETURN = "minimal"; x=1']) {
+    const key = `min-${prefer.length}`;
+    const res = await batch(items, { prefer, 'idempotency-key': key });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.headers['preference-applied']).toBe('return=minimal');
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    const created = res.json<{ tasks: Array<Record<string, unknown>> }>().tasks;
+    expect(created.map((t) => Object.keys(t).sort())).toEqual(
+      items.map(() => ['id', 'identifier', 'status', 'version']),
+    );
+    expect(created.map((t) => t.status)).toEqual(['queued', 'queued', 'blocked']);
+    for (const t of created) {
+      expect(await h.getTask(org.admin, t.id as string)).toMatchObject({
+        id: t.id,
+        status: t.status,
+        version: t.version,
+      });
+    }
+    // The replay of the same key answers 200, minimal again, with the same tasks.
+    const replay = await batch(items, { prefer, 'idempotency-key': key });
+    expect(replay.statusCode).toBe(200);
+    expect(replay.json<{ tasks: unknown[] }>().tasks).toEqual(created);
+  }
+  // Any other preference, or none, answers the tasks in full.
+  for (const prefer of ['return=representation', 'minimal', 'return=minimalist']) {
+    const res = await batch([{ type: 'b.full' }], { prefer });
+    expect(res.headers['preference-applied']).toBeUndefined();
+    expect(tasksOf(res)[0]).toMatchObject({ type: 'b.full', input: null, steps: [] });
+  }
+});
+
 test('refs are resolved to the ids of the same batch, wherever the ref sits', async () => {
   const res = await batch([
     { type: 'deploy', ref: 'deploy', dependsOn: ['build', 'test'] },

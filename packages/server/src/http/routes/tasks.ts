@@ -1,5 +1,5 @@
 /** The client API of tasks (SPEC §4): create, batch, get (ETag, long-poll), list, patch, actions, delete, steps. */
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   BatchCreateBody,
@@ -74,6 +74,9 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
       schema: {
         tags: ['tasks'],
         summary: 'Create up to 1,000 tasks, all or none',
+        description:
+          'With `Prefer: return=minimal` (RFC 7240), each task is answered as `{ id, identifier, status, version }` ' +
+          '(the CreatedTask schema) instead of in full, and the answer carries `Preference-Applied: return=minimal`.',
         body: BatchCreateBody,
         headers: IdempotencyHeaders,
         response: { 200: BatchResponse, 201: BatchResponse, ...ProblemResponses },
@@ -87,7 +90,24 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
         request.body,
         request.headers['idempotency-key'],
       );
-      return reply.code(created ? 201 : 200).send({ tasks: views.map((v) => presentTask(v)) });
+      reply.code(created ? 201 : 200);
+      if (prefersMinimal(request.headers.prefer)) {
+        // A producer creating thousands a second has no use for every field echoed back.
+        const items = views.map(({ task: t }) => ({
+          id: t.id,
+          identifier: t.identifier,
+          status: t.status,
+          version: t.version,
+        }));
+        // Sent as JSON text: Fastify passes a string with a JSON content type through untouched,
+        // where the route's schema (the full task) would otherwise serialize it.
+        const body = JSON.stringify({ tasks: items });
+        return reply
+          .header('preference-applied', 'return=minimal')
+          .type('application/json; charset=utf-8')
+          .send(body as unknown as Static<typeof BatchResponse>);
+      }
+      return reply.send({ tasks: views.map((v) => presentTask(v)) });
     },
   );
 
@@ -290,4 +310,12 @@ export function parseEtags(header: string | undefined): readonly number[] | 'any
 /** Seconds a poller should wait before asking again (Retry-After while active). */
 function pollHint(status: TaskStatus): number {
   return status === 'in_progress' ? 1 : status === 'queued' ? 2 : 5;
+}
+
+/** RFC 7240: does a `Prefer` header (preferences separated by commas) ask for `return=minimal`? */
+export function prefersMinimal(header: string | string[] | undefined): boolean {
+  if (header === undefined) return false;
+  return (Array.isArray(header) ? header : [header]).some((h) =>
+    h.split(',').some((pref) => /^\s*return\s*=\s*"?minimal"?\s*(;|$)/i.test(pref)),
+  );
 }
