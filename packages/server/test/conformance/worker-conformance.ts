@@ -10,7 +10,7 @@ import type { ManualClock } from '../../src/domain/clock.js';
 import type { ErrorCode } from '../../src/domain/errors.js';
 import type { RetryPolicy, Task } from '../../src/domain/task.js';
 import { createServices, type Services } from '../../src/service/services.js';
-import type { ClaimRequest } from '../../src/service/worker-service.js';
+import type { ClaimRequest, Report } from '../../src/service/worker-service.js';
 import type { TaskStore } from '../../src/storage/task-store.js';
 import { ORG_A, ORG_B, T0 } from '../helpers/task-factory.js';
 
@@ -387,6 +387,70 @@ export function workerConformanceSuite(name: string, factory: () => Promise<Work
         ]);
         expect(await get(t.id)).toMatchObject({ status: 'completed', progress: 1, result: 'done' });
         expect((await steps(t.id)).map((s) => s.message)).toEqual(['half']);
+      });
+
+      it('batched reports end where the same reports made one by one end: records, steps and events', async () => {
+        // Two identical setups: one reported in a batch, one call by call.
+        const setup = async () => {
+          const a = await create({ maxRetries: 2 });
+          const b = await create();
+          return { a: await claimById(a.id), b: await claimById(b.id) };
+        };
+        const batched = await setup();
+        const single = await setup();
+        const plan = (x: { a: Task; b: Task }): Report[] => [
+          { taskId: x.a.id, action: 'heartbeat', leaseId: leaseOf(x.a), progress: 0.3, steps: [{ message: 's1' }] },
+          { taskId: x.a.id, action: 'fail', leaseId: leaseOf(x.a), error: { code: 'E', message: 'once' } },
+          { taskId: x.b.id, action: 'heartbeat', leaseId: leaseOf(x.b), progressMessage: 'b', extendMs: 5_000 },
+          { taskId: x.b.id, action: 'complete', leaseId: leaseOf(x.b), result: { n: 1 } },
+        ];
+        const fromBatch = await services.workers.reports(ORG_A, plan(batched));
+        const fromSingles: Array<{ ok: boolean; version: number; status: string }> = [];
+        for (const r of plan(single)) {
+          const view =
+            r.action === 'heartbeat'
+              ? await services.workers.heartbeat(ORG_A, r.taskId, r)
+              : r.action === 'fail'
+                ? await services.workers.fail(ORG_A, r.taskId, r)
+                : r.action === 'complete'
+                  ? await services.workers.complete(ORG_A, r.taskId, r)
+                  : await services.workers.release(ORG_A, r.taskId, r);
+          fromSingles.push({ ok: true, version: view.task.version, status: view.task.status });
+        }
+        expect(fromBatch.map((r) => (r.ok ? { ok: true, version: r.task.version, status: r.task.status } : r))).toEqual(
+          fromSingles,
+        );
+        const comparable = (t: Task) => ({ ...t, id: '', runAt: null, createdAt: 0, queuedAt: 0, lease: null });
+        expect(comparable(await get(batched.a.id))).toEqual(comparable(await get(single.a.id)));
+        expect(comparable(await get(batched.b.id))).toEqual(comparable(await get(single.b.id)));
+        expect(await steps(batched.a.id)).toEqual(await steps(single.a.id));
+        const events = await sut.store.read((tx) => tx.listEvents(ORG_A, 0, 10_000));
+        const of = (id: string) => events.filter((e) => e.taskId === id).map((e) => [e.type, e.data]);
+        expect(of(batched.a.id)).toEqual(of(single.a.id));
+        expect(of(batched.b.id)).toEqual(of(single.b.id));
+      });
+
+      it('batched reports: a completion settles its dependents in the same unit; unknown refs are NOT_FOUND', async () => {
+        await services.projects.create(ORG_A, { key: 'BAT', name: 'Batch' });
+        const parent = await create({ projectId: 'BAT' });
+        const child = await create({ dependsOn: [parent.id] });
+        const held = await claimById(parent.id);
+        const foreign = await create({}, ORG_B);
+        const results = await services.workers.reports(ORG_A, [
+          { taskId: 'BAT-999', action: 'heartbeat', leaseId: 'x' },
+          { taskId: foreign.id, action: 'complete', leaseId: 'x' },
+          { taskId: 'not a ref', action: 'complete', leaseId: 'x' },
+          { taskId: held.identifier as string, action: 'complete', leaseId: leaseOf(held), result: 'ok' },
+        ]);
+        expect(results.map((r) => (r.ok ? r.task.status : r.error.code))).toEqual([
+          'NOT_FOUND',
+          'NOT_FOUND',
+          'NOT_FOUND',
+          'completed',
+        ]);
+        expect(child.status).toBe('blocked');
+        expect(await get(child.id)).toMatchObject({ status: 'queued', blockedBy: [] });
+        expect((await get(foreign.id, ORG_B)).status).toBe('queued');
       });
 
       it('heartbeat extends the lease by extendMs, else by leaseMs, and records progress and steps', async () => {
