@@ -1,8 +1,9 @@
 /**
  * The worker side (SPEC §5): claim, heartbeat, complete, fail, release, batched reports.
  *
- * Safety rests on two things. (1) Each call is one `store.write` unit that reads the task with
- * `getTaskForUpdate`, so two calls on one task never interleave. (2) Fencing: every claim makes a
+ * Safety rests on two things. (1) Each call is one `store.write` unit that reads its tasks locked
+ * (`getTaskForUpdate`, or `getTasksForUpdate` for a chunk of reports, `claimable` for a claim), so
+ * two calls on one task never interleave. (2) Fencing: every claim makes a
  * new lease id, and every report must name the current one, checked inside that unit; a worker
  * whose lease expired and was handed to another gets LEASE_LOST and changes nothing.
  * Claims of a type take the type's lock (`lockType`) first, so concurrency and rate limits are
