@@ -9,12 +9,20 @@ import { TasklaneError } from '../domain/errors.js';
 import { isTerminal, type TaskStatus } from '../domain/status.js';
 import type { Json, JsonObject, Step, Task } from '../domain/task.js';
 import { applyTransition, viewDependencies, type TransitionEvent } from '../domain/transitions.js';
-import type { NewEvent, StoreReader, StoreWriter, TaskFilter, TaskStore, TypeConfig } from '../storage/task-store.js';
+import type {
+  NewEvent,
+  StoreReader,
+  StoreWriter,
+  TaskDocument,
+  TaskFilter,
+  TaskStore,
+  TypeConfig,
+} from '../storage/task-store.js';
 import { ChangeHub } from './change-hub.js';
 import { planBatch, type PlannedItem } from './batch-plan.js';
 import { requestHash } from './request-hash.js';
 import { UUID_PATTERN, newTaskId } from './ids.js';
-import { findTask, findTaskForUpdate } from './task-lookup.js';
+import { findTask, findTaskForUpdate, taskKey, taskNotFound } from './task-lookup.js';
 import { draftTask } from './task-draft.js';
 import { changeEvent, createdEvent, deletedEvent, stepEvent } from './task-events.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -223,6 +231,14 @@ export class TaskService {
   // ---- read ------------------------------------------------------------------------------
 
   /** The task by UUID or project identifier (`OPS-42`); NOT_FOUND for a missing or foreign one. */
+  /** The task as its wire JSON, rendered by the store in one statement: the plain GET. */
+  async document(orgId: string, ref: string): Promise<TaskDocument> {
+    const key = taskKey(ref);
+    const doc = key === null ? null : await this.store.getTaskDocument(orgId, key);
+    if (doc === null) throw taskNotFound();
+    return doc;
+  }
+
   async get(orgId: string, ref: string): Promise<TaskView> {
     return this.store.read(async (tx) => {
       const task = await findTask(tx, orgId, ref);
@@ -239,22 +255,22 @@ export class TaskService {
     orgId: string,
     ref: string,
     opts: { ifNoneMatch: readonly number[] | null; timeoutMs: number; signal?: AbortSignal },
-  ): Promise<{ view: TaskView; changed: boolean }> {
+  ): Promise<{ doc: TaskDocument; changed: boolean }> {
     const known = opts.ifNoneMatch;
-    const ready = (t: Task) => (known === null ? isTerminal(t.status) : !known.includes(t.version));
-    const first = await this.get(orgId, ref);
-    if (ready(first.task) || opts.timeoutMs <= 0) return { view: first, changed: ready(first.task) };
+    const ready = (d: TaskDocument) => (known === null ? isTerminal(d.status) : !known.includes(d.version));
+    const first = await this.document(orgId, ref);
+    if (ready(first) || opts.timeoutMs <= 0) return { doc: first, changed: ready(first) };
     const deadline = Date.now() + opts.timeoutMs;
-    const waiter = this.changes.watchTask(orgId, first.task.id, opts.signal);
+    const waiter = this.changes.watchTask(orgId, first.id, opts.signal);
     try {
       // Read again now that the waiter is armed: a change between the first read and the
       // subscription would otherwise be missed until the timeout.
-      let view = await this.get(orgId, first.task.id);
-      while (!ready(view.task)) {
-        if (!(await waiter.next(deadline - Date.now()))) return { view, changed: false };
-        view = await this.get(orgId, first.task.id);
+      let doc = await this.document(orgId, first.id);
+      while (!ready(doc)) {
+        if (!(await waiter.next(deadline - Date.now()))) return { doc, changed: false };
+        doc = await this.document(orgId, first.id);
       }
-      return { view, changed: true };
+      return { doc, changed: true };
     } finally {
       waiter.close();
     }

@@ -16,6 +16,9 @@
  */
 import type { TaskStatus } from '../domain/status.js';
 import type { Json, RetryPolicy, Step, Task } from '../domain/task.js';
+import type { TaskDocument, TaskKey } from './task-document.js';
+
+export type { TaskDocument, TaskKey };
 
 export interface Org {
   id: string;
@@ -280,6 +283,12 @@ export interface TaskStore {
   migrate(): Promise<void>;
   read<T>(fn: (tx: StoreReader) => Promise<T>): Promise<T>;
   write<T>(fn: (tx: StoreWriter) => Promise<T>): Promise<T>;
+  /**
+   * The task's public document (task-document.ts) with its steps, or null when the org has no such
+   * task. One statement outside any unit of work: it sees one committed snapshot by itself, so the
+   * hottest read of the API costs no BEGIN and COMMIT (on PostgreSQL, one round trip instead of three).
+   */
+  getTaskDocument(orgId: string, key: TaskKey): Promise<TaskDocument | null>;
   /** Called after each commit with every task the unit inserted or updated. */
   subscribe(listener: (change: TaskChange) => void): Unsubscribe;
   /** Resolves when storage answers; rejects with STORAGE_UNAVAILABLE otherwise. */

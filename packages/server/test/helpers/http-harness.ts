@@ -216,6 +216,7 @@ function faultInjecting(inner: TaskStore): { store: TaskStore; failNextWrite: (e
       }
       return inner.write(fn);
     },
+    getTaskDocument: (orgId, key) => inner.getTaskDocument(orgId, key),
     subscribe: (listener) => inner.subscribe(listener),
     ping: () => inner.ping(),
     close: () => inner.close(),

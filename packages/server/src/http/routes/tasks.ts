@@ -17,7 +17,7 @@ import {
 import { TasklaneError } from '../../domain/errors.js';
 import { isActive, type TaskStatus } from '../../domain/status.js';
 import { hasScope } from '../../service/principal.js';
-import type { TaskService, TaskView } from '../../service/task-service.js';
+import type { TaskService } from '../../service/task-service.js';
 import { principalOf } from '../auth.js';
 import { assertPayloadSize } from '../json-body.js';
 import { presentStep, presentTask } from '../presenters.js';
@@ -161,23 +161,21 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
       const orgId = principalOf(request).orgId;
       const ifNoneMatch = parseEtags(request.headers['if-none-match']);
       const waitS = request.query.wait ?? 0;
-      let view: TaskView;
-      let changed = true;
       // `If-None-Match: *` matches every version: nothing to wait for.
-      if (waitS > 0 && ifNoneMatch !== 'any') {
-        ({ view, changed } = await tasks.waitFor(orgId, request.params.taskId, {
-          ifNoneMatch,
-          timeoutMs: waitS * 1000,
-          signal: requestSignal(reply, shutdown),
-        }));
-      } else {
-        view = await tasks.get(orgId, request.params.taskId);
-      }
-      reply.header('etag', etag(view.task.version));
-      if (isActive(view.task.status)) reply.header('retry-after', String(pollHint(view.task.status)));
-      const matches = ifNoneMatch === 'any' || (ifNoneMatch !== null && ifNoneMatch.includes(view.task.version));
+      const { doc, changed } =
+        waitS > 0 && ifNoneMatch !== 'any'
+          ? await tasks.waitFor(orgId, request.params.taskId, {
+              ifNoneMatch,
+              timeoutMs: waitS * 1000,
+              signal: requestSignal(reply, shutdown),
+            })
+          : { doc: await tasks.document(orgId, request.params.taskId), changed: true };
+      reply.header('etag', etag(doc.version));
+      if (isActive(doc.status)) reply.header('retry-after', String(pollHint(doc.status)));
+      const matches = ifNoneMatch === 'any' || (ifNoneMatch !== null && ifNoneMatch.includes(doc.version));
       if (matches || (ifNoneMatch !== null && !changed)) return reply.code(304).send(null);
-      return presentTask(view);
+      // The store rendered the body (TaskSchema): sent as it is, with no serializer in between.
+      return reply.type('application/json; charset=utf-8').send(doc.json as unknown as Static<typeof TaskSchema>);
     },
   );
 

@@ -13,7 +13,9 @@ import type {
   StatusCount,
   StoredEvent,
   StoreReader,
+  TaskDocument,
   TaskFilter,
+  TaskKey,
   TaskPage,
   TypeConfig,
 } from '../task-store.js';
@@ -23,6 +25,8 @@ import {
   KEY_SELECT,
   PROJECT_SELECT,
   STEP_SELECT,
+  TASK_DOCUMENT_BY_ID_SQL,
+  TASK_DOCUMENT_BY_IDENTIFIER_SQL,
   TASK_SELECT,
   TYPE_SELECT,
   eventFromRow,
@@ -307,6 +311,15 @@ export class PgReader implements StoreReader {
     );
     return rows.map((r) => ({ orgId: r.org_id, taskId: r.id, reason: r.reason }));
   }
+}
+
+/** The task document (task-document.ts) of one task; one statement, outside any unit. */
+export async function taskDocument(client: PoolClient, orgId: string, key: TaskKey): Promise<TaskDocument | null> {
+  const { rows } =
+    'id' in key
+      ? await client.query<TaskDocument>(statement(TASK_DOCUMENT_BY_ID_SQL, [orgId, key.id]))
+      : await client.query<TaskDocument>(statement(TASK_DOCUMENT_BY_IDENTIFIER_SQL, [orgId, key.identifier]));
+  return rows[0] ?? null;
 }
 
 /**

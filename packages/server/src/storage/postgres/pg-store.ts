@@ -17,11 +17,19 @@ import { randomUUID } from 'node:crypto';
 import pg, { escapeLiteral, type ClientConfig, type PoolClient } from 'pg';
 import type { Clock } from '../../domain/clock.js';
 import { TasklaneError } from '../../domain/errors.js';
-import type { StoreReader, StoreWriter, TaskChange, TaskStore, Unsubscribe } from '../task-store.js';
+import type {
+  StoreReader,
+  StoreWriter,
+  TaskChange,
+  TaskDocument,
+  TaskKey,
+  TaskStore,
+  Unsubscribe,
+} from '../task-store.js';
 import { CHANNEL, ChangeFeed, encodeChanges } from './change-feed.js';
 import { closedError, isConnectionBroken, isRetryable, storageError } from './pg-errors.js';
 import { migrate } from './pg-migrator.js';
-import { PgReader } from './pg-reader.js';
+import { PgReader, taskDocument } from './pg-reader.js';
 import { PgUnit } from './pg-unit.js';
 
 export interface PostgresStoreOptions {
@@ -128,6 +136,15 @@ class PostgresStore implements TaskStore {
     });
   }
 
+  getTaskDocument(orgId: string, key: TaskKey): Promise<TaskDocument | null> {
+    return this.unit({
+      begin: null,
+      open: (client) => client,
+      fn: (client) => taskDocument(client, orgId, key),
+      commit: async () => undefined,
+    });
+  }
+
   write<T>(fn: (tx: StoreWriter) => Promise<T>): Promise<T> {
     return this.unit({
       begin: 'BEGIN',
@@ -143,7 +160,8 @@ class PostgresStore implements TaskStore {
    * PostgreSQL rolled it back for a concurrent unit's sake (see isRetryable).
    */
   private unit<U, T>(steps: {
-    begin: string;
+    /** null: one statement outside a transaction (it is its own snapshot), `now` unused. */
+    begin: string | null;
     open: (client: PoolClient, now: number) => U;
     fn: (unit: U) => Promise<T>;
     commit: (client: PoolClient, unit: U) => Promise<void>;
@@ -158,7 +176,7 @@ class PostgresStore implements TaskStore {
         const client = await this.connect();
         let begun = false;
         try {
-          const unit = steps.open(client, await this.begin(client, steps.begin));
+          const unit = steps.open(client, steps.begin === null ? Number.NaN : await this.begin(client, steps.begin));
           begun = true;
           const result = await steps.fn(unit);
           await steps.commit(client, unit);
@@ -169,9 +187,10 @@ class PostgresStore implements TaskStore {
           const broken = isConnectionBroken(err) || !(await rollback(client));
           client.release(broken ? asError(err) : undefined);
           // A pooled connection that died idle (the server restarted) fails at BEGIN: nothing ran,
-          // another connection may serve. A unit rolled back for another's sake runs again.
+          // another connection may serve; so may a lone read, which changed nothing. A unit rolled
+          // back for another's sake runs again.
           const inTime = Date.now() + CONNECT_TIMEOUT_MS < deadline;
-          if (attempt < MAX_ATTEMPTS && inTime && (broken ? !begun : isRetryable(err))) {
+          if (attempt < MAX_ATTEMPTS && inTime && (broken ? !begun || steps.begin === null : isRetryable(err))) {
             await pause(attempt);
             continue;
           }

@@ -14,6 +14,7 @@ import type {
 } from '../../domain/task.js';
 import type { ApiKey, IdempotencyRecord, Project, Scope, StoredEvent, TaskChange, TypeConfig } from '../task-store.js';
 import { TASK_COLUMNS, columnValue } from '../task-columns.js';
+import { documentExpression, type DocumentDialect } from '../task-document.js';
 
 export { TASK_COLUMNS };
 
@@ -87,6 +88,26 @@ export const TASK_COLUMN_TYPES: Readonly<Record<(typeof TASK_COLUMNS)[number], s
 
 /** The select list of a task, named column by column (a later column never changes a result). */
 export const TASK_SELECT = TASK_COLUMNS.join(', ');
+
+/** The task document (task-document.ts) in PostgreSQL's JSON functions. */
+const PG_DOCUMENT: DocumentDialect = {
+  // json_build_object keeps its keys in order (jsonb would sort them). 44 fields = 88 arguments,
+  // under PostgreSQL's limit of 100.
+  object: (pairs) => `json_build_object(${pairs.map(([k, v]) => `'${k}', ${v}`).join(', ')})`,
+  value: (c) => c,
+  json: (c) => c,
+  // Whole seconds by to_char, milliseconds by integer arithmetic: no float rounding anywhere.
+  time: (c) =>
+    `CASE WHEN ${c} IS NULL THEN NULL ELSE to_char(to_timestamp(${c} / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') || '.' || lpad((${c} % 1000)::text, 3, '0') || 'Z' END`,
+  bool: (c) => c,
+  steps: (step) =>
+    `coalesce((SELECT json_agg(${step} ORDER BY s.seq) FROM steps s WHERE s.org_id = t.org_id AND s.task_id = t.id), '[]'::json)`,
+};
+
+/** As text: node-postgres would otherwise parse the json value into objects. */
+const TASK_DOCUMENT_SELECT = `SELECT t.id, t.status, t.version, (${documentExpression(PG_DOCUMENT)})::text AS json FROM tasks t`;
+export const TASK_DOCUMENT_BY_ID_SQL = `${TASK_DOCUMENT_SELECT} WHERE t.org_id = $1 AND t.id = $2`;
+export const TASK_DOCUMENT_BY_IDENTIFIER_SQL = `${TASK_DOCUMENT_SELECT} WHERE t.org_id = $1 AND t.identifier = $2`;
 
 /** The parameters of a task row in TASK_COLUMNS order; jsonb columns as JSON text. */
 export function taskParams(t: Task): unknown[] {

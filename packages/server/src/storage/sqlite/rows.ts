@@ -2,6 +2,7 @@
 import type { TaskStatus } from '../../domain/status.js';
 import type { BlockKind, DependencyFailurePolicy, Json, RetryPolicy, Task, TaskErrorInfo } from '../../domain/task.js';
 import { TASK_COLUMNS, columnValue, type TaskColumn } from '../task-columns.js';
+import { documentExpression, type DocumentDialect } from '../task-document.js';
 
 export { TASK_COLUMNS };
 
@@ -126,3 +127,22 @@ export function rowToTask(r: TaskRow): Task {
           },
   };
 }
+
+/** The task document (task-document.ts) in SQLite's JSON functions. */
+const SQLITE_DOCUMENT: DocumentDialect = {
+  object: (pairs) => `json_object(${pairs.map(([k, v]) => `'${k}', ${v}`).join(', ')})`,
+  value: (c) => c,
+  // json() also gives the value JSON's subtype, which json_object needs to embed it as JSON.
+  json: (c) => `json(${c})`,
+  // Whole seconds by strftime, milliseconds by integer arithmetic: no float rounding anywhere.
+  time: (c) =>
+    `CASE WHEN ${c} IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%S', ${c} / 1000, 'unixepoch') || printf('.%03dZ', ${c} % 1000) END`,
+  bool: (c) => `json(CASE WHEN ${c} THEN 'true' ELSE 'false' END)`,
+  steps: (step) =>
+    `json((SELECT json_group_array(${step} ORDER BY s.seq) FROM steps s WHERE s.org_id = t.org_id AND s.task_id = t.id))`,
+};
+
+const TASK_DOCUMENT_SELECT = `SELECT t.id, t.status, t.version, ${documentExpression(SQLITE_DOCUMENT)} AS json FROM tasks t`;
+/** Whole texts, built once: the statement cache looks them up by text on every call. */
+export const TASK_DOCUMENT_BY_ID_SQL = `${TASK_DOCUMENT_SELECT} WHERE t.org_id = ? AND t.id = ?`;
+export const TASK_DOCUMENT_BY_IDENTIFIER_SQL = `${TASK_DOCUMENT_SELECT} WHERE t.org_id = ? AND t.identifier = ?`;

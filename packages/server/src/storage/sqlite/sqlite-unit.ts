@@ -24,7 +24,16 @@ import type {
   TypeConfig,
 } from '../task-store.js';
 import { changedColumns } from '../task-columns.js';
-import { TASK_COLUMNS, rowToTask, sqliteValue, taskValues, type TaskRow } from './rows.js';
+import type { TaskDocument, TaskKey } from '../task-document.js';
+import {
+  TASK_COLUMNS,
+  TASK_DOCUMENT_BY_ID_SQL,
+  TASK_DOCUMENT_BY_IDENTIFIER_SQL,
+  rowToTask,
+  sqliteValue,
+  taskValues,
+  type TaskRow,
+} from './rows.js';
 
 type Db = Database.Database;
 
@@ -86,6 +95,15 @@ const stepFromRow = (r: StepRow): Step =>
   r.data === null
     ? { time: r.time, message: r.message }
     : { time: r.time, message: r.message, data: JSON.parse(r.data) as Json };
+
+/** The task document (task-document.ts) of one task; one statement, outside any unit. */
+export function taskDocument(db: Db, orgId: string, key: TaskKey): TaskDocument | null {
+  const r =
+    'id' in key
+      ? prepared(db, TASK_DOCUMENT_BY_ID_SQL).get(orgId, key.id)
+      : prepared(db, TASK_DOCUMENT_BY_IDENTIFIER_SQL).get(orgId, key.identifier);
+  return (r as TaskDocument | undefined) ?? null;
+}
 
 /** One unit of work on one connection. Statements are cached per connection by better-sqlite3's prepare. */
 export class SqliteUnit implements StoreWriter {
