@@ -6,57 +6,62 @@ import { documentExpression, type DocumentDialect } from '../task-document.js';
 
 export { TASK_COLUMNS };
 
-export interface TaskRow {
-  org_id: string;
-  id: string;
-  project_id: string | null;
-  identifier: string | null;
-  list_id: string | null;
-  type: string;
-  title: string;
-  description: string | null;
-  input: string;
-  status: string;
-  priority: number;
-  progress: number | null;
-  progress_message: string | null;
-  result: string;
-  error: string | null;
-  attempt: number;
-  retry_count: number;
-  max_retries: number;
-  retry_policy: string;
-  lease_ms: number | null;
-  timeout_ms: number | null;
-  run_at: number | null;
-  depends_on: string;
-  blocked_by: string;
-  blocked_reason: string | null;
-  block_kind: string | null;
-  on_dependency_failure: string;
-  assignee: string | null;
-  created_by: string | null;
-  poll_count: number;
-  requires_review: number;
-  metadata: string;
-  labels: string;
-  idempotency_key: string | null;
-  ttl_seconds: number;
-  version: number;
-  created_at: number;
-  updated_at: number;
-  queued_at: number | null;
-  started_at: number | null;
-  completed_at: number | null;
-  blocked_at: number | null;
-  archived_at: number | null;
-  expires_at: number | null;
-  timeout_at: number | null;
-  lease_id: string | null;
-  lease_worker_id: string | null;
-  lease_expires_at: number | null;
-  lease_length_ms: number | null;
-}
+/**
+ * A task row as the statements of this adapter read it: an array in TASK_COLUMNS order (raw mode).
+ * better-sqlite3 builds an array of 49 values in half the time it takes to build an object with 49
+ * keys, and a task is read on every claim and every report.
+ */
+export type TaskRow = [
+  org_id: string,
+  id: string,
+  project_id: string | null,
+  identifier: string | null,
+  list_id: string | null,
+  type: string,
+  title: string,
+  description: string | null,
+  input: string,
+  status: string,
+  priority: number,
+  progress: number | null,
+  progress_message: string | null,
+  result: string,
+  error: string | null,
+  attempt: number,
+  retry_count: number,
+  max_retries: number,
+  retry_policy: string,
+  lease_ms: number | null,
+  timeout_ms: number | null,
+  run_at: number | null,
+  depends_on: string,
+  blocked_by: string,
+  blocked_reason: string | null,
+  block_kind: string | null,
+  on_dependency_failure: string,
+  assignee: string | null,
+  created_by: string | null,
+  poll_count: number,
+  requires_review: number,
+  metadata: string,
+  labels: string,
+  idempotency_key: string | null,
+  ttl_seconds: number,
+  version: number,
+  created_at: number,
+  updated_at: number,
+  queued_at: number | null,
+  started_at: number | null,
+  completed_at: number | null,
+  blocked_at: number | null,
+  archived_at: number | null,
+  expires_at: number | null,
+  timeout_at: number | null,
+  lease_id: string | null,
+  lease_worker_id: string | null,
+  lease_expires_at: number | null,
+  lease_length_ms: number | null,
+];
 
 /** A task's values in TASK_COLUMNS order, as the positional parameters of a statement. */
 export function taskValues(t: Task, columns: readonly TaskColumn[] = TASK_COLUMNS): unknown[] {
@@ -69,61 +74,112 @@ export function sqliteValue(column: TaskColumn, t: Task): unknown {
   return typeof v === 'boolean' ? (v ? 1 : 0) : v;
 }
 
-export function rowToTask(r: TaskRow): Task {
+export function rowToTask(row: readonly unknown[]): Task {
+  const [
+    org_id,
+    id,
+    project_id,
+    identifier,
+    list_id,
+    type,
+    title,
+    description,
+    input,
+    status,
+    priority,
+    progress,
+    progress_message,
+    result,
+    error,
+    attempt,
+    retry_count,
+    max_retries,
+    retry_policy,
+    lease_ms,
+    timeout_ms,
+    run_at,
+    depends_on,
+    blocked_by,
+    blocked_reason,
+    block_kind,
+    on_dependency_failure,
+    assignee,
+    created_by,
+    poll_count,
+    requires_review,
+    metadata,
+    labels,
+    idempotency_key,
+    ttl_seconds,
+    version,
+    created_at,
+    updated_at,
+    queued_at,
+    started_at,
+    completed_at,
+    blocked_at,
+    archived_at,
+    expires_at,
+    timeout_at,
+    lease_id,
+    lease_worker_id,
+    lease_expires_at,
+    lease_length_ms,
+  ] = row as TaskRow;
   return {
-    id: r.id,
-    orgId: r.org_id,
-    projectId: r.project_id,
-    identifier: r.identifier,
-    listId: r.list_id,
-    type: r.type,
-    title: r.title,
-    description: r.description,
-    input: JSON.parse(r.input) as Json,
-    status: r.status as TaskStatus,
-    priority: r.priority,
-    progress: r.progress,
-    progressMessage: r.progress_message,
-    result: JSON.parse(r.result) as Json,
-    error: r.error === null ? null : (JSON.parse(r.error) as TaskErrorInfo),
-    attempt: r.attempt,
-    retryCount: r.retry_count,
-    maxRetries: r.max_retries,
-    retryPolicy: JSON.parse(r.retry_policy) as RetryPolicy,
-    leaseMs: r.lease_ms,
-    timeoutMs: r.timeout_ms,
-    runAt: r.run_at,
-    dependsOn: JSON.parse(r.depends_on) as string[],
-    blockedBy: JSON.parse(r.blocked_by) as string[],
-    blockedReason: r.blocked_reason,
-    blockKind: r.block_kind as BlockKind | null,
-    onDependencyFailure: r.on_dependency_failure as DependencyFailurePolicy,
-    assignee: r.assignee,
-    createdBy: r.created_by,
-    pollCount: r.poll_count,
-    requiresReview: r.requires_review === 1,
-    metadata: JSON.parse(r.metadata) as Task['metadata'],
-    labels: JSON.parse(r.labels) as string[],
-    idempotencyKey: r.idempotency_key,
-    ttlSeconds: r.ttl_seconds,
-    version: r.version,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    queuedAt: r.queued_at,
-    startedAt: r.started_at,
-    completedAt: r.completed_at,
-    blockedAt: r.blocked_at,
-    archivedAt: r.archived_at,
-    expiresAt: r.expires_at,
-    timeoutAt: r.timeout_at,
+    id: id,
+    orgId: org_id,
+    projectId: project_id,
+    identifier: identifier,
+    listId: list_id,
+    type: type,
+    title: title,
+    description: description,
+    input: JSON.parse(input) as Json,
+    status: status as TaskStatus,
+    priority: priority,
+    progress: progress,
+    progressMessage: progress_message,
+    result: JSON.parse(result) as Json,
+    error: error === null ? null : (JSON.parse(error) as TaskErrorInfo),
+    attempt: attempt,
+    retryCount: retry_count,
+    maxRetries: max_retries,
+    retryPolicy: JSON.parse(retry_policy) as RetryPolicy,
+    leaseMs: lease_ms,
+    timeoutMs: timeout_ms,
+    runAt: run_at,
+    dependsOn: JSON.parse(depends_on) as string[],
+    blockedBy: JSON.parse(blocked_by) as string[],
+    blockedReason: blocked_reason,
+    blockKind: block_kind as BlockKind | null,
+    onDependencyFailure: on_dependency_failure as DependencyFailurePolicy,
+    assignee: assignee,
+    createdBy: created_by,
+    pollCount: poll_count,
+    requiresReview: requires_review === 1,
+    metadata: JSON.parse(metadata) as Task['metadata'],
+    labels: JSON.parse(labels) as string[],
+    idempotencyKey: idempotency_key,
+    ttlSeconds: ttl_seconds,
+    version: version,
+    createdAt: created_at,
+    updatedAt: updated_at,
+    queuedAt: queued_at,
+    startedAt: started_at,
+    completedAt: completed_at,
+    blockedAt: blocked_at,
+    archivedAt: archived_at,
+    expiresAt: expires_at,
+    timeoutAt: timeout_at,
     lease:
-      r.lease_id === null || r.lease_worker_id === null || r.lease_expires_at === null
+      lease_id === null || lease_worker_id === null || lease_expires_at === null
         ? null
         : {
-            id: r.lease_id,
-            workerId: r.lease_worker_id,
-            expiresAt: r.lease_expires_at,
-            lengthMs: r.lease_length_ms ?? r.lease_expires_at - r.updated_at,
+            id: lease_id,
+            workerId: lease_worker_id,
+            expiresAt: lease_expires_at,
+            lengthMs: lease_length_ms ?? lease_expires_at - updated_at,
           },
   };
 }
@@ -141,6 +197,9 @@ const SQLITE_DOCUMENT: DocumentDialect = {
   steps: (step) =>
     `json((SELECT json_group_array(${step} ORDER BY s.seq) FROM steps s WHERE s.org_id = t.org_id AND s.task_id = t.id))`,
 };
+
+/** Statements that read task rows select exactly these, in this order (see TaskRow). */
+export const TASK_SELECT = `SELECT ${TASK_COLUMNS.join(', ')} FROM tasks`;
 
 const TASK_DOCUMENT_SELECT = `SELECT t.id, t.status, t.version, ${documentExpression(SQLITE_DOCUMENT)} AS json FROM tasks t`;
 /** Whole texts, built once: the statement cache looks them up by text on every call. */

@@ -29,6 +29,7 @@ import {
   TASK_COLUMNS,
   TASK_DOCUMENT_BY_ID_SQL,
   TASK_DOCUMENT_BY_IDENTIFIER_SQL,
+  TASK_SELECT,
   rowToTask,
   sqliteValue,
   taskValues,
@@ -117,6 +118,11 @@ export class SqliteUnit implements StoreWriter {
     return prepared(this.db, sql);
   }
 
+  /** A statement that reads task rows (TASK_SELECT …): in raw mode, rows come as arrays (TaskRow). */
+  private rows(sql: string): Database.Statement {
+    return prepared(this.db, sql, true);
+  }
+
   private depth = 0;
 
   async nested<T>(fn: () => Promise<T>): Promise<T> {
@@ -159,7 +165,7 @@ export class SqliteUnit implements StoreWriter {
   }
 
   async getTask(orgId: string, taskId: string): Promise<Task | null> {
-    const r = this.stmt('SELECT * FROM tasks WHERE org_id = ? AND id = ?').get(orgId, taskId) as TaskRow | undefined;
+    const r = this.rows(`${TASK_SELECT} WHERE org_id = ? AND id = ?`).get(orgId, taskId) as TaskRow | undefined;
     return r ? rowToTask(r) : null;
   }
 
@@ -169,14 +175,14 @@ export class SqliteUnit implements StoreWriter {
   }
 
   async getTaskByIdentifier(orgId: string, identifier: string): Promise<Task | null> {
-    const r = this.stmt('SELECT * FROM tasks WHERE org_id = ? AND identifier = ?').get(orgId, identifier) as
+    const r = this.rows(`${TASK_SELECT} WHERE org_id = ? AND identifier = ?`).get(orgId, identifier) as
       TaskRow | undefined;
     return r ? rowToTask(r) : null;
   }
 
   async getTasks(orgId: string, taskIds: readonly string[]): Promise<Task[]> {
     if (taskIds.length === 0) return [];
-    const rows = this.stmt('SELECT * FROM tasks WHERE org_id = ? AND id IN (SELECT value FROM json_each(?))').all(
+    const rows = this.rows(`${TASK_SELECT} WHERE org_id = ? AND id IN (SELECT value FROM json_each(?))`).all(
       orgId,
       JSON.stringify(taskIds),
     ) as TaskRow[];
@@ -221,16 +227,16 @@ export class SqliteUnit implements StoreWriter {
       where.push('id < @afterId');
       params.afterId = afterId;
     }
-    const sql = `SELECT * FROM tasks WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`;
-    const rows = this.stmt(sql).all(params) as TaskRow[];
+    const sql = `${TASK_SELECT} WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`;
+    const rows = this.rows(sql).all(params) as TaskRow[];
     const hasMore = rows.length > limit;
     const items = rows.slice(0, limit).map(rowToTask);
     return { items, hasMore, lastId: hasMore ? (items.at(-1)?.id ?? null) : null };
   }
 
   async getDependents(orgId: string, taskId: string): Promise<Task[]> {
-    const rows = this.stmt(
-      'SELECT * FROM tasks WHERE org_id = ? AND id IN (SELECT task_id FROM task_deps WHERE org_id = ? AND depends_on_id = ?) ORDER BY id',
+    const rows = this.rows(
+      `${TASK_SELECT} WHERE org_id = ? AND id IN (SELECT task_id FROM task_deps WHERE org_id = ? AND depends_on_id = ?) ORDER BY id`,
     ).all(orgId, orgId, taskId) as TaskRow[];
     return rows.map(rowToTask);
   }
@@ -448,7 +454,7 @@ export class SqliteUnit implements StoreWriter {
   }
 
   async getListTasks(orgId: string, listId: string, limit: number): Promise<Task[]> {
-    const rows = this.stmt('SELECT * FROM tasks WHERE org_id = ? AND list_id = ? ORDER BY id LIMIT ?').all(
+    const rows = this.rows(`${TASK_SELECT} WHERE org_id = ? AND list_id = ? ORDER BY id LIMIT ?`).all(
       orgId,
       listId,
       limit,
@@ -541,8 +547,8 @@ export class SqliteUnit implements StoreWriter {
   async claimable(orgId: string, types: readonly string[], limit: number): Promise<Task[]> {
     // One query per type, each walking the claim index in claim order, merged here: `type = ?`
     // keeps the plan on tasks_claimable whatever the table holds.
-    const stmt = this.stmt(
-      `SELECT * FROM tasks
+    const stmt = this.rows(
+      `${TASK_SELECT}
         WHERE org_id = ? AND type = ? AND status = 'queued' AND (run_at IS NULL OR run_at <= ?)
         ORDER BY priority DESC, coalesce(run_at, queued_at), id
         LIMIT ?`,
@@ -632,7 +638,7 @@ const typeFromRow = (r: TypeRow): TypeConfig => {
 
 const statementCache = new WeakMap<Db, Map<string, Database.Statement>>();
 /** A statement prepared once per connection and reused (better-sqlite3 statements are cheap to run). */
-export function prepared(db: Db, sql: string): Database.Statement {
+export function prepared(db: Db, sql: string, raw = false): Database.Statement {
   let cache = statementCache.get(db);
   if (!cache) {
     cache = new Map();
@@ -641,6 +647,8 @@ export function prepared(db: Db, sql: string): Database.Statement {
   let stmt = cache.get(sql);
   if (!stmt) {
     stmt = db.prepare(sql);
+    // A text is always used one way: task rows (TASK_SELECT) raw, everything else as objects.
+    if (raw) stmt.raw(true);
     cache.set(sql, stmt);
   }
   return stmt;
