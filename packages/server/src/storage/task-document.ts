@@ -121,7 +121,9 @@ export function documentExpression(d: DocumentDialect): string {
           ['message', d.value('s.message')],
         ] as const;
         return d.steps(
-          d.json(`CASE WHEN s.data IS NULL THEN ${d.object(head)} ELSE ${d.object([...head, ['data', d.json('s.data')]])} END`),
+          d.json(
+            `CASE WHEN s.data IS NULL THEN ${d.object(head)} ELSE ${d.object([...head, ['data', d.json('s.data')]])} END`,
+          ),
         );
       }
       case 'lease':

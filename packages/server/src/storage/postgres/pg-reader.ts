@@ -59,8 +59,13 @@ export class PgReader implements StoreReader {
     return (await this.client.query(statement(text, values))).rowCount ?? 0;
   }
 
+  /** Rows of `SELECT ${TASK_SELECT} …` as arrays (TaskRow). */
+  protected async taskRows(text: string, values: unknown[]): Promise<TaskRow[]> {
+    return (await this.client.query<TaskRow>({ ...statement(text, values), rowMode: 'array' })).rows;
+  }
+
   protected async tasks(text: string, values: unknown[]): Promise<Task[]> {
-    const tasks = (await this.rows<TaskRow>(text, values)).map(rowToTask);
+    const tasks = (await this.taskRows(text, values)).map(rowToTask);
     this.onTasksRead(tasks);
     return tasks;
   }
@@ -135,7 +140,7 @@ export class PgReader implements StoreReader {
     if (filter.createdBefore !== undefined) where.push(`created_at < ${param(filter.createdBefore)}`);
     if (afterId !== null) where.push(`id < ${param(afterId)}`);
     const sql = `SELECT ${TASK_SELECT} FROM tasks WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ${param(limit + 1)}`;
-    const rows = await this.rows<TaskRow>(sql, values);
+    const rows = await this.taskRows(sql, values);
     const hasMore = rows.length > limit;
     const items = rows.slice(0, limit).map(rowToTask);
     return { items, hasMore, lastId: hasMore ? (items.at(-1)?.id ?? null) : null };
@@ -274,10 +279,11 @@ export class PgReader implements StoreReader {
 
   async getListTasks(orgId: string, listId: string, limit: number): Promise<Task[]> {
     return (
-      await this.rows<TaskRow>(
-        `SELECT ${TASK_SELECT} FROM tasks WHERE org_id = $1 AND list_id = $2 ORDER BY id LIMIT $3`,
-        [orgId, listId, limit],
-      )
+      await this.taskRows(`SELECT ${TASK_SELECT} FROM tasks WHERE org_id = $1 AND list_id = $2 ORDER BY id LIMIT $3`, [
+        orgId,
+        listId,
+        limit,
+      ])
     ).map(rowToTask);
   }
 

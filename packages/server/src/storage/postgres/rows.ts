@@ -2,73 +2,14 @@
  * Records ↔ PostgreSQL rows. jsonb columns arrive parsed (node-postgres) and leave as JSON text;
  * BIGINT columns arrive as numbers (the store's per-pool type parser); booleans are booleans.
  */
-import type { TaskStatus } from '../../domain/status.js';
-import type {
-  BlockKind,
-  DependencyFailurePolicy,
-  Json,
-  RetryPolicy,
-  Step,
-  Task,
-  TaskErrorInfo,
-} from '../../domain/task.js';
+import type { Json, Step, Task } from '../../domain/task.js';
 import type { ApiKey, IdempotencyRecord, Project, Scope, StoredEvent, TaskChange, TypeConfig } from '../task-store.js';
-import { TASK_COLUMNS, columnValue } from '../task-columns.js';
+import { TASK_COLUMNS, columnValue, taskFromRow, type RowCodec } from '../task-columns.js';
 import { documentExpression, type DocumentDialect } from '../task-document.js';
 
 export { TASK_COLUMNS };
 
-export interface TaskRow {
-  org_id: string;
-  id: string;
-  project_id: string | null;
-  identifier: string | null;
-  list_id: string | null;
-  type: string;
-  title: string;
-  description: string | null;
-  input: Json;
-  status: string;
-  priority: number;
-  progress: number | null;
-  progress_message: string | null;
-  result: Json;
-  error: TaskErrorInfo | null;
-  attempt: number;
-  retry_count: number;
-  max_retries: number;
-  retry_policy: RetryPolicy;
-  lease_ms: number | null;
-  timeout_ms: number | null;
-  run_at: number | null;
-  depends_on: string[];
-  blocked_by: string[];
-  blocked_reason: string | null;
-  block_kind: string | null;
-  on_dependency_failure: string;
-  assignee: string | null;
-  created_by: string | null;
-  poll_count: number;
-  requires_review: boolean;
-  metadata: Task['metadata'];
-  labels: string[];
-  idempotency_key: string | null;
-  ttl_seconds: number;
-  version: number;
-  created_at: number;
-  updated_at: number;
-  queued_at: number | null;
-  started_at: number | null;
-  completed_at: number | null;
-  blocked_at: number | null;
-  archived_at: number | null;
-  expires_at: number | null;
-  timeout_at: number | null;
-  lease_id: string | null;
-  lease_worker_id: string | null;
-  lease_expires_at: number | null;
-  lease_length_ms: number | null;
-}
+export type { TaskRow } from '../task-columns.js';
 
 // prettier-ignore
 /** The SQL type of each task column, for statements that pass a column as an array (unnest). */
@@ -114,64 +55,10 @@ export function taskParams(t: Task): unknown[] {
   return TASK_COLUMNS.map((c) => columnValue(c, t));
 }
 
-export function rowToTask(r: TaskRow): Task {
-  return {
-    id: r.id,
-    orgId: r.org_id,
-    projectId: r.project_id,
-    identifier: r.identifier,
-    listId: r.list_id,
-    type: r.type,
-    title: r.title,
-    description: r.description,
-    input: r.input,
-    status: r.status as TaskStatus,
-    priority: r.priority,
-    progress: r.progress,
-    progressMessage: r.progress_message,
-    result: r.result,
-    error: r.error,
-    attempt: r.attempt,
-    retryCount: r.retry_count,
-    maxRetries: r.max_retries,
-    retryPolicy: r.retry_policy,
-    leaseMs: r.lease_ms,
-    timeoutMs: r.timeout_ms,
-    runAt: r.run_at,
-    dependsOn: r.depends_on,
-    blockedBy: r.blocked_by,
-    blockedReason: r.blocked_reason,
-    blockKind: r.block_kind as BlockKind | null,
-    onDependencyFailure: r.on_dependency_failure as DependencyFailurePolicy,
-    assignee: r.assignee,
-    createdBy: r.created_by,
-    pollCount: r.poll_count,
-    requiresReview: r.requires_review,
-    metadata: r.metadata,
-    labels: r.labels,
-    idempotencyKey: r.idempotency_key,
-    ttlSeconds: r.ttl_seconds,
-    version: r.version,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    queuedAt: r.queued_at,
-    startedAt: r.started_at,
-    completedAt: r.completed_at,
-    blockedAt: r.blocked_at,
-    archivedAt: r.archived_at,
-    expiresAt: r.expires_at,
-    timeoutAt: r.timeout_at,
-    lease:
-      r.lease_id === null || r.lease_worker_id === null || r.lease_expires_at === null
-        ? null
-        : {
-            id: r.lease_id,
-            workerId: r.lease_worker_id,
-            expiresAt: r.lease_expires_at,
-            lengthMs: r.lease_length_ms ?? r.lease_expires_at - r.updated_at,
-          },
-  };
-}
+/** jsonb arrives parsed (null for SQL NULL), booleans as booleans. */
+const PG_CODEC: RowCodec = { json: (v) => v, bool: (v) => v === true };
+
+export const rowToTask = (row: readonly unknown[]): Task => taskFromRow(row, PG_CODEC);
 
 export const changeOf = (t: Task): TaskChange => ({
   orgId: t.orgId,
