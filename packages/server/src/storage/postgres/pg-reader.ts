@@ -28,6 +28,8 @@ import {
   TASK_DOCUMENT_BY_ID_SQL,
   TASK_DOCUMENT_BY_IDENTIFIER_SQL,
   TASK_SELECT,
+  eachKey,
+  sortedKeys,
   TYPE_SELECT,
   eventFromRow,
   idempotencyFromRow,
@@ -121,7 +123,10 @@ export class PgReader implements StoreReader {
 
   async getTasks(orgId: string, taskIds: readonly string[]): Promise<Task[]> {
     if (taskIds.length === 0) return [];
-    return this.tasks(`SELECT ${TASK_SELECT} FROM tasks WHERE org_id = $1 AND id = ANY($2::text[])`, [orgId, taskIds]);
+    return this.tasks(
+      `SELECT t.* FROM ${eachKey('$2', `SELECT ${TASK_SELECT} FROM tasks WHERE org_id = $1 AND id = k.id`, 't')}`,
+      [orgId, sortedKeys(taskIds)],
+    );
   }
 
   async listTasks(orgId: string, filter: TaskFilter, limit: number, afterId: string | null): Promise<TaskPage> {
@@ -158,8 +163,8 @@ export class PgReader implements StoreReader {
   async dependedOn(orgId: string, taskIds: readonly string[]): Promise<Set<string>> {
     if (taskIds.length === 0) return new Set();
     const rows = await this.rows<{ id: string }>(
-      'SELECT DISTINCT depends_on_id AS id FROM task_deps WHERE org_id = $1 AND depends_on_id = ANY($2::text[])',
-      [orgId, taskIds],
+      `SELECT k.id FROM ${eachKey('$2', 'SELECT 1 FROM task_deps WHERE org_id = $1 AND depends_on_id = k.id LIMIT 1', 'd')}`,
+      [orgId, sortedKeys(taskIds)],
     );
     return new Set(rows.map((r) => r.id));
   }
@@ -177,8 +182,9 @@ export class PgReader implements StoreReader {
     const out = new Map<string, Step[]>(taskIds.map((id) => [id, []]));
     if (taskIds.length === 0) return out;
     const rows = await this.rows<StepRow>(
-      `SELECT ${STEP_SELECT} FROM steps WHERE org_id = $1 AND task_id = ANY($2::text[]) ORDER BY task_id, seq`,
-      [orgId, taskIds],
+      `SELECT ${STEP_SELECT} FROM ${eachKey('$2', 'SELECT * FROM steps WHERE org_id = $1 AND task_id = k.id', 'steps')}
+        ORDER BY task_id, seq`,
+      [orgId, sortedKeys(taskIds)],
     );
     for (const r of rows) out.get(r.task_id)?.push(stepFromRow(r));
     return out;

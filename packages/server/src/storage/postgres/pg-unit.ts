@@ -37,6 +37,9 @@ import {
   TASK_SELECT,
   TYPE_SELECT,
   changeOf,
+  eachKey,
+  jsonRows,
+  sortedKeys,
   taskParams,
   typeConfigJson,
 } from './rows.js';
@@ -44,12 +47,11 @@ import {
 /** First keys of the two-key advisory locks, one per kind, so kinds never collide. */
 export const LOCK_CLASS = { migrate: 0x7a5c_0001, type: 0x7a5c_0002, idempotency: 0x7a5c_0003 } as const;
 
-/** jsonb values travel as JSON text and are cast back in the statement. */
-const arrayElementType = (type: string) => (type === 'jsonb' ? 'text' : type);
 const INSERT_TASKS_SQL = `INSERT INTO tasks (${TASK_SELECT})
-  SELECT ${TASK_COLUMNS.map((c, k) => `v.c${k}${TASK_COLUMN_TYPES[c] === 'jsonb' ? '::jsonb' : ''}`).join(', ')}
-    FROM unnest(${TASK_COLUMNS.map((c, k) => `$${k + 1}::${arrayElementType(TASK_COLUMN_TYPES[c])}[]`).join(', ')})
-      AS v(${TASK_COLUMNS.map((_c, k) => `c${k}`).join(', ')})`;
+  SELECT * FROM ${jsonRows(
+    '$1',
+    TASK_COLUMNS.map((c) => TASK_COLUMN_TYPES[c]),
+  )} AS v`;
 const UPDATE_TASK_SQL = `UPDATE tasks SET ${TASK_COLUMNS.slice(2)
   .map((c, i) => `${c} = $${i + 3}`)
   .join(', ')} WHERE org_id = $1 AND id = $2 AND version = $${TASK_COLUMNS.indexOf('version') + 1}::int - 1`;
@@ -154,12 +156,8 @@ export class PgUnit extends PgReader implements StoreWriter {
   async insertTasks(tasks: readonly Task[]): Promise<void> {
     if (tasks.length === 0) return;
     await this.lockDependencies(tasks);
-    // Column by column as arrays: one statement text (prepared once) for any number of tasks.
-    const rows = tasks.map(taskParams);
-    await this.count(
-      INSERT_TASKS_SQL,
-      TASK_COLUMNS.map((_c, k) => rows.map((r) => r[k])),
-    );
+    // All rows as one JSON parameter: one statement text (prepared once) for any number of tasks.
+    await this.count(INSERT_TASKS_SQL, [JSON.stringify(tasks.map(taskParams))]);
     const edges = tasks.flatMap((t) => t.dependsOn.map((d) => [t.orgId, d, t.id] as const));
     if (edges.length > 0) {
       await this.count(
@@ -191,8 +189,8 @@ export class PgUnit extends PgReader implements StoreWriter {
     }
     for (const [orgId, ids] of byOrg) {
       const current = await this.rows<{ id: string; version: number }>(
-        'SELECT id, version FROM tasks WHERE org_id = $1 AND id = ANY($2::text[]) ORDER BY id FOR SHARE',
-        [orgId, [...ids]],
+        `SELECT t.* FROM ${eachKey('$2', 'SELECT id, version FROM tasks WHERE org_id = $1 AND id = k.id FOR SHARE', 't')}`,
+        [orgId, sortedKeys(ids)],
       );
       const now = new Map(current.map((r) => [r.id, r.version]));
       for (const id of ids) {
@@ -226,16 +224,16 @@ export class PgUnit extends PgReader implements StoreWriter {
 
   getTasksForUpdate(orgId: string, taskIds: readonly string[]): Promise<Task[]> {
     if (taskIds.length === 0) return Promise.resolve([]);
-    // The sort runs below the row locks, so the rows are locked in id order: two units locking
+    // One lookup per id, in sorted order, so the rows are locked in id order: two units locking
     // overlapping sets wait for each other instead of deadlocking.
     return this.tasks(
-      `SELECT ${TASK_SELECT} FROM tasks WHERE org_id = $1 AND id = ANY($2::text[]) ORDER BY id FOR UPDATE`,
-      [orgId, taskIds],
+      `SELECT t.* FROM ${eachKey('$2', `SELECT ${TASK_SELECT} FROM tasks WHERE org_id = $1 AND id = k.id FOR UPDATE`, 't')}`,
+      [orgId, sortedKeys(taskIds)],
     );
   }
 
   /**
-   * One UPDATE … FROM unnest(…) per set of changed columns (the tasks of one claim, or of one batch
+   * One UPDATE … FROM (the rows as JSON) per set of changed columns (the tasks of one claim, or of one batch
    * of completions, all change the same ones), instead of a statement per task.
    */
   async updateTasks(changes: ReadonlyArray<{ task: Task; previous: Task }>): Promise<number> {
@@ -250,15 +248,14 @@ export class PgUnit extends PgReader implements StoreWriter {
     }
     let written = 0;
     for (const { columns: names, rows, tasks } of groups.values()) {
-      const types = ['text', 'text', 'integer', ...names.map((n) => arrayElementType(TASK_COLUMN_TYPES[n]))];
-      const set = names.map((n, k) => `${n} = v.c${k}${TASK_COLUMN_TYPES[n] === 'jsonb' ? '::jsonb' : ''}`);
+      const types = ['text', 'text', 'integer', ...names.map((n) => TASK_COLUMN_TYPES[n])];
+      const set = names.map((n, k) => `${n} = v.c${k + 3}`);
       const updated = await this.rows<{ org_id: string; id: string }>(
         `UPDATE tasks AS t SET ${set.length > 0 ? set.join(', ') : 'version = t.version'}
-           FROM unnest(${types.map((type, k) => `$${k + 1}::${type}[]`).join(', ')})
-                AS v(org_id, id, expected${names.map((_n, k) => `, c${k}`).join('')})
-          WHERE t.org_id = v.org_id AND t.id = v.id AND t.version = v.expected
+           FROM ${jsonRows('$1', types)} AS v
+          WHERE t.org_id = v.c0 AND t.id = v.c1 AND t.version = v.c2
           RETURNING t.org_id, t.id`,
-        types.map((_type, k) => rows.map((r) => r[k])),
+        [JSON.stringify(rows)],
       );
       for (const r of updated) {
         const task = tasks.get(taskKey(r.org_id, r.id));
@@ -339,16 +336,10 @@ export class PgUnit extends PgReader implements StoreWriter {
            RETURNING last_id
          )
          INSERT INTO events (org_id, id, task_id, type, time, data)
-         SELECT $1, counter.last_id - $2 + e.ord, e.task_id, e.type, $3, e.data::jsonb
-           FROM counter, unnest($4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS e(task_id, type, data, ord)`,
-        [
-          orgId,
-          events.length,
-          this.now,
-          events.map((e) => e.taskId),
-          events.map((e) => e.type),
-          events.map((e) => JSON.stringify(e.data)),
-        ],
+         SELECT $1, counter.last_id - $2 + x.ord, x.e ->> 0, x.e ->> 1, $3, x.e -> 2
+           FROM counter, jsonb_array_elements($4::jsonb) WITH ORDINALITY AS x(e, ord)`,
+        // As one JSON parameter (see jsonRows), each event's data embedded as JSON as it is.
+        [orgId, events.length, this.now, JSON.stringify(events.map((e) => [e.taskId, e.type, e.data]))],
       );
     }
   }

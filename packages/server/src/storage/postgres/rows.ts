@@ -27,6 +27,32 @@ export const TASK_COLUMN_TYPES: Readonly<Record<(typeof TASK_COLUMNS)[number], s
   lease_id: 'text', lease_worker_id: 'text', lease_expires_at: 'bigint', lease_length_ms: 'bigint',
 };
 
+/**
+ * `FROM` items that look up each key of a text[] parameter on its own, in the array's order:
+ * `unnest($n) AS k(id), LATERAL (SELECT … WHERE org_id = $1 AND <key> = k.id …) AS alias`.
+ * A plain `key = ANY($n)` leaves the access path to the row estimates, and before the first
+ * ANALYZE of a young table (no statistics yet) PostgreSQL takes `org_id = $1` for a handful of
+ * rows and scans every row of the org for a batch of ids: 36 ms instead of 0.4 ms for 100 ids
+ * among 36,000 tasks. A lateral lookup by the primary key has no such plan to pick.
+ */
+export function eachKey(param: string, lookup: string, alias: string): string {
+  return `unnest(${param}::text[]) AS k(id), LATERAL (${lookup}) AS ${alias}`;
+}
+
+/** Distinct keys in a stable (code unit) order: the order rows are locked in. */
+export const sortedKeys = (ids: Iterable<string>): string[] => [...new Set(ids)].sort();
+
+/**
+ * Many rows as one parameter: a JSON array of arrays, unpacked in SQL as columns c0, c1, … of the
+ * given SQL types. node-postgres writes each element of an array parameter into an array literal
+ * in JavaScript, escaping it character by character; JSON.stringify encodes the whole set
+ * natively, and PostgreSQL parses it once. jsonb values travel as JSON text and are cast back.
+ */
+export function jsonRows(param: string, types: readonly string[]): string {
+  const columns = types.map((t, k) => `(e ->> ${k})::${t} AS c${k}`);
+  return `(SELECT ${columns.join(', ')} FROM jsonb_array_elements(${param}::jsonb) AS e)`;
+}
+
 /** The select list of a task, named column by column (a later column never changes a result). */
 export const TASK_SELECT = TASK_COLUMNS.join(', ');
 
