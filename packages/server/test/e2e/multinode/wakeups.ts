@@ -8,15 +8,15 @@
  * traffic to PostgreSQL does: it goes through a TcpProxy, which counts how often the request's key
  * (the claim's type, the task's id: statement parameters) went to the database. An empty claim
  * attempt mentions its type 3 times (the type's settings, the claimable rows, the next run time);
- * a GET ?wait= mentions its task 4 times before it waits (task and steps, read once, then again
- * once the waiter is armed). Only then is the change made.
+ * a GET ?wait= mentions its task twice before it waits (its document, one statement with the
+ * steps, read once, then again once the waiter is armed). Only then is the change made.
  */
 import { pollUntil } from '../reliability/harness.js';
 import { call, expectStatus, median, round, type Answer, type PgNode, type WireTask } from './cluster.js';
 import type { TcpProxy } from './tcp-proxy.js';
 
 /** Mentions of its key a held request sends to the database before it waits (see above). */
-export const PARKED_MENTIONS = { claim: 3, get: 4 } as const;
+export const PARKED_MENTIONS = { claim: 3, get: 2 } as const;
 
 export interface WakeFigures {
   /** From the change's answer to the held request's answer, per sample (negative: the held one came first). */
