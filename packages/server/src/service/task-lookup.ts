@@ -22,7 +22,11 @@ export function taskKey(ref: string): TaskKey | null {
 export async function findTask(tx: StoreReader, orgId: string, ref: string): Promise<Task> {
   const key = taskKey(ref);
   const task =
-    key === null ? null : 'id' in key ? await tx.getTask(orgId, key.id) : await tx.getTaskByIdentifier(orgId, key.identifier);
+    key === null
+      ? null
+      : 'id' in key
+        ? await tx.getTask(orgId, key.id)
+        : await tx.getTaskByIdentifier(orgId, key.identifier);
   if (task === null) throw taskNotFound();
   return task;
 }
