@@ -12,7 +12,7 @@ export { TASK_COLUMNS };
 export type { TaskRow } from '../task-columns.js';
 
 // prettier-ignore
-/** The SQL type of each task column, for statements that pass a column as an array (unnest). */
+/** The SQL type of each task column, for statements that receive rows as JSON (jsonRows) and cast them back. */
 export const TASK_COLUMN_TYPES: Readonly<Record<(typeof TASK_COLUMNS)[number], string>> = {
   org_id: 'text', id: 'text', project_id: 'text', identifier: 'text', list_id: 'text', type: 'text',
   title: 'text', description: 'text', input: 'jsonb', status: 'text', priority: 'integer',
