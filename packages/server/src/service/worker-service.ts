@@ -134,11 +134,7 @@ export class WorkerService {
         claimed.map((after, i) => changeEvent(candidates[i] as Task, after, 'claim')),
       );
       // The claim log: what rate limits and the insights' claims per minute count.
-      if (claimed.length > 0)
-        await tx.recordClaims(
-          orgId,
-          claimed.map((t) => ({ type: t.type, taskId: t.id })),
-        );
+      if (claimed.length > 0) await tx.recordClaims(orgId, countByType(claimed));
       const views = await this.tasks.withSteps(tx, orgId, claimed);
       if (claimed.length > 0) return { views, nextRunAt: null };
       const due = await tx.nextRunAt(orgId, types);
@@ -227,7 +223,7 @@ export class WorkerService {
         workerId: input.workerId,
         leaseMs,
       });
-      await tx.recordClaims(orgId, [{ type: next.type, taskId: next.id }]);
+      await tx.recordClaims(orgId, [{ type: next.type, count: 1 }]);
       return { task: next, steps: await tx.getSteps(orgId, next.id) };
     });
   }
@@ -335,6 +331,13 @@ export class WorkerService {
     }
     return ids;
   }
+}
+
+/** How many of `tasks` there are of each type. */
+function countByType(tasks: readonly Task[]): Array<{ type: string; count: number }> {
+  const counts = new Map<string, number>();
+  for (const t of tasks) counts.set(t.type, (counts.get(t.type) ?? 0) + 1);
+  return [...counts].map(([type, count]) => ({ type, count }));
 }
 
 /**

@@ -256,7 +256,11 @@ export interface StoreWriter extends StoreReader {
    * unit; rows another unit holds are skipped, not waited for.
    */
   claimable(orgId: string, types: readonly string[], limit: number): Promise<Task[]>;
-  recordClaims(orgId: string, claims: ReadonlyArray<{ type: string; taskId: string }>): Promise<void>;
+  /**
+   * The claim log that rate limits and claims per minute are counted from: `count` tasks of `type`
+   * claimed at this unit's time, one row per type and unit (not one per task).
+   */
+  recordClaims(orgId: string, claims: ReadonlyArray<{ type: string; count: number }>): Promise<void>;
 
   /**
    * Across orgs, for the reaper: deletes at most `limit` tasks whose `expiresAt` passed (with their

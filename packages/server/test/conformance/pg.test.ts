@@ -60,6 +60,7 @@ function nodesSuite(fresh: PgStoreFactory): void {
           [1, 1],
           [2, 1],
           [3, 1],
+          [4, 1],
         ]);
         // And the schema works from any of them.
         await orgs(stores[3] as TaskStore);

@@ -146,7 +146,7 @@ export function storeWorkerMethodsSuite(name: string, factory: () => Promise<Sto
               await tx.insertTasks([undone]);
               expect(await tx.updateTask({ ...kept, version: 2, title: 'undone' })).toBe(true);
               await tx.appendSteps(ORG_A, kept.id, [{ time: T0, message: 'undone' }]);
-              await tx.recordClaims(ORG_A, [{ type: 'email.send', taskId: kept.id }]);
+              await tx.recordClaims(ORG_A, [{ type: 'email.send', count: 1 }]);
               await tx.appendEvents([{ orgId: ORG_A, taskId: kept.id, type: 'task.updated', data: null }]);
               expect(await tx.getTask(ORG_A, undone.id)).toEqual(undone); // visible inside
               throw boom;
@@ -288,30 +288,32 @@ export function storeWorkerMethodsSuite(name: string, factory: () => Promise<Sto
         expect(await claimable(ORG_A, ['email.send'])).toEqual(ids([due, past, now, future]).sort());
       });
 
-      it('recordClaims then countClaims: since is inclusive, by type or all, one org', async () => {
-        const t1 = task();
+      it('recordClaims then countClaims: counts add up, since is inclusive, by type or all, one org', async () => {
         clock.set(T0 + 1_000);
         await store.write((tx) =>
           tx.recordClaims(ORG_A, [
-            { type: 'email.send', taskId: t1.id },
-            { type: 'pdf.render', taskId: nextId() },
+            { type: 'email.send', count: 3 },
+            { type: 'pdf.render', count: 1 },
           ]),
         );
         clock.set(T0 + 2_000);
-        await store.write((tx) => tx.recordClaims(ORG_A, [{ type: 'email.send', taskId: t1.id }]));
-        await store.write((tx) => tx.recordClaims(ORG_B, [{ type: 'email.send', taskId: nextId() }]));
+        await store.write((tx) => tx.recordClaims(ORG_A, [{ type: 'email.send', count: 2 }]));
+        await store.write((tx) => tx.recordClaims(ORG_B, [{ type: 'email.send', count: 7 }]));
         await store.write((tx) => tx.recordClaims(ORG_A, []));
         await store.read(async (tx) => {
-          expect(await tx.countClaims(ORG_A, T0)).toBe(3);
-          expect(await tx.countClaims(ORG_A, T0 + 1_000)).toBe(3);
-          expect(await tx.countClaims(ORG_A, T0 + 1_001)).toBe(1);
-          expect(await tx.countClaims(ORG_A, T0 + 2_000)).toBe(1);
+          expect(await tx.countClaims(ORG_A, T0)).toBe(6);
+          expect(await tx.countClaims(ORG_A, T0 + 1_000)).toBe(6);
+          expect(await tx.countClaims(ORG_A, T0 + 1_001)).toBe(2);
+          expect(await tx.countClaims(ORG_A, T0 + 2_000)).toBe(2);
           expect(await tx.countClaims(ORG_A, T0 + 2_001)).toBe(0);
-          expect(await tx.countClaims(ORG_A, T0, 'email.send')).toBe(2);
-          expect(await tx.countClaims(ORG_A, T0 + 1_001, 'email.send')).toBe(1);
+          expect(await tx.countClaims(ORG_A, T0, 'email.send')).toBe(5);
+          expect(await tx.countClaims(ORG_A, T0 + 1_001, 'email.send')).toBe(2);
           expect(await tx.countClaims(ORG_A, T0, 'pdf.render')).toBe(1);
           expect(await tx.countClaims(ORG_A, T0, 'other')).toBe(0);
-          expect(await tx.countClaims(ORG_B, T0)).toBe(1);
+          expect(await tx.countClaims(ORG_B, T0)).toBe(7);
+          expect(await tx.firstClaimSince(ORG_A, 'email.send', T0 + 1_001)).toBe(T0 + 2_000);
+          expect(await tx.firstClaimSince(ORG_A, 'email.send', T0)).toBe(T0 + 1_000);
+          expect(await tx.firstClaimSince(ORG_A, 'email.send', T0 + 2_001)).toBeNull();
         });
       });
 
@@ -409,7 +411,7 @@ export function storeWorkerMethodsSuite(name: string, factory: () => Promise<Sto
           clock.set(at);
           await store.write(async (tx) => {
             await tx.appendEvents([event, { ...event, orgId: ORG_B }]);
-            await tx.recordClaims(ORG_A, [{ type: 'email.send', taskId: t.id }]);
+            await tx.recordClaims(ORG_A, [{ type: 'email.send', count: 1 }]);
             await tx.putIdempotency({ orgId: ORG_A, key: `k${at}`, requestHash: 'h', taskIds: [t.id], createdAt: at });
           });
         }

@@ -252,12 +252,12 @@ export class PgReader implements StoreReader {
   async countClaims(orgId: string, since: number, type?: string): Promise<number> {
     const [r] =
       type === undefined
-        ? await this.rows<{ n: number }>('SELECT count(*) AS n FROM claims WHERE org_id = $1 AND time >= $2', [
-            orgId,
-            since,
-          ])
+        ? await this.rows<{ n: number }>(
+            'SELECT coalesce(sum(count), 0) AS n FROM claims WHERE org_id = $1 AND time >= $2',
+            [orgId, since],
+          )
         : await this.rows<{ n: number }>(
-            'SELECT count(*) AS n FROM claims WHERE org_id = $1 AND type = $3 AND time >= $2',
+            'SELECT coalesce(sum(count), 0) AS n FROM claims WHERE org_id = $1 AND type = $3 AND time >= $2',
             [orgId, since, type],
           );
     return r?.n ?? 0;

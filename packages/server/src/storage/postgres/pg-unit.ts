@@ -428,11 +428,11 @@ export class PgUnit extends PgReader implements StoreWriter {
     return tasks.slice(0, limit);
   }
 
-  async recordClaims(orgId: string, claims: ReadonlyArray<{ type: string; taskId: string }>): Promise<void> {
+  async recordClaims(orgId: string, claims: ReadonlyArray<{ type: string; count: number }>): Promise<void> {
     if (claims.length === 0) return;
     await this.count(
-      'INSERT INTO claims (org_id, type, time, task_id) SELECT $1, c.type, $2, c.task_id FROM unnest($3::text[], $4::text[]) AS c(type, task_id)',
-      [orgId, this.now, claims.map((c) => c.type), claims.map((c) => c.taskId)],
+      'INSERT INTO claims (org_id, type, time, count) SELECT $1, c.type, $2, c.count FROM unnest($3::text[], $4::int[]) AS c(type, count)',
+      [orgId, this.now, claims.map((c) => c.type), claims.map((c) => c.count)],
     );
   }
 

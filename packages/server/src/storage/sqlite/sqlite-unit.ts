@@ -485,8 +485,8 @@ export class SqliteUnit implements StoreWriter {
   async countClaims(orgId: string, since: number, type?: string): Promise<number> {
     const r = (
       type === undefined
-        ? this.stmt('SELECT count(*) AS n FROM claims WHERE org_id = ? AND time >= ?').get(orgId, since)
-        : this.stmt('SELECT count(*) AS n FROM claims WHERE org_id = ? AND type = ? AND time >= ?').get(
+        ? this.stmt('SELECT coalesce(sum(count), 0) AS n FROM claims WHERE org_id = ? AND time >= ?').get(orgId, since)
+        : this.stmt('SELECT coalesce(sum(count), 0) AS n FROM claims WHERE org_id = ? AND type = ? AND time >= ?').get(
             orgId,
             type,
             since,
@@ -559,9 +559,9 @@ export class SqliteUnit implements StoreWriter {
     return tasks.slice(0, limit);
   }
 
-  async recordClaims(orgId: string, claims: ReadonlyArray<{ type: string; taskId: string }>): Promise<void> {
-    const insert = this.stmt('INSERT INTO claims (org_id, type, time, task_id) VALUES (?, ?, ?, ?)');
-    for (const c of claims) insert.run(orgId, c.type, this.now, c.taskId);
+  async recordClaims(orgId: string, claims: ReadonlyArray<{ type: string; count: number }>): Promise<void> {
+    const insert = this.stmt('INSERT INTO claims (org_id, type, time, count) VALUES (?, ?, ?, ?)');
+    for (const c of claims) insert.run(orgId, c.type, this.now, c.count);
   }
 
   async overdueTasks(limit: number): Promise<OverdueTask[]> {
