@@ -87,21 +87,55 @@ const FIELD_OF: { readonly [C in TaskColumn]: (t: Task) => unknown } = {
   lease_length_ms: (t) => t.lease?.lengthMs ?? null,
 };
 
-const UPDATABLE = TASK_COLUMNS.filter((c) => c !== 'org_id' && c !== 'id');
-
 /**
- * The value a column stores, as a statement parameter: JSON columns as JSON text (a null error
- * as SQL NULL), booleans as booleans (an adapter whose database has none converts them).
+ * How each column's parameter is made from its field: the field itself, JSON text (a null error
+ * as SQL NULL), or a boolean (an adapter whose database has none converts it). In TASK_COLUMNS
+ * order, so the hot loops below walk arrays by index instead of looking a column's accessor up by
+ * name: these run for every task a claim or a report writes.
  */
-export function columnValue(column: TaskColumn, t: Task): unknown {
-  const v = FIELD_OF[column](t);
-  if (!JSON_COLUMNS.has(column)) return v;
-  return v === null && column === 'error' ? null : JSON.stringify(v);
+type Encoding = 'plain' | 'json' | 'bool';
+interface Column {
+  name: TaskColumn;
+  field: (t: Task) => unknown;
+  encoding: Encoding;
+}
+const COLUMNS: readonly Column[] = TASK_COLUMNS.map((name) => ({
+  name,
+  field: FIELD_OF[name],
+  encoding: JSON_COLUMNS.has(name) ? 'json' : name === 'requires_review' ? 'bool' : 'plain',
+}));
+const INDEX_OF = new Map<TaskColumn, number>(TASK_COLUMNS.map((c, i) => [c, i]));
+/** Every column but org_id and id, the key. */
+const UPDATABLE = COLUMNS.filter((c) => c.name !== 'org_id' && c.name !== 'id');
+
+/** How a driver takes a boolean parameter (PostgreSQL: as it is; SQLite: 1 or 0). */
+export type BoolParam = (b: boolean) => unknown;
+const asIs: BoolParam = (b) => b;
+
+function encode(c: Column, t: Task, bool: BoolParam): unknown {
+  const v = c.field(t);
+  if (c.encoding === 'plain') return v;
+  if (c.encoding === 'bool') return bool(v as boolean);
+  return v === null && c.name === 'error' ? null : JSON.stringify(v);
+}
+
+/** The value a column stores, as a statement parameter (see Column). */
+export function columnValue(column: TaskColumn, t: Task, bool: BoolParam = asIs): unknown {
+  return encode(COLUMNS[INDEX_OF.get(column) as number] as Column, t, bool);
+}
+
+/** Every column's value, in TASK_COLUMNS order: the parameters of an insert. */
+export function rowValues(t: Task, bool: BoolParam = asIs): unknown[] {
+  const out = new Array<unknown>(COLUMNS.length);
+  for (let i = 0; i < COLUMNS.length; i++) out[i] = encode(COLUMNS[i] as Column, t, bool);
+  return out;
 }
 
 /** The columns (never org_id or id) whose field differs between two records of one task. */
 export function changedColumns(before: Task, after: Task): TaskColumn[] {
-  return UPDATABLE.filter((c) => FIELD_OF[c](before) !== FIELD_OF[c](after));
+  const out: TaskColumn[] = [];
+  for (const c of UPDATABLE) if (c.field(before) !== c.field(after)) out.push(c.name);
+  return out;
 }
 
 /**

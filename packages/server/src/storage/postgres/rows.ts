@@ -4,7 +4,7 @@
  */
 import type { Json, Step, Task } from '../../domain/task.js';
 import type { ApiKey, IdempotencyRecord, Project, Scope, StoredEvent, TaskChange, TypeConfig } from '../task-store.js';
-import { TASK_COLUMNS, columnValue, taskFromRow, type RowCodec } from '../task-columns.js';
+import { TASK_COLUMNS, rowValues, taskFromRow, type RowCodec } from '../task-columns.js';
 import { documentExpression, type DocumentDialect } from '../task-document.js';
 
 export { TASK_COLUMNS };
@@ -78,7 +78,7 @@ export const TASK_DOCUMENT_BY_IDENTIFIER_SQL = `${TASK_DOCUMENT_SELECT} WHERE t.
 
 /** The parameters of a task row in TASK_COLUMNS order; jsonb columns as JSON text. */
 export function taskParams(t: Task): unknown[] {
-  return TASK_COLUMNS.map((c) => columnValue(c, t));
+  return rowValues(t);
 }
 
 /** jsonb arrives parsed (null for SQL NULL), booleans as booleans. */

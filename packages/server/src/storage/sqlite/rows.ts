@@ -1,22 +1,20 @@
 /** Task record ↔ SQLite row. JSON columns are text; booleans are 0/1. */
 import type { Task } from '../../domain/task.js';
-import { TASK_COLUMNS, columnValue, taskFromRow, type RowCodec, type TaskColumn } from '../task-columns.js';
+import { TASK_COLUMNS, columnValue, rowValues, taskFromRow, type RowCodec, type TaskColumn } from '../task-columns.js';
 
 export type { TaskRow } from '../task-columns.js';
 import { documentExpression, type DocumentDialect } from '../task-document.js';
 
 export { TASK_COLUMNS };
 
-/** A task's values in TASK_COLUMNS order, as the positional parameters of a statement. */
-export function taskValues(t: Task, columns: readonly TaskColumn[] = TASK_COLUMNS): unknown[] {
-  return columns.map((c) => sqliteValue(c, t));
-}
+/** SQLite has no booleans: 1 and 0. */
+const bool01 = (b: boolean): number => (b ? 1 : 0);
 
-/** One column's value for SQLite, which has no booleans. */
-export function sqliteValue(column: TaskColumn, t: Task): unknown {
-  const v = columnValue(column, t);
-  return typeof v === 'boolean' ? (v ? 1 : 0) : v;
-}
+/** A task's values in TASK_COLUMNS order, as the positional parameters of a statement. */
+export const taskValues = (t: Task): unknown[] => rowValues(t, bool01);
+
+/** One column's value for SQLite. */
+export const sqliteValue = (column: TaskColumn, t: Task): unknown => columnValue(column, t, bool01);
 
 const SQLITE_CODEC: RowCodec = {
   json: (v) => (v === null ? null : JSON.parse(v as string)),
