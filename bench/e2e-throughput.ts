@@ -116,7 +116,12 @@ async function measureBackend(
     if (!tornDown) await prepared.teardown();
   };
   try {
-    workers = await startWorkers(prepared, opts.workers, opts.concurrency);
+    workers = await startWorkers(
+      prepared,
+      opts.workers,
+      opts.concurrency,
+      env.profileDir === null ? null : join(env.profileDir, `${backend.id}-workers`),
+    );
     const w = workers;
     let expected = 0; // every job ever added to this system
     const untilDone = async (timeoutMs: number) => {
