@@ -12,7 +12,7 @@
  */
 import { TasklaneClient } from './client.js';
 import { TasklaneApiError } from './errors.js';
-import type { Report, Task } from './schemas/index.js';
+import type { Report, ReportsResult, Task } from './schemas/index.js';
 
 export interface TaskContext {
   /** Fires on cancel, lost lease, or the end of the stop grace period. */
@@ -67,11 +67,52 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-interface Running {
-  task: Task;
-  leaseId: string;
-  abort: AbortController;
-  finished: Promise<void>;
+/**
+ * One task a handler is running. Kept small because a busy worker makes one per task: its
+ * AbortController is made only when the handler reads `ctx.signal` (or the task is lost first),
+ * and heartbeats come from one ticker for the whole worker instead of a timer per task.
+ */
+class Running {
+  /** When the last heartbeat (or the claim) went out. */
+  beatAt = Date.now();
+  /** Progress and steps not sent yet: they go with the next heartbeat. */
+  pending: { progress?: number; progressMessage?: string } = {};
+  steps: Array<{ message: string; data?: unknown }> = [];
+  finished: Promise<void> = Promise.resolve();
+  private controller: AbortController | null = null;
+  private lostReason: unknown = undefined;
+  lost = false;
+
+  constructor(
+    readonly task: Task,
+    readonly leaseId: string,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (this.controller === null) {
+      this.controller = new AbortController();
+      if (this.lost) this.controller.abort(this.lostReason);
+    }
+    return this.controller.signal;
+  }
+
+  /** The task is not this worker's any more (canceled, lease lost, stop grace over). */
+  abort(reason: unknown): void {
+    if (this.lost) return;
+    this.lost = true;
+    this.lostReason = reason;
+    this.controller?.abort(reason);
+  }
+
+  /** The heartbeat report for what is pending now (which is then no longer pending). */
+  heartbeat(): Report {
+    const report: Report = { taskId: this.task.id, action: 'heartbeat', leaseId: this.leaseId, ...this.pending };
+    if (this.steps.length > 0) report.steps = this.steps;
+    this.pending = {};
+    this.steps = [];
+    this.beatAt = Date.now();
+    return report;
+  }
 }
 
 const DEFAULTS = { concurrency: 1, leaseMs: 30_000, waitMs: 20_000, shutdownGraceMs: 10_000 };
@@ -88,60 +129,73 @@ export function createWorker<R>(opts: WorkerOptions<R>): Worker {
   const reporter = new ReportBatcher(client, onError);
   let slotFreed: (() => void) | null = null;
 
-  const runOne = async (task: Task, leaseId: string, abort: AbortController): Promise<void> => {
-    const lost = (err: unknown) => {
-      if (err instanceof TasklaneApiError && (err.code === 'LEASE_LOST' || err.code === 'TASK_CANCELED')) {
-        abort.abort(err);
-        return true;
-      }
-      return false;
-    };
-    let progress: { progress?: number; progressMessage?: string } = {};
-    let steps: Array<{ message: string; data?: unknown }> = [];
-    const heartbeat = async () => {
-      if (abort.signal.aborted) return;
-      const body = { leaseId, ...progress, ...(steps.length > 0 ? { steps } : {}) };
-      progress = {};
-      steps = [];
-      try {
-        await client.workers.heartbeat(task.id, body);
-      } catch (err) {
-        if (!lost(err)) onError(err);
-      }
-    };
-    const timer = setInterval(() => void heartbeat(), Math.max(250, Math.floor(leaseMs / 3)));
-    const ctx: TaskContext = {
-      signal: abort.signal,
-      leaseId,
-      progress: async (p, message) => {
-        progress = { progress: p, ...(message === undefined ? {} : { progressMessage: message }) };
-        await heartbeat();
-      },
-      step: async (message, data) => {
-        steps.push(data === undefined ? { message } : { message, data });
-        await heartbeat();
-      },
-    };
-    try {
-      let report: Report;
-      try {
-        const result = await opts.handler(task, ctx);
-        report = { taskId: task.id, action: 'complete', leaseId, ...(result === undefined ? {} : { result }) };
-      } catch (err) {
-        report = failureReport(task.id, leaseId, err);
-      }
-      // A task whose lease is gone (canceled, expired, released at shutdown) is not ours to report on.
-      if (!abort.signal.aborted) await reporter.send(report);
-    } finally {
-      clearInterval(timer);
+  /** Send the task's heartbeat (with its pending progress and steps); a lost lease aborts it. */
+  const heartbeat = async (entry: Running): Promise<void> => {
+    if (entry.lost) return;
+    const result = await reporter.send(entry.heartbeat());
+    const code = result?.error?.code;
+    if (result?.error !== undefined && (code === 'LEASE_LOST' || code === 'TASK_CANCELED')) {
+      entry.abort(
+        new TasklaneApiError({
+          status: result.error.status,
+          code: result.error.code,
+          detail: result.error.detail,
+          requestId: null,
+          retryAfter: null,
+          problem: null,
+        }),
+      );
     }
+  };
+
+  // One ticker heartbeats every task whose last heartbeat is a third of a lease old: it ticks
+  // twice as often, so no task goes longer than half a lease without one.
+  const beatEvery = Math.max(250, Math.floor(leaseMs / 3));
+  const ticker = setInterval(
+    () => {
+      const due = Date.now() - beatEvery;
+      for (const entry of running.values()) if (entry.beatAt <= due) void heartbeat(entry);
+    },
+    Math.floor(beatEvery / 2),
+  );
+  ticker.unref();
+
+  const runOne = async (entry: Running): Promise<void> => {
+    const ctx: TaskContext = {
+      get signal() {
+        return entry.signal;
+      },
+      leaseId: entry.leaseId,
+      progress: (p, message) => {
+        entry.pending = { progress: p, ...(message === undefined ? {} : { progressMessage: message }) };
+        return heartbeat(entry);
+      },
+      step: (message, data) => {
+        entry.steps.push(data === undefined ? { message } : { message, data });
+        return heartbeat(entry);
+      },
+    };
+    let report: Report;
+    try {
+      const result = await opts.handler(entry.task, ctx);
+      report = {
+        taskId: entry.task.id,
+        action: 'complete',
+        leaseId: entry.leaseId,
+        ...(result === undefined ? {} : { result }),
+      };
+    } catch (err) {
+      report = failureReport(entry.task.id, entry.leaseId, err);
+    }
+    // A task whose lease is gone (canceled, expired, released at shutdown) is not ours to report on.
+    if (!entry.lost) await reporter.send(report);
   };
 
   const start = (task: Task) => {
     const leaseId = task.lease?.id;
     if (leaseId === undefined) return onError(new Error(`claimed task ${task.id} came without a lease id`));
-    const entry: Running = { task, leaseId, abort: new AbortController(), finished: Promise.resolve() };
-    entry.finished = runOne(task, leaseId, entry.abort)
+    const entry = new Running(task, leaseId);
+    entry.finished = runOne(entry)
       .catch(onError)
       .finally(() => {
         running.delete(task.id);
@@ -183,11 +237,12 @@ export function createWorker<R>(opts: WorkerOptions<R>): Worker {
     );
     await Promise.race([Promise.all([...running.values()].map((r) => r.finished)), grace]);
     const left = [...running.values()];
-    for (const r of left) r.abort.abort(new Error('worker stopping'));
+    for (const r of left) r.abort(new Error('worker stopping'));
     await Promise.all(
       left.map((r) => client.workers.release(r.task.id, { leaseId: r.leaseId }).catch((err: unknown) => onError(err))),
     );
     await reporter.flush();
+    clearInterval(ticker);
   })();
 
   const stop = () => {
@@ -235,12 +290,15 @@ function failureReport(taskId: string, leaseId: string, err: unknown): Report {
   };
 }
 
+type ReportResult = ReportsResult['results'][number];
+
 /**
  * Collects reports for a moment (until the event loop turns, or 100 are waiting) and sends them
- * as one `POST /v1/tasks/reports`. Each caller learns its own item's outcome.
+ * as one `POST /v1/tasks/reports`. Each caller gets its own item's result, or undefined when the
+ * request failed as a whole (that error goes to onError).
  */
 class ReportBatcher {
-  private queue: Array<{ report: Report; resolve: () => void }> = [];
+  private queue: Array<{ report: Report; resolve: (result: ReportResult | undefined) => void }> = [];
   private scheduled = false;
   private inFlight: Promise<void> = Promise.resolve();
 
@@ -249,7 +307,7 @@ class ReportBatcher {
     private readonly onError: (err: unknown) => void,
   ) {}
 
-  send(report: Report): Promise<void> {
+  send(report: Report): Promise<ReportResult | undefined> {
     return new Promise((resolve) => {
       this.queue.push({ report, resolve });
       if (this.queue.length >= 100) void this.flush();
@@ -265,17 +323,19 @@ class ReportBatcher {
     const batch = this.queue.splice(0, 1000);
     if (batch.length === 0) return this.inFlight;
     this.inFlight = this.inFlight.then(async () => {
+      let results: ReportResult[] = [];
       try {
-        const results = await this.client.workers.reports(batch.map((b) => b.report));
+        results = await this.client.workers.reports(batch.map((b) => b.report));
         for (const r of results) {
-          if (!r.ok && r.error && r.error.code !== 'LEASE_LOST' && r.error.code !== 'TASK_CANCELED') {
-            this.onError(new Error(`report on ${r.taskId} refused: ${r.error.code}: ${r.error.detail}`));
+          const code = r.error?.code;
+          if (!r.ok && r.error && code !== 'LEASE_LOST' && code !== 'TASK_CANCELED') {
+            this.onError(new Error(`report on ${r.taskId} refused: ${code}: ${r.error.detail}`));
           }
         }
       } catch (err) {
         this.onError(err);
       } finally {
-        for (const b of batch) b.resolve();
+        batch.forEach((b, i) => b.resolve(results[i]));
       }
     });
     return this.inFlight;

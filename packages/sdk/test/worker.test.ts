@@ -40,6 +40,8 @@ async function until(id: string, done: (t: Task) => boolean, timeoutMs = 10_000)
   return task;
 }
 
+const until_ = (id: string) => until(id, (x) => x.status === 'completed');
+
 function worker(
   types: string[],
   handler: Parameters<typeof createWorker>[0]['handler'],
@@ -123,6 +125,81 @@ describe('createWorker', () => {
     const after = await client.tasks.get(t.id);
     expect(after.status).toBe('canceled');
     expect(after.result).toBeNull();
+  });
+
+  it('a handler that reads its signal only after the task was lost finds it aborted', async () => {
+    const type = freshType();
+    let canceled!: () => void;
+    const gate = new Promise<void>((resolve) => (canceled = resolve));
+    let started!: (id: string) => void;
+    const isRunning = new Promise<string>((resolve) => (started = resolve));
+    let seen: { aborted: boolean; reason: unknown } | null = null;
+    const w = worker([type], async (task, ctx) => {
+      started(task.id);
+      await gate;
+      // This heartbeat finds the task canceled; the signal is first read after that.
+      await ctx.progress(0.9);
+      seen = { aborted: ctx.signal.aborted, reason: ctx.signal.reason };
+      return 'too late';
+    });
+    const t = await client.tasks.create({ type });
+    expect(await isRunning).toBe(t.id);
+    await client.tasks.cancel(t.id);
+    canceled();
+    const deadline = Date.now() + 5000;
+    while (seen === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(seen).toMatchObject({ aborted: true, reason: { code: 'TASK_CANCELED' } });
+    await w.stop();
+    expect((await client.tasks.get(t.id)).status).toBe('canceled');
+  });
+
+  it('heartbeats the tasks it holds together, in batched reports, so leases outlive their length', async () => {
+    const type = freshType();
+    const sent: Array<{ path: string; actions: string[] }> = [];
+    const counting = new TasklaneClient({
+      url: server.url,
+      key: server.rootKey as string,
+      fetch: async (input, init) => {
+        const body =
+          typeof init?.body === 'string' ? (JSON.parse(init.body) as { reports?: Array<{ action: string }> }) : {};
+        sent.push({ path: new URL(String(input)).pathname, actions: (body.reports ?? []).map((r) => r.action) });
+        return fetch(input, init);
+      },
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let holding = 0;
+    const errors: unknown[] = [];
+    const w = createWorker({
+      client: counting,
+      types: [type],
+      concurrency: 5,
+      leaseMs: 1000,
+      waitMs: 500,
+      handleSignals: false,
+      onError: (err) => errors.push(err),
+      handler: async () => {
+        holding++;
+        await gate;
+      },
+    });
+    const tasks = await client.tasks.createBatch({ tasks: Array.from({ length: 5 }, () => ({ type })) });
+    // Hold the five for three lease lengths; then every one must still be in progress.
+    const started = Date.now() + 5000;
+    while (holding < 5 && Date.now() < started) await new Promise((r) => setTimeout(r, 10));
+    expect(holding).toBe(5);
+    const held = Date.now() + 3_000;
+    while (Date.now() < held) await new Promise((r) => setTimeout(r, 50));
+    for (const t of tasks) expect((await client.tasks.get(t.id)).status).toBe('in_progress');
+    const beats = sent.filter((r) => r.path === '/v1/tasks/reports' && r.actions.includes('heartbeat'));
+    expect(beats.length).toBeGreaterThan(0);
+    // One request carries the heartbeats of several tasks; none went one by one.
+    expect(Math.max(...beats.map((b) => b.actions.length))).toBeGreaterThan(1);
+    expect(sent.some((r) => r.path.endsWith('/heartbeat'))).toBe(false);
+    release();
+    for (const t of tasks) await until_(t.id);
+    await w.stop();
+    expect(errors).toEqual([]);
   });
 
   it('never runs more handlers than its concurrency, and claims in batches', async () => {
