@@ -4,7 +4,7 @@
  */
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -138,6 +138,43 @@ describe('sqlite: migrations', () => {
         await store.close();
       }
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('sqlite: the checkpoint thread', () => {
+  it('copies committed pages into the database file while the store runs, and stops on close', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'tasklane.db');
+    const store = createSqliteStore({ path, clock: new ManualClock(), checkpointIntervalMs: 10 });
+    try {
+      await store.migrate();
+      const before = statSync(path).size;
+      // About 1 MB of tasks: some 300 WAL pages, below SQLite's own threshold (1,000, which the
+      // writer would use without the thread) and the writer's while the thread runs (10,000): only
+      // the thread can have put them into the database file.
+      const input = { blob: 'x'.repeat(2_000) };
+      for (let batch = 0; batch < 5; batch++) {
+        const tasks = Array.from({ length: 100 }, (_, i) => makeTask({ id: uuidV7(batch * 100 + i + 1), input }));
+        await store.write((tx) => tx.insertTasks(tasks));
+      }
+      const deadline = Date.now() + 10_000;
+      while (statSync(path).size < before + 500_000 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(statSync(path).size).toBeGreaterThan(before + 500_000);
+      expect((await store.read((tx) => tx.getTask(ORG_A, uuidV7(500))))?.input).toEqual(input);
+    } finally {
+      await store.close();
+    }
+    // Closed: the last connection checkpointed and removed the WAL; the file has everything.
+    expect(existsSync(`${path}-wal`)).toBe(false);
+    const reopened = createSqliteStore({ path, clock: new ManualClock() });
+    try {
+      expect((await reopened.read((tx) => tx.getTasks(ORG_A, [uuidV7(1), uuidV7(500)]))).length).toBe(2);
+    } finally {
+      await reopened.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

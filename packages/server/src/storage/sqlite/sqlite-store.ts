@@ -11,6 +11,7 @@
  *   STORAGE_UNAVAILABLE instead of SQLITE_BUSY.
  * - Every `read` unit runs in a deferred transaction on the reader connection, so it sees one
  *   committed snapshot (WAL) and never a writer's uncommitted rows.
+ * - WAL checkpoints run on a thread of their own (checkpointer.ts), not inside the writer's commits.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -29,6 +30,7 @@ import type {
   Unsubscribe,
 } from '../task-store.js';
 import { SerialQueue } from '../serial-queue.js';
+import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { SqliteUnit, prepared, taskDocument } from './sqlite-unit.js';
 
 // Resolved from the package root so it works from src/ (tests) and dist/ alike.
@@ -40,7 +42,17 @@ export interface SqliteStoreOptions {
   clock: Clock;
   /** How long a writer waits for another process's write lock before failing. */
   busyTimeoutMs?: number;
+  /** How often the checkpoint thread checkpoints the WAL (default 100 ms). */
+  checkpointIntervalMs?: number;
 }
+
+/** SQLite's own automatic checkpoint threshold, in WAL pages. */
+const AUTO_CHECKPOINT_PAGES = 1000;
+/**
+ * The writer's threshold while the checkpoint thread runs: a safety net that a working thread
+ * never lets the WAL reach (40 MB of 4 KiB pages, about 4 s of writing at full speed).
+ */
+const SAFETY_NET_PAGES = 10_000;
 
 type Db = Database.Database;
 
@@ -57,6 +69,7 @@ class SqliteStore implements TaskStore {
   private readonly listeners = new Set<(change: TaskChange) => void>();
   private readonly clock: Clock;
   private readonly busyTimeoutMs: number;
+  private readonly checkpointer: Checkpointer | null;
   private closed = false;
 
   constructor(opts: SqliteStoreOptions) {
@@ -68,6 +81,15 @@ class SqliteStore implements TaskStore {
     // waits during rare recovery, briefly.
     this.writer = open(opts.path, 0);
     this.reader = memory ? this.writer : open(opts.path, 100);
+    this.checkpointer = memory ? null : this.startCheckpointer(opts.path, opts.checkpointIntervalMs ?? 100);
+  }
+
+  private startCheckpointer(path: string, intervalMs: number): Checkpointer {
+    this.writer.pragma(`wal_autocheckpoint = ${SAFETY_NET_PAGES}`);
+    return startCheckpointer(path, intervalMs, () => {
+      // The thread is gone: the writer checkpoints in its commits again, as SQLite does by default.
+      if (!this.closed) this.writer.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
+    });
   }
 
   async migrate(): Promise<void> {
@@ -191,6 +213,7 @@ class SqliteStore implements TaskStore {
     this.closed = true;
     await this.writes.idle();
     await this.reads.idle();
+    await this.checkpointer?.stop();
     if (this.reader !== this.writer) this.reader.close();
     this.writer.close();
   }
