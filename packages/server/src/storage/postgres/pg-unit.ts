@@ -211,7 +211,7 @@ export class PgUnit extends PgReader implements StoreWriter {
     let sql = UPDATE_TASK_SQL;
     let params = taskParams(task);
     if (previous !== undefined) {
-      const changed = changedColumns(previous, task);
+      const changed = changedColumns(previous, task).columns;
       params = [task.orgId, task.id, task.version, ...changed.map((c) => columnValue(c, task))];
       const set = changed.map((c, n) => `${c} = $${n + 4}`);
       sql = `UPDATE tasks SET ${set.length > 0 ? set.join(', ') : 'version = $3'} WHERE org_id = $1 AND id = $2 AND version = $3::int - 1`;
@@ -237,12 +237,11 @@ export class PgUnit extends PgReader implements StoreWriter {
    * of completions, all change the same ones), instead of a statement per task.
    */
   async updateTasks(changes: ReadonlyArray<{ task: Task; previous: Task }>): Promise<number> {
-    const groups = new Map<string, { columns: TaskColumn[]; rows: unknown[][]; tasks: Map<string, Task> }>();
+    const groups = new Map<number, { columns: readonly TaskColumn[]; rows: unknown[][]; tasks: Map<string, Task> }>();
     for (const { task, previous } of changes) {
-      const columns = changedColumns(previous, task);
-      const key = columns.join(',');
-      let group = groups.get(key);
-      if (group === undefined) groups.set(key, (group = { columns, rows: [], tasks: new Map() }));
+      const { mask, columns } = changedColumns(previous, task);
+      let group = groups.get(mask);
+      if (group === undefined) groups.set(mask, (group = { columns, rows: [], tasks: new Map() }));
       group.rows.push([task.orgId, task.id, previous.version, ...columns.map((c) => columnValue(c, task))]);
       group.tasks.set(taskKey(task.orgId, task.id), task);
     }

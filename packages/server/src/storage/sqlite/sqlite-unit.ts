@@ -23,7 +23,7 @@ import type {
   TaskPage,
   TypeConfig,
 } from '../task-store.js';
-import { changedColumns, type TaskColumn } from '../task-columns.js';
+import { ALL_UPDATABLE, changedColumns, type ColumnSet } from '../task-columns.js';
 import type { TaskDocument, TaskKey } from '../task-document.js';
 import {
   TASK_COLUMNS,
@@ -39,7 +39,6 @@ import {
 type Db = Database.Database;
 
 const EVENT_COLUMNS = ['org_id', 'task_id', 'type', 'time', 'data'] as const;
-const UPDATABLE_COLUMNS = TASK_COLUMNS.filter((c) => c !== 'org_id' && c !== 'id');
 
 interface KeyRow {
   org_id: string;
@@ -376,10 +375,10 @@ export class SqliteUnit implements StoreWriter {
 
   private writeTask(task: Task, previous: Task | undefined, expectedVersion: number): boolean {
     // Only the columns that changed: SQLite then maintains only the indexes over them.
-    const columns = previous === undefined ? UPDATABLE_COLUMNS : changedColumns(previous, task);
-    const params = columns.map((c) => sqliteValue(c, task));
+    const set = previous === undefined ? ALL_UPDATABLE : changedColumns(previous, task);
+    const params = set.columns.map((c) => sqliteValue(c, task));
     params.push(task.orgId, task.id, expectedVersion);
-    const r = this.stmt(updateText(columns)).run(params);
+    const r = this.stmt(updateText(set)).run(params);
     if (r.changes !== 1) return false;
     this.changes.push(changeOf(task));
     return true;
@@ -640,19 +639,17 @@ const typeFromRow = (r: TypeRow): TypeConfig => {
   };
 };
 
-const updateTexts = new Map<string, string>();
+const updateTexts = new Map<number, string>();
 /**
  * The UPDATE of these columns, fenced by version. The text is built once per set of columns and
- * kept, so the statement cache finds it by a string whose hash V8 already knows: the tasks of one
- * claim, or of one batch of completions, all change the same columns.
+ * kept, so the statement cache finds it by a string whose hash V8 already knows.
  */
-function updateText(columns: readonly TaskColumn[]): string {
-  const key = columns.join(',');
-  let sql = updateTexts.get(key);
+function updateText({ mask, columns }: ColumnSet): string {
+  let sql = updateTexts.get(mask);
   if (sql === undefined) {
     const set = columns.length > 0 ? columns.map((c) => `${c} = ?`).join(', ') : 'version = version';
     sql = `UPDATE tasks SET ${set} WHERE org_id = ? AND id = ? AND version = ?`;
-    updateTexts.set(key, sql);
+    updateTexts.set(mask, sql);
   }
   return sql;
 }
