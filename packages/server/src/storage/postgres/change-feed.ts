@@ -78,8 +78,12 @@ export class ChangeFeed {
   private timer: NodeJS.Timeout | undefined;
   private failures = 0;
   private stopped = false;
+  /** How this store's own payloads begin (see encodeChanges): those are skipped unparsed. */
+  private readonly ownPrefix: string;
 
-  constructor(private readonly opts: ChangeFeedOptions) {}
+  constructor(private readonly opts: ChangeFeedOptions) {
+    this.ownPrefix = `{"n":${JSON.stringify(opts.nodeId)},`;
+  }
 
   start(): void {
     void this.connect();
@@ -128,7 +132,7 @@ export class ChangeFeed {
   }
 
   private receive(msg: Notification): void {
-    if (msg.channel !== CHANNEL || msg.payload === undefined) return;
+    if (msg.channel !== CHANNEL || msg.payload === undefined || msg.payload.startsWith(this.ownPrefix)) return;
     const p = decode(msg.payload);
     if (p === null || p.n === this.opts.nodeId || p.s !== this.opts.schema) return;
     const changes = p.c.map(([orgId, taskId, type, version, status, runAt]) => ({

@@ -47,6 +47,12 @@ export interface PostgresStoreOptions {
 
 const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 const CONNECT_TIMEOUT_MS = 3_000;
+/**
+ * A string as an SQL literal. A payload of ids and names (no quote, no backslash) is quoted as it
+ * is; escapeLiteral, which walks the string character by character, is left for the rest.
+ */
+const sqlLiteral = (s: string): string => (/['\\]/.test(s) ? escapeLiteral(s) : `'${s}'`);
+
 /** Covers a connection attempt (3 s) and the answer. */
 const PING_TIMEOUT_MS = 4_000;
 /** A unit idle inside its transaction this long (a hung caller) is ended by the server. */
@@ -229,7 +235,7 @@ class PostgresStore implements TaskStore {
   private async commit(client: PoolClient, unit: PgUnit): Promise<void> {
     await unit.flushEvents();
     const notify = encodeChanges(this.nodeId, this.schema, unit.changes).map(
-      (payload) => `SELECT pg_notify('${CHANNEL}', ${escapeLiteral(payload)});`,
+      (payload) => `SELECT pg_notify('${CHANNEL}', ${sqlLiteral(payload)});`,
     );
     await client.query(`${notify.join(' ')} COMMIT`);
   }
