@@ -2,6 +2,7 @@
  * The SDK client against a real server started in-process (SQLite in a temp folder): every
  * method, and how answers map to results and errors.
  */
+import { getEventListeners } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -344,6 +345,16 @@ describe('transport', () => {
     const held = admin.tasks.get(task.id, { wait: 30, ifNoneMatch: task.version, signal: controller.signal });
     controller.abort();
     await expect(held).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it("leaves no listener on the caller's signal once answered, and refuses a signal aborted already", async () => {
+    const task = await admin.tasks.create({ type: 'sdk.signal' });
+    const controller = new AbortController();
+    for (let i = 0; i < 3; i++)
+      expect((await admin.tasks.get(task.id, { signal: controller.signal })).id).toBe(task.id);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    controller.abort();
+    await expect(admin.tasks.get(task.id, { signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
   });
 
   it('describes a non-problem error body by its status', async () => {
