@@ -378,7 +378,9 @@ export class SqliteUnit implements StoreWriter {
     const set = previous === undefined ? ALL_UPDATABLE : changedColumns(previous, task);
     const params = set.columns.map((c) => sqliteValue(c, task));
     params.push(task.orgId, task.id, expectedVersion);
-    const r = this.stmt(updateText(set)).run(params);
+    // Spread, not an array: better-sqlite3 reads an array parameter element by element through
+    // V8's API, about a fifth slower than taking the values as arguments.
+    const r = this.stmt(updateText(set)).run(...params);
     if (r.changes !== 1) return false;
     this.changes.push(changeOf(task));
     return true;
@@ -675,7 +677,8 @@ function insertRows(db: Db, table: string, columns: readonly string[], rows: Rea
       insertTexts.set(key, sql);
     }
     const insert = prepared(db, sql);
-    for (; rows.length - at >= size; at += size) insert.run(rows.slice(at, at + size).flat());
+    // Spread, as in writeTask: at most 64 rows × 49 values, far below any argument limit.
+    for (; rows.length - at >= size; at += size) insert.run(...rows.slice(at, at + size).flat());
   }
 }
 
