@@ -12,6 +12,7 @@ import { createPostgresStore } from '../../src/storage/postgres/pg-store.js';
 import type { TaskChange, TaskStore } from '../../src/storage/task-store.js';
 import { freshSchema, pgUrl, type PgStoreFactory } from '../helpers/pg.js';
 import { ORG_A, ORG_B, T0, idSequence, makeTask } from '../helpers/task-factory.js';
+import { recordCacheCoherenceSuite } from './record-cache-coherence.js';
 import { storeConformanceSuite } from './store-conformance.js';
 import { storeWorkerMethodsSuite } from './store-worker-methods.js';
 import { workerConformanceSuite } from './worker-conformance.js';
@@ -28,6 +29,18 @@ if (pgUrl() === null) {
   storeConformanceSuite('postgres', () => fresh());
   storeWorkerMethodsSuite('postgres', () => fresh());
   workerConformanceSuite('postgres', () => fresh());
+  recordCacheCoherenceSuite('postgres, two stores on one schema', async () => {
+    const a = await fresh();
+    const b = await fresh({ schema: a.schema });
+    return {
+      a: a.store,
+      b: b.store,
+      cleanup: async () => {
+        await b.cleanup();
+        await a.cleanup();
+      },
+    };
+  });
   nodesSuite(fresh);
 }
 

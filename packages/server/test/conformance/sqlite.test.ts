@@ -15,6 +15,7 @@ import { loadMigrations } from '../../src/storage/migrations.js';
 import { createSqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import type { TaskStore } from '../../src/storage/task-store.js';
 import { ORG_A, ORG_B, T0, makeTask, uuidV7 } from '../helpers/task-factory.js';
+import { recordCacheCoherenceSuite } from './record-cache-coherence.js';
 import { storeConformanceSuite } from './store-conformance.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -48,6 +49,24 @@ storeConformanceSuite('sqlite (:memory:)', async () => {
   const store = createSqliteStore({ path: ':memory:', clock });
   await store.migrate();
   return { store, clock, cleanup: () => store.close() };
+});
+
+recordCacheCoherenceSuite('sqlite, two stores on one file', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'tasklane.db');
+  const a = createSqliteStore({ path, clock: new ManualClock() });
+  await a.migrate();
+  const b = createSqliteStore({ path, clock: new ManualClock() });
+  await b.migrate();
+  return {
+    a,
+    b,
+    cleanup: async () => {
+      await a.close();
+      await b.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 });
 
 /** One counter step: read the row for update, write it back at version + 1; the version it read. */

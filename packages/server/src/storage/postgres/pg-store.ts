@@ -26,6 +26,7 @@ import type {
   TaskStore,
   Unsubscribe,
 } from '../task-store.js';
+import { RecordCache } from '../record-cache.js';
 import { CHANNEL, ChangeFeed, encodeChanges } from './change-feed.js';
 import { closedError, isConnectionBroken, isRetryable, storageError } from './pg-errors.js';
 import { migrate } from './pg-migrator.js';
@@ -83,6 +84,8 @@ class PostgresStore implements TaskStore {
   private readonly nodeId = randomUUID();
   private readonly connection: ClientConfig;
   private readonly listeners = new Set<(change: TaskChange) => void>();
+  /** In-progress records this store committed (record-cache.ts). */
+  private readonly records = new RecordCache();
   private readonly inFlight = new Set<Promise<unknown>>();
   private feed: ChangeFeed | null = null;
   private closing: Promise<void> | null = null;
@@ -163,10 +166,13 @@ class PostgresStore implements TaskStore {
   write<T>(fn: (tx: StoreWriter) => Promise<T>): Promise<T> {
     return this.unit({
       begin: WRITE_BEGIN,
-      open: (client, now) => new PgUnit(client, now, this.schema),
+      open: (client, now) => new PgUnit(client, now, this.schema, this.records),
       fn,
       commit: (client, unit) => this.commit(client, unit),
-      committed: (unit) => this.announce(unit.changes),
+      committed: (unit) => {
+        this.records.commit(unit.writes);
+        this.announce(unit.changes);
+      },
     });
   }
 

@@ -26,6 +26,7 @@ import type {
   TypeConfig,
 } from '../task-store.js';
 import { changedColumns, columnValue, type TaskColumn } from '../task-columns.js';
+import { UnitWrites, type RecordCache } from '../record-cache.js';
 import { UnitConflict } from './pg-errors.js';
 import { PgReader } from './pg-reader.js';
 import {
@@ -67,11 +68,15 @@ export class PgUnit extends PgReader implements StoreWriter {
   private seen = new Map<string, number>();
   private depth = 0;
 
+  /** What this unit wrote, for the store's cache of in-progress records if it commits. */
+  readonly writes = new UnitWrites();
+
   constructor(
     client: PoolClient,
     now: number,
     /** Mixed into advisory lock keys: stores of other schemas in one database do not contend. */
     private readonly lockScope: string,
+    private readonly cache: RecordCache | null = null,
   ) {
     super(client, now);
   }
@@ -96,7 +101,12 @@ export class PgUnit extends PgReader implements StoreWriter {
   async nested<T>(fn: () => Promise<T>): Promise<T> {
     const name = `n${++this.depth}`;
     // Copies: a listEvents inside may flush the buffer, and a rollback must bring those events back.
-    const mark = { changes: this.changes.length, events: [...this.events], seen: new Map(this.seen) };
+    const mark = {
+      changes: this.changes.length,
+      events: [...this.events],
+      seen: new Map(this.seen),
+      writes: this.writes.mark(),
+    };
     await this.client.query(`SAVEPOINT ${name}`);
     try {
       const result = await fn();
@@ -108,6 +118,7 @@ export class PgUnit extends PgReader implements StoreWriter {
       this.changes.length = mark.changes;
       this.events = mark.events;
       this.seen = mark.seen;
+      this.writes.undo(mark.writes);
       throw err;
     } finally {
       this.depth--;
@@ -149,7 +160,8 @@ export class PgUnit extends PgReader implements StoreWriter {
 
   // ---- tasks, steps, events --------------------------------------------------------------
 
-  getTaskForUpdate(orgId: string, taskId: string): Promise<Task | null> {
+  async getTaskForUpdate(orgId: string, taskId: string): Promise<Task | null> {
+    if (this.cache?.holdsAny(orgId, [taskId])) return (await this.getTasksForUpdate(orgId, [taskId]))[0] ?? null;
     return this.task(`SELECT ${TASK_SELECT} FROM tasks WHERE org_id = $1 AND id = $2 FOR UPDATE`, [orgId, taskId]);
   }
 
@@ -219,17 +231,30 @@ export class PgUnit extends PgReader implements StoreWriter {
     if ((await this.count(sql, params)) !== 1) return false;
     this.seen.set(taskKey(task.orgId, task.id), task.version);
     this.changes.push(changeOf(task));
+    this.writes.written.push(task);
     return true;
   }
 
-  getTasksForUpdate(orgId: string, taskIds: readonly string[]): Promise<Task[]> {
-    if (taskIds.length === 0) return Promise.resolve([]);
+  async getTasksForUpdate(orgId: string, taskIds: readonly string[]): Promise<Task[]> {
+    if (taskIds.length === 0) return [];
     // One lookup per id, in sorted order, so the rows are locked in id order: two units locking
     // overlapping sets wait for each other instead of deadlocking.
-    return this.tasks(
-      `SELECT t.* FROM ${eachKey('$2', `SELECT ${TASK_SELECT} FROM tasks WHERE org_id = $1 AND id = k.id FOR UPDATE`, 't')}`,
-      [orgId, sortedKeys(taskIds)],
+    const keys = sortedKeys(taskIds);
+    const full = (ids: string[]) =>
+      this.tasks(
+        `SELECT t.* FROM ${eachKey('$2', `SELECT ${TASK_SELECT} FROM tasks WHERE org_id = $1 AND id = k.id FOR UPDATE`, 't')}`,
+        [orgId, ids],
+      );
+    if (this.cache === null || !this.cache.holdsAny(orgId, keys)) return full(keys);
+    // Lock every row, but read only the versions; records the cache holds at those versions are
+    // the rows, and only the others travel in full (record-cache.ts).
+    const versions = await this.rows<{ id: string; version: number }>(
+      `SELECT t.* FROM ${eachKey('$2', 'SELECT id, version FROM tasks WHERE org_id = $1 AND id = k.id FOR UPDATE', 't')}`,
+      [orgId, keys],
     );
+    const { hits, misses } = this.cache.confirm(orgId, keys, new Map(versions.map((r) => [r.id, r.version])));
+    this.onTasksRead(hits);
+    return misses.length === 0 ? hits : [...hits, ...(await full(misses))];
   }
 
   /**
@@ -261,6 +286,7 @@ export class PgUnit extends PgReader implements StoreWriter {
         if (task === undefined) continue;
         this.seen.set(taskKey(task.orgId, task.id), task.version);
         this.changes.push(changeOf(task));
+        this.writes.written.push(task);
       }
       written += updated.length;
     }
@@ -282,6 +308,7 @@ export class PgUnit extends PgReader implements StoreWriter {
   /** A deleted task is announced like a change, so that requests waiting on it wake and find it gone. */
   private announceDeleted(r: DeletedRow): void {
     this.seen.delete(taskKey(r.org_id, r.id));
+    this.writes.deleted.push({ orgId: r.org_id, taskId: r.id });
     this.changes.push({
       orgId: r.org_id,
       taskId: r.id,

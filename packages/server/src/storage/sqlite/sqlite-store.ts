@@ -29,6 +29,7 @@ import type {
   TaskStore,
   Unsubscribe,
 } from '../task-store.js';
+import { RecordCache, UnitWrites } from '../record-cache.js';
 import { SerialQueue } from '../serial-queue.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { SqliteUnit, prepared, taskDocument } from './sqlite-unit.js';
@@ -67,6 +68,8 @@ class SqliteStore implements TaskStore {
   private readonly writes = new SerialQueue();
   private readonly reads = new SerialQueue();
   private readonly listeners = new Set<(change: TaskChange) => void>();
+  /** In-progress records this store committed (record-cache.ts). */
+  private readonly records = new RecordCache();
   private readonly clock: Clock;
   private readonly busyTimeoutMs: number;
   private readonly checkpointer: Checkpointer | null;
@@ -147,15 +150,17 @@ class SqliteStore implements TaskStore {
     const db = this.writer;
     return this.writes.run(async () => {
       const changes: TaskChange[] = [];
+      const written = new UnitWrites();
       await this.beginImmediate();
       let result: T;
       try {
-        result = await fn(new SqliteUnit(db, this.clock.now(), changes));
+        result = await fn(new SqliteUnit(db, this.clock.now(), changes, this.records, written));
         prepared(db, 'COMMIT').run();
       } catch (err) {
         if (db.inTransaction) prepared(db, 'ROLLBACK').run();
         throw storageError(err);
       }
+      this.records.commit(written);
       for (const change of changes) for (const l of this.listeners) l(change);
       return result;
     });
