@@ -163,6 +163,31 @@ describe('sqlite: migrations', () => {
 });
 
 describe('sqlite: the checkpoint thread', () => {
+  it('close() finishes in a process with nothing else to do (the thread does not let it exit early)', async () => {
+    const dir = tempDir();
+    const script = `
+      const { createSqliteStore } = await import(process.env.TL_STORE_MODULE);
+      const store = createSqliteStore({ path: process.env.TL_PATH, clock: { now: () => 0 } });
+      await store.migrate();
+      await store.close();
+      process.stdout.write('closed\\n');
+    `;
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, TL_STORE_MODULE: STORE_MODULE, TL_PATH: join(dir, 'tasklane.db') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect({ code, out }).toEqual({ code: 0, out: 'closed\n' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('copies committed pages into the database file while the store runs, and stops on close', async () => {
     const dir = tempDir();
     const path = join(dir, 'tasklane.db');

@@ -79,6 +79,8 @@ export function startCheckpointer(path: string, intervalMs: number, onExit: (err
     ready,
     async stop() {
       stopping = true;
+      // Referenced again: a process with nothing else to do waits for the last checkpoint.
+      worker.ref();
       worker.postMessage('stop');
       await exited;
     },
