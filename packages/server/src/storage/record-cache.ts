@@ -37,7 +37,12 @@ const keyOf = (orgId: string, taskId: string) => `${orgId}\u0000${taskId}`;
 export class RecordCache {
   private readonly records = new Map<string, Task>();
 
-  constructor(private readonly limit = 10_000) {}
+  /**
+   * `limit`: records kept at most. In-progress tasks are what workers hold right now (a few
+   * hundred for three workers of concurrency 100); a record kept here lives on from its claim to
+   * its report, and the claim had it in memory anyway.
+   */
+  constructor(private readonly limit = 2_000) {}
 
   get(orgId: string, taskId: string): Task | undefined {
     return this.records.get(keyOf(orgId, taskId));

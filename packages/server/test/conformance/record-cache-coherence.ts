@@ -98,6 +98,20 @@ export function recordCacheCoherenceSuite(name: string, twoStores: () => Promise
         expect(await readForUpdate(a, queued.id)).toEqual({ many: [real], one: real });
       }));
 
+    it('a claim takes each candidate as the database has it, not as this store created it', () =>
+      withStores(async ({ a, b }, queued) => {
+        // `queued` was created through a, which keeps its record; b renames it (still queued).
+        const renamed = { ...queued, title: 'renamed elsewhere', version: queued.version + 1, updatedAt: T0 + 5 };
+        await write(b, renamed, queued);
+        const other = makeTask({ id: uuidV7(2), createdAt: T0 + 1 });
+        await a.write((tx) => tx.insertTasks([other]));
+        const taken = await a.write((tx) => tx.claimable(ORG_A, ['email.send'], 10));
+        expect(taken).toEqual([renamed, other]);
+        // Claimed through b behind a's back: no longer a candidate for a.
+        await write(b, claimed(other, 'lease-b'), other);
+        expect(await a.write((tx) => tx.claimable(ORG_A, ['email.send'], 10))).toEqual([renamed]);
+      }));
+
     it('forgets a task that was deleted, and one that left in_progress', () =>
       withStores(async ({ a, b }, queued) => {
         const mine = claimed(queued, 'lease-a');
