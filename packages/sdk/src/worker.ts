@@ -128,6 +128,8 @@ export function createWorker<R>(opts: WorkerOptions<R>): Worker {
   const stopping = new AbortController();
   const reporter = new ReportBatcher(client, onError);
   let slotFreed: (() => void) | null = null;
+  /** Reports sent (or queued) and not answered yet; claims wait while there are too many. */
+  let unacknowledged = 0;
 
   /** Send the task's heartbeat (with its pending progress and steps); a lost lease aborts it. */
   const heartbeat = async (entry: Running): Promise<void> => {
@@ -188,7 +190,15 @@ export function createWorker<R>(opts: WorkerOptions<R>): Worker {
       report = failureReport(entry.task.id, entry.leaseId, err);
     }
     // A task whose lease is gone (canceled, expired, released at shutdown) is not ours to report on.
-    if (!entry.lost) await reporter.send(report);
+    // The slot is free once the handler is done: the report goes out with the next batch while the
+    // worker claims again, so claims and reports overlap instead of taking turns.
+    if (!entry.lost) {
+      unacknowledged++;
+      void reporter.send(report).finally(() => {
+        unacknowledged--;
+        slotFreed?.();
+      });
+    }
   };
 
   const start = (task: Task) => {
@@ -208,8 +218,10 @@ export function createWorker<R>(opts: WorkerOptions<R>): Worker {
     while (!stopping.signal.aborted) {
       const free = concurrency - running.size;
       // Claim in batches: while handlers run, wait until half the slots are free, so that a busy
-      // worker makes one claim per many tasks instead of one per freed slot.
-      if (free <= 0 || (running.size > 0 && free < Math.ceil(concurrency / 2))) {
+      // worker makes one claim per many tasks instead of one per freed slot. And hold claims while
+      // more reports than `concurrency` wait for their answer: a server slow to take reports is
+      // not handed more work.
+      if (free <= 0 || (running.size > 0 && free < Math.ceil(concurrency / 2)) || unacknowledged > concurrency) {
         await new Promise<void>((resolve) => (slotFreed = resolve));
         slotFreed = null;
         continue;

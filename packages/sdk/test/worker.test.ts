@@ -202,6 +202,56 @@ describe('createWorker', () => {
     expect(errors).toEqual([]);
   });
 
+  it('claims again while its last report is on the way, but not while too many wait for an answer', async () => {
+    const type = freshType();
+    const log: string[] = [];
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const held = new TasklaneClient({
+      url: server.url,
+      key: server.rootKey as string,
+      fetch: async (input, init) => {
+        const path = new URL(String(input)).pathname;
+        if (path === '/v1/tasks/claim') {
+          const res = await fetch(input, init);
+          const n = ((await res.clone().json()) as { tasks: unknown[] }).tasks.length;
+          if (n > 0) log.push(`claimed ${n}`);
+          return res;
+        }
+        if (path === '/v1/tasks/reports') {
+          log.push('report sent');
+          await gate; // the server's answer is held back
+          const res = await fetch(input, init);
+          log.push('report answered');
+          return res;
+        }
+        return fetch(input, init);
+      },
+    });
+    await client.tasks.createBatch({ tasks: Array.from({ length: 3 }, () => ({ type })) });
+    const w = createWorker({
+      client: held,
+      types: [type],
+      concurrency: 1,
+      waitMs: 500,
+      handleSignals: false,
+      handler: () => 'ok',
+    });
+    // Concurrency 1: the second claim goes out while the first report waits for its answer; after
+    // it, two reports wait (more than the concurrency), so no third claim until they are answered.
+    const until = Date.now() + 5_000;
+    while (log.filter((e) => e.startsWith('claimed')).length < 2 && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(log).toEqual(['claimed 1', 'report sent', 'claimed 1']);
+    open();
+    const { items } = await client.tasks.list({ type });
+    for (const t of items) await until_(t.id);
+    await w.stop();
+    expect(log.filter((e) => e.startsWith('claimed'))).toEqual(['claimed 1', 'claimed 1', 'claimed 1']);
+  });
+
   it('never runs more handlers than its concurrency, and claims in batches', async () => {
     const type = freshType();
     let now = 0;
