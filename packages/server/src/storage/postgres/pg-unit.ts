@@ -262,35 +262,49 @@ export class PgUnit extends PgReader implements StoreWriter {
    * of completions, all change the same ones), instead of a statement per task.
    */
   async updateTasks(changes: ReadonlyArray<{ task: Task; previous: Task }>): Promise<number> {
-    const groups = new Map<number, { columns: readonly TaskColumn[]; rows: unknown[][]; tasks: Map<string, Task> }>();
+    const groups = new Map<number, { columns: readonly TaskColumn[]; rows: unknown[][]; tasks: Task[] }>();
     for (const { task, previous } of changes) {
       const { mask, columns } = changedColumns(previous, task);
       let group = groups.get(mask);
-      if (group === undefined) groups.set(mask, (group = { columns, rows: [], tasks: new Map() }));
+      if (group === undefined) groups.set(mask, (group = { columns, rows: [], tasks: [] }));
       group.rows.push([task.orgId, task.id, previous.version, ...columns.map((c) => columnValue(c, task))]);
-      group.tasks.set(taskKey(task.orgId, task.id), task);
+      group.tasks.push(task);
     }
     let written = 0;
     for (const { columns: names, rows, tasks } of groups.values()) {
       const types = ['text', 'text', 'integer', ...names.map((n) => TASK_COLUMN_TYPES[n])];
       const set = names.map((n, k) => `${n} = v.c${k + 3}`);
-      const updated = await this.rows<{ org_id: string; id: string }>(
+      const n = await this.count(
         `UPDATE tasks AS t SET ${set.length > 0 ? set.join(', ') : 'version = t.version'}
            FROM ${jsonRows('$1', types)} AS v
-          WHERE t.org_id = v.c0 AND t.id = v.c1 AND t.version = v.c2
-          RETURNING t.org_id, t.id`,
+          WHERE t.org_id = v.c0 AND t.id = v.c1 AND t.version = v.c2`,
         [JSON.stringify(rows)],
       );
-      for (const r of updated) {
-        const task = tasks.get(taskKey(r.org_id, r.id));
-        if (task === undefined) continue;
+      // Every row written is the usual case (the rows are locked by this unit); only when some were
+      // not does the unit ask which, by the versions they are at now.
+      for (const task of n === tasks.length ? tasks : await this.atVersion(tasks)) {
         this.seen.set(taskKey(task.orgId, task.id), task.version);
         this.changes.push(changeOf(task));
         this.writes.written.push(task);
       }
-      written += updated.length;
+      written += n;
     }
     return written;
+  }
+
+  /** Those of `tasks` whose stored row is at their version. */
+  private async atVersion(tasks: readonly Task[]): Promise<Task[]> {
+    const out: Task[] = [];
+    for (const orgId of new Set(tasks.map((t) => t.orgId))) {
+      const mine = tasks.filter((t) => t.orgId === orgId);
+      const rows = await this.rows<{ id: string; version: number }>(
+        `SELECT t.* FROM ${eachKey('$2', 'SELECT id, version FROM tasks WHERE org_id = $1 AND id = k.id', 't')}`,
+        [orgId, sortedKeys(mine.map((t) => t.id))],
+      );
+      const now = new Map(rows.map((r) => [r.id, r.version]));
+      out.push(...mine.filter((t) => now.get(t.id) === t.version));
+    }
+    return out;
   }
 
   async deleteTask(orgId: string, taskId: string): Promise<boolean> {

@@ -686,7 +686,7 @@ function insertRows(db: Db, table: string, columns: readonly string[], rows: Rea
   let at = 0;
   for (const size of CHUNKS) {
     if (rows.length - at < size) continue;
-    const key = `${table}/${size}`;
+    const key = `${table}(${columns.join(',')})/${size}`;
     let sql = insertTexts.get(key);
     if (sql === undefined) {
       const row = `(${columns.map(() => '?').join(', ')})`;
