@@ -5,8 +5,9 @@
  * - The handler gets an AbortSignal that fires when the task is canceled or the lease is lost
  *   (a heartbeat answered TASK_CANCELED or LEASE_LOST) or when the worker is told to stop and the
  *   grace period ends. Its result then goes nowhere: the task is someone else's now.
- * - Completions and failures are sent in batches through `POST /v1/tasks/reports` (a busy worker
- *   makes one request for many tasks), heartbeats one by one.
+ * - Completions, failures and heartbeats are sent in batches through `POST /v1/tasks/reports` (a
+ *   busy worker makes one request for many tasks). A slot is free once its handler returns: the
+ *   worker claims again while the reports are on their way.
  * - `stop()` (and SIGTERM/SIGINT when `handleSignals`) stops claiming, lets running handlers finish
  *   for `shutdownGraceMs`, releases what is still held (no retry spent), and resolves.
  */
