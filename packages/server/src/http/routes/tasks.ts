@@ -154,7 +154,11 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
           },
           { additionalProperties: false },
         ),
-        response: { 200: TaskSchema, 304: Type.Null(), ...ProblemResponses },
+        response: {
+          200: TaskSchema,
+          304: Type.Null({ description: 'Not modified: If-None-Match names the current version. No body.' }),
+          ...ProblemResponses,
+        },
       },
     },
     async (request, reply) => {
@@ -173,7 +177,10 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
       reply.header('etag', etag(doc.version));
       if (isActive(doc.status)) reply.header('retry-after', String(pollHint(doc.status)));
       const matches = ifNoneMatch === 'any' || (ifNoneMatch !== null && ifNoneMatch.includes(doc.version));
-      if (matches || (ifNoneMatch !== null && !changed)) return reply.code(304).send(null);
+      // No body, and so no Content-Length or Content-Type: a 304 describes the representation the
+      // client has (RFC 9110 §15.4.5), and a client that believed a length would wait for a body.
+      // (`send(null)` would serialize the schema's null.)
+      if (matches || (ifNoneMatch !== null && !changed)) return reply.code(304).send(undefined as unknown as null);
       // The store rendered the body (TaskSchema): sent as it is, with no serializer in between.
       return reply.type('application/json; charset=utf-8').send(doc.json as unknown as Static<typeof TaskSchema>);
     },
