@@ -6,7 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { TasklaneClient, createWorker } from '../../packages/sdk/dist/index.js';
+import { getGlobalDispatcher, setGlobalDispatcher } from 'undici';
+import { TasklaneClient, createWorker, type RequestOptions } from '../../packages/sdk/dist/index.js';
 import { probeOf, type Backend, type BenchEnv, type Prepared, type RunWorker } from './e2e-types.js';
 import { createDatabase, pgDatabaseStats, type BenchDatabase, type PgDatabaseStats } from './pg-admin.js';
 import { cpuOfProcesses, postgresBackendsOf } from './proc-cpu.js';
@@ -15,18 +16,31 @@ import { newRootKey, startNode, type TasklaneNode } from './tasklane-nodes.js';
 const TYPE = 'bench.noop';
 
 /**
- * A fetch that counts requests and body bytes each way (the response's Content-Length; Fastify
- * sets it on every JSON answer), so the benchmark can say what the HTTP API costs per task.
+ * Counts requests and body bytes each way of a client, so the benchmark can say what the HTTP API
+ * costs per task: bytes sent as undici sends them (an interceptor on this process's global
+ * dispatcher, which the SDK uses on Node.js), bytes received from each answer's Content-Length
+ * (Fastify sets it on every JSON answer). The client keeps its own transport.
  */
-function countingFetch(count: (name: string, n: number) => void): typeof fetch {
-  return async (input, init) => {
-    const res = await fetch(input, init);
+function counted(client: TasklaneClient, count: (name: string, n: number) => void): TasklaneClient {
+  if (!dispatcherCounts) {
+    dispatcherCounts = true;
+    setGlobalDispatcher(
+      getGlobalDispatcher().compose((dispatch) => (opts, handler) => {
+        count('httpBytesSent', typeof opts.body === 'string' ? Buffer.byteLength(opts.body) : 0);
+        return dispatch(opts, handler);
+      }),
+    );
+  }
+  const request = client.request.bind(client);
+  client.request = async <T>(method: string, path: string, opts?: RequestOptions) => {
+    const res = await request<T>(method, path, opts);
     count('httpRequests', 1);
-    count('httpBytesSent', typeof init?.body === 'string' ? Buffer.byteLength(init.body) : 0);
     count('httpBytesReceived', Number(res.headers.get('content-length') ?? 0));
     return res;
   };
+  return client;
 }
+let dispatcherCounts = false;
 
 interface WorkerConfig {
   url: string;
@@ -74,7 +88,7 @@ export function tasklaneBackend(id: string, storage: 'sqlite' | 'postgres', node
       }
       const counters: Record<string, number> = {};
       const count = (name: string, n: number) => void (counters[name] = (counters[name] ?? 0) + n);
-      const clients = started.map((n) => new TasklaneClient({ url: n.url, key: rootKey, fetch: countingFetch(count) }));
+      const clients = started.map((n) => counted(new TasklaneClient({ url: n.url, key: rootKey }), count));
       const client = (n: number) => clients[n % clients.length] as TasklaneClient;
       const dbCpu = db === null ? null : cpuOfProcesses(postgresBackendsOf(db.name));
       return {
@@ -127,7 +141,7 @@ export function tasklaneBackend(id: string, storage: 'sqlite' | 'postgres', node
 /** Worker child: the SDK's worker loop with a no-op handler. */
 export const runWorker: RunWorker = async (ctx) => {
   const { url, key } = ctx.config as WorkerConfig;
-  const client = new TasklaneClient({ url, key, fetch: countingFetch(ctx.count) });
+  const client = counted(new TasklaneClient({ url, key }), ctx.count);
   // Count completions when the server has acknowledged them (the batched POST /v1/tasks/reports).
   const reports = client.workers.reports.bind(client.workers);
   client.workers.reports = async (items) => {

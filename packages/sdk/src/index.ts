@@ -12,6 +12,7 @@ export {
   type OrgsResource,
   type ProjectsResource,
 } from './client.js';
+export type { AnswerHeaders } from './transport.js';
 export { TasklaneApiError, TasklaneConnectionError, parseRetryAfter, type FieldError } from './errors.js';
 export * from './schemas/index.js';
 export { WorkersResource, TypesResource, InsightsResource } from './worker-resources.js';

@@ -1,0 +1,76 @@
+/**
+ * How the client sends one request: the little it needs of an HTTP exchange, so that it can go
+ * through the global `fetch` (browsers, Deno, Bun, or a `fetch` the caller passes in) or, on
+ * Node.js, through undici's `request` (`transport-node.ts`).
+ *
+ * Why two: in Node 20 the global `fetch` is undici wrapped in the WHATWG machinery (Request,
+ * Response, Headers, web streams), and that wrapping costs about three times the CPU of undici's own
+ * `request` per call, and a millisecond of latency on each hop (bench/README.md, "the SDK's
+ * transport"). A worker makes a request every few tasks and a waiting one is on the pick-up path.
+ */
+
+/** Response headers, read by name (case-insensitive). The WHATWG `Headers` is one. */
+export interface AnswerHeaders {
+  get(name: string): string | null;
+}
+
+export interface HttpRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string | undefined;
+  /** Aborts the request and the reading of its body. */
+  signal: AbortSignal;
+}
+
+/** A whole answer: status, headers and the body read as text. */
+export interface HttpAnswer {
+  status: number;
+  statusText: string;
+  headers: AnswerHeaders;
+  text: string;
+}
+
+export type HttpSend = (req: HttpRequest) => Promise<HttpAnswer>;
+
+export function fetchSend(fetchFn: typeof fetch): HttpSend {
+  return async (req) => {
+    const res = await fetchFn(req.url, {
+      method: req.method,
+      headers: req.headers,
+      signal: req.signal,
+      ...(req.body === undefined ? {} : { body: req.body }),
+    });
+    return { status: res.status, statusText: res.statusText, headers: res.headers, text: await res.text() };
+  };
+}
+
+/**
+ * undici on Node.js (loaded on the first request, so that other runtimes and bundles never load
+ * it), the global `fetch` elsewhere.
+ */
+export function defaultSend(): HttpSend {
+  const onNode = typeof process === 'object' && typeof process.versions?.node === 'string';
+  if (!onNode) return fetchSend(globalThis.fetch.bind(globalThis));
+  let loaded: Promise<HttpSend> | undefined;
+  return async (req) => {
+    loaded ??= import('./transport-node.js').then((m) => m.undiciSend);
+    return (await loaded)(req);
+  };
+}
+
+/**
+ * Why a request got no answer, in words: `fetch` hides the reason (ECONNREFUSED, ENOTFOUND) in
+ * `cause`, undici puts its code on the error itself.
+ */
+export function describeFailure(err: unknown): string {
+  const cause = err instanceof Error ? err.cause : undefined;
+  const code = codeOf(err) ?? codeOf(cause);
+  if (code !== undefined && !code.startsWith('UND_ERR_')) return `cannot reach the server (${code})`;
+  if (cause instanceof Error) return `cannot reach the server (${cause.message})`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+function codeOf(e: unknown): string | undefined {
+  return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
+}
