@@ -94,6 +94,9 @@ async function enqueue(prepared: Prepared, total: number, streams: number, batch
   );
 }
 
+/** Probe numbers of the single-add warm-up; the samples count from 1. */
+const WARMUP_PROBES = 1_000_000;
+
 const p95Of = (samples: number[]) => {
   const sorted = [...samples].sort((a, b) => a - b);
   return sorted[Math.max(0, Math.ceil(0.95 * sorted.length) - 1)] ?? Number.NaN;
@@ -137,6 +140,15 @@ async function measureBackend(
       expected += opts.warmup;
       await untilDone(120_000);
       log(`  warm-up: ${opts.warmup.toLocaleString('en-US')} jobs in ${fmt((hrNow() - t0) / 1000)} s`);
+    }
+
+    if (opts.warmupSingles > 0) {
+      const t0 = hrNow();
+      // Probe numbers no sample uses: the workers report them, and nothing waits for them.
+      for (let i = 0; i < opts.warmupSingles; i++) await prepared.addProbe(WARMUP_PROBES + i);
+      expected += opts.warmupSingles;
+      await untilDone(120_000);
+      log(`  warm-up: ${opts.warmupSingles.toLocaleString('en-US')} single adds in ${fmt((hrNow() - t0) / 1000)} s`);
     }
 
     // Pick-up latency of a waiting worker: one job at a time, the workers idle in between. The

@@ -19,6 +19,12 @@ export interface E2eOptions {
   creators: number;
   /** Jobs run through each system before anything is measured (JIT, pools, caches). */
   warmup: number;
+  /**
+   * Jobs then added one at a time, back to back, before the pick-up samples: the single-add path
+   * the samples take (a route, a statement, a script of its own in each system) gets its JIT and
+   * caches warm too, not only the batch path.
+   */
+  warmupSingles: number;
   /** Create-to-pick-up samples for a waiting worker, one job at a time. */
   samples: number;
   pg: string;
@@ -42,6 +48,7 @@ const DEFAULTS: E2eOptions = {
   concurrency: 100,
   creators: 2,
   warmup: 2_000,
+  warmupSingles: 300,
   samples: 50,
   pg: 'postgres://postgres@127.0.0.1:5432',
   redis: 'redis://127.0.0.1:6379',
@@ -76,6 +83,7 @@ export function readE2eOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
     concurrency: int('concurrency', 1),
     creators: int('creators', 1),
     warmup: int('warmup', 0),
+    warmupSingles: int('warmupSingles', 0),
     samples: int('samples', 0),
     pg: (raw('pg') ?? DEFAULTS.pg).replace(/\/+$/, ''),
     redis: raw('redis') ?? DEFAULTS.redis,
