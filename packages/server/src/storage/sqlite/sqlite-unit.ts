@@ -575,10 +575,11 @@ export class SqliteUnit implements StoreWriter {
         ORDER BY priority DESC, coalesce(run_at, queued_at), id
         LIMIT ?`,
     );
-    const rows = types.flatMap((type) => stmt.all(orgId, type, this.now, limit) as TaskRow[]);
-    const tasks = rows.map(rowToTask);
-    if (types.length > 1) tasks.sort(claimOrder);
-    return tasks.slice(0, limit);
+    if (types.length === 1) return (stmt.all(orgId, types[0], this.now, limit) as TaskRow[]).map(rowToTask);
+    const tasks: Task[] = [];
+    for (const type of types)
+      for (const row of stmt.all(orgId, type, this.now, limit) as TaskRow[]) tasks.push(rowToTask(row));
+    return tasks.sort(claimOrder).slice(0, limit);
   }
 
   async recordClaims(orgId: string, claims: ReadonlyArray<{ type: string; count: number }>): Promise<void> {
