@@ -183,7 +183,9 @@ export class TaskService {
     orgId: string,
     plan: PlannedItem[],
   ): Promise<Map<string, { id: string; status: TaskStatus }>> {
-    const refs = [...new Set(plan.flatMap((p) => p.externalDeps))];
+    const named = new Set<string>();
+    for (const p of plan) for (const ref of p.externalDeps) named.add(ref);
+    const refs = [...named];
     const ids = refs.filter((r) => UUID_PATTERN.test(r));
     const out = new Map<string, { id: string; status: TaskStatus }>();
     for (const t of await tx.getTasks(orgId, ids)) out.set(t.id, { id: t.id, status: t.status });

@@ -310,10 +310,11 @@ export class WorkerService {
       }
     }
     for (const [taskId, rows] of steps) await tx.appendSteps(orgId, taskId, rows);
-    const changed = [...current.values()].flatMap((after) => {
+    const changed: Array<{ before: Task; after: Task }> = [];
+    for (const after of current.values()) {
       const before = read.get(after.id);
-      return before === undefined || before === after ? [] : [{ before, after }];
-    });
+      if (before !== undefined && before !== after) changed.push({ before, after });
+    }
     await this.tasks.saveMany(tx, orgId, changed, events);
     return out;
   }
