@@ -50,13 +50,19 @@ export function fetchSend(fetchFn: typeof fetch): HttpSend {
  * it), the global `fetch` elsewhere.
  */
 export function defaultSend(): HttpSend {
-  const onNode = typeof process === 'object' && typeof process.versions?.node === 'string';
-  if (!onNode) return fetchSend(globalThis.fetch.bind(globalThis));
+  if (!onNode()) return fetchSend(globalThis.fetch.bind(globalThis));
   let loaded: Promise<HttpSend> | undefined;
   return async (req) => {
     loaded ??= import('./transport-node.js').then((m) => m.undiciSend);
     return (await loaded)(req);
   };
+}
+
+/** Node.js itself: Bun and Deno also say which Node version they stand in for, and have their own fetch. */
+function onNode(): boolean {
+  if (typeof process !== 'object' || process === null) return false;
+  const v = process.versions as Record<string, string | undefined> | undefined;
+  return typeof v?.node === 'string' && v.bun === undefined && v.deno === undefined;
 }
 
 /**

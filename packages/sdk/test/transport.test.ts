@@ -141,3 +141,15 @@ describe.each(transports)('$name', ({ name, options }) => {
     await expect(held).rejects.toMatchObject({ name: 'AbortError' });
   });
 });
+
+describe('the default transport', () => {
+  it.each(['bun', 'deno'])('is the global fetch under %s, which also reports a Node version', async (runtime) => {
+    Object.defineProperty(process.versions, runtime, { value: '1.0.0', configurable: true });
+    try {
+      const res = await new TasklaneClient({ url, key: 'tl_k' }).request('GET', '/echo');
+      expect(res.headers instanceof Headers).toBe(true);
+    } finally {
+      delete (process.versions as Record<string, string | undefined>)[runtime];
+    }
+  });
+});
