@@ -34,15 +34,27 @@ const TARGETS = { sqliteTasksPerSec: 10_000, pickupP50Ms: 5, pgVsPgBoss: 1.0 };
 
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 
-const BACKENDS: Record<BackendId, Backend> = {
-  sqlite: tasklaneBackend('sqlite', 'sqlite', 1),
-  pg1: tasklaneBackend('pg1', 'postgres', 1),
-  pg2: tasklaneBackend('pg2', 'postgres', 2),
-  pg3: tasklaneBackend('pg3', 'postgres', 3),
-  graphile: graphileWorker,
-  pgboss: pgBoss,
-  bullmq,
-};
+/** The systems one `--backends` id stands for: pg-boss is one row per setting. */
+function backendsOf(id: BackendId, opts: E2eOptions): Backend[] {
+  switch (id) {
+    case 'sqlite':
+      return [tasklaneBackend('sqlite', 'sqlite', 1)];
+    case 'pg1':
+    case 'pg2':
+    case 'pg3':
+      return [tasklaneBackend(id, 'postgres', Number(id.slice(2)))];
+    case 'graphile':
+      return [graphileWorker];
+    case 'pgboss':
+      return opts.pgbossSettings.map(pgBoss);
+    case 'bullmq':
+      return [bullmq];
+  }
+}
+
+/** pg-boss's best row of the run: its settings either reach their bound or collapse. */
+const bestPgBoss = (results: BackendResult[]): BackendResult | undefined =>
+  results.filter((r) => r.id.startsWith('pgboss-')).sort((a, b) => b.tasksPerSec - a.tasksPerSec)[0];
 
 interface CpuShare {
   /** CPU µs per task of each part of the system during the measured run. */
@@ -349,7 +361,7 @@ let interrupted: (() => Promise<void>) | null = null;
 
 function printTable(results: BackendResult[]): void {
   const graphile = results.find((r) => r.id === 'graphile');
-  const boss = results.find((r) => r.id === 'pgboss');
+  const boss = bestPgBoss(results);
   const ratio = (r: BackendResult, base: BackendResult | undefined) =>
     base === undefined ? '' : `${fmt(r.tasksPerSec / base.tasksPerSec, 2)}×`;
   const rows = results.map((r) => [
@@ -429,20 +441,20 @@ async function main(opts: E2eOptions): Promise<void> {
   const results: BackendResult[] = [];
   const failures: { id: string; error: string }[] = [];
   const started = performance.now();
-  for (const id of opts.backends) {
+  for (const backend of opts.backends.flatMap((id) => backendsOf(id, opts))) {
     try {
-      const r = await measureBackend(BACKENDS[id], opts, env, wire);
+      const r = await measureBackend(backend, opts, env, wire);
       results.push(r);
     } catch (err) {
       log(`  FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      failures.push({ id, error: err instanceof Error ? err.message : String(err) });
+      failures.push({ id: backend.id, error: err instanceof Error ? err.message : String(err) });
     }
   }
 
   await wire?.close();
   printTable(results);
   const graphile = results.find((r) => r.id === 'graphile');
-  const boss = results.find((r) => r.id === 'pgboss');
+  const boss = bestPgBoss(results);
   const sqlite = results.find((r) => r.id === 'sqlite');
   const bestPg = results
     .filter((r) => r.storage === 'postgres' && r.label.startsWith('Tasklane'))
@@ -470,6 +482,7 @@ async function main(opts: E2eOptions): Promise<void> {
         : {
             atLeast: TARGETS.pgVsPgBoss,
             best: bestPg.id,
+            against: boss.id,
             measured: round(bestPg.tasksPerSec / boss.tasksPerSec, 2),
             met: bestPg.tasksPerSec / boss.tasksPerSec >= TARGETS.pgVsPgBoss,
           },
@@ -481,7 +494,7 @@ async function main(opts: E2eOptions): Promise<void> {
     log(`  target SQLite pick-up p50 < ${TARGETS.pickupP50Ms} ms: ${targets.sqlitePickupP50Ms.met ? 'met' : 'MISSED'}`);
   if (targets.postgresVsPgBoss)
     log(
-      `  target Tasklane on PostgreSQL ≥ 1.0× pg-boss: ${targets.postgresVsPgBoss.measured}× (${targets.postgresVsPgBoss.best}): ${targets.postgresVsPgBoss.met ? 'met' : 'MISSED'}`,
+      `  target Tasklane on PostgreSQL ≥ 1.0× pg-boss: ${targets.postgresVsPgBoss.measured}× (${targets.postgresVsPgBoss.best} against pg-boss's best setting, ${targets.postgresVsPgBoss.against}): ${targets.postgresVsPgBoss.met ? 'met' : 'MISSED'}`,
     );
   if (graphile !== undefined) {
     for (const r of results.filter((x) => x.label.startsWith('Tasklane')))

@@ -2,6 +2,7 @@
  * Options of `e2e-throughput.ts`: each from `--name=value`, else the environment variable NAME,
  * else its default (the same rules as `options.ts` of get-task.ts).
  */
+import type { PgBossSetting } from '../peers/pg-boss.js';
 import { kebab, readFlags } from './options.js';
 
 export const ALL_BACKENDS = ['sqlite', 'pg1', 'pg2', 'pg3', 'graphile', 'pgboss', 'bullmq'] as const;
@@ -27,6 +28,12 @@ export interface E2eOptions {
   warmupSingles: number;
   /** Create-to-pick-up samples for a waiting worker, one job at a time. */
   samples: number;
+  /**
+   * pg-boss settings (polling loops × batch per worker process), each measured as a row of its
+   * own; "vs pg-boss" compares against the best of them (pg-boss either reaches a setting's bound
+   * or collapses, and which one moves from run to run).
+   */
+  pgbossSettings: PgBossSetting[];
   pg: string;
   redis: string;
   /** Write a CPU profile of each Tasklane server node and summarize it. */
@@ -50,6 +57,11 @@ const DEFAULTS: E2eOptions = {
   warmup: 2_000,
   warmupSingles: 300,
   samples: 50,
+  pgbossSettings: [
+    { pollers: 2, batch: 500 },
+    { pollers: 2, batch: 400 },
+    { pollers: 1, batch: 800 },
+  ],
   pg: 'postgres://postgres@127.0.0.1:5432',
   redis: 'redis://127.0.0.1:6379',
   profile: false,
@@ -85,6 +97,7 @@ export function readE2eOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
     warmup: int('warmup', 0),
     warmupSingles: int('warmupSingles', 0),
     samples: int('samples', 0),
+    pgbossSettings: pgbossSettings(raw('pgbossSettings')),
     pg: (raw('pg') ?? DEFAULTS.pg).replace(/\/+$/, ''),
     redis: raw('redis') ?? DEFAULTS.redis,
     profile: ['1', 'true', 'yes'].includes(raw('profile') ?? ''),
@@ -92,4 +105,17 @@ export function readE2eOptions(argv: readonly string[], env: NodeJS.ProcessEnv):
     nice: int('nice', -20),
     quietWait: int('quietWait', 0),
   };
+}
+
+/** `2x500,1x800`: polling loops × batch per process, each a positive integer. */
+function pgbossSettings(given: string | undefined): PgBossSetting[] {
+  if (given === undefined || given === '') return DEFAULTS.pgbossSettings;
+  return given.split(',').map((item) => {
+    const m = /^(\d+)x(\d+)$/.exec(item.trim());
+    const pollers = Number(m?.[1]);
+    const batch = Number(m?.[2]);
+    if (m === null || pollers < 1 || batch < 1)
+      throw new Error(`pgboss-settings: '${item}' is not LOOPSxBATCH, e.g. 2x500.`);
+    return { pollers, batch };
+  });
 }

@@ -4,10 +4,11 @@
  * polling loop that fetches up to `batchSize` jobs, runs the handler on them, completes them (not
  * awaited), and then waits out the rest of its polling interval, whether it found jobs or not.
  * So its throughput is bounded by pollers × batchSize / interval, and its pick-up latency by the
- * interval. We use the shortest interval it accepts (0.5 s) and two pollers per process with a
- * batch of 500 (BENCH_PGBOSS_POLLERS and BENCH_PGBOSS_BATCH change them; README says how they were
- * chosen). Each fetch sorts every queued job of the queue (its index does not give the order), so
- * its cost grows with the queue's depth.
+ * interval. We use the shortest interval it accepts (0.5 s). pg-boss recommends no setting, and
+ * from one run to the next a setting either reaches its bound or collapses far below it (each
+ * fetch sorts every queued job of the queue: its index does not give the order, so its cost grows
+ * with the queue's depth): the benchmark measures several settings (`--pgboss-settings`), one row
+ * each, and compares against the best. README says more.
  * A completed job stays in the job table with state 'completed' until it is archived.
  */
 import { createRequire } from 'node:module';
@@ -19,17 +20,27 @@ import { cpuOfProcesses, postgresBackendsOf } from '../lib/proc-cpu.js';
 
 const QUEUE = 'noop';
 const VERSION = (createRequire(import.meta.url)('pg-boss/package.json') as { version: string }).version;
-/** Polling loops (`work()` calls) per worker process, and jobs each fetches at once. */
-const POLLERS = Number(process.env.BENCH_PGBOSS_POLLERS ?? 2);
-const BATCH_SIZE = Number(process.env.BENCH_PGBOSS_BATCH ?? 500);
 const POLLING_INTERVAL_SECONDS = 0.5;
 
-export const pgBoss: Backend = {
-  id: 'pgboss',
-  label: `pg-boss ${VERSION}`,
+/** Polling loops (`work()` calls) per worker process, and jobs each fetches at once. */
+export interface PgBossSetting {
+  pollers: number;
+  batch: number;
+}
+
+interface WorkerConfig extends PgBossSetting {
+  connectionString: string;
+}
+
+/** The id of a setting's row: `pgboss-2x500`. */
+export const pgBossId = (s: PgBossSetting): string => `pgboss-${s.pollers}x${s.batch}`;
+
+export const pgBoss = (setting: PgBossSetting): Backend => ({
+  id: pgBossId(setting),
+  label: `pg-boss ${VERSION} (${setting.pollers} × ${setting.batch})`,
   storage: 'postgres',
   async prepare(env: BenchEnv): Promise<Prepared> {
-    const db = await createDatabase(env.pgServer, `tlbench_${env.stamp}_pgboss`);
+    const db = await createDatabase(env.pgServer, `tlbench_${env.stamp}_pgboss_${setting.pollers}x${setting.batch}`);
     const boss = new PgBoss({ connectionString: db.url });
     boss.on('error', (err: unknown) => env.log(`  [pg-boss] ${String(err)}`));
     try {
@@ -54,14 +65,14 @@ export const pgBoss: Backend = {
     return {
       settings: {
         add: 'insert(), 1,000 jobs a call',
-        pollersPerProcess: POLLERS,
-        batchSize: BATCH_SIZE,
+        pollersPerProcess: setting.pollers,
+        batchSize: setting.batch,
         pollingIntervalSeconds: POLLING_INTERVAL_SECONDS,
-        pool: POLLERS * 2 + 2,
+        pool: setting.pollers * 2 + 2,
         database: db.name,
       },
       workerModule: new URL(import.meta.url),
-      workerConfig: () => ({ connectionString: db.url }),
+      workerConfig: (): WorkerConfig => ({ connectionString: db.url, ...setting }),
       servers: [],
       storageCpuSeconds: () => dbCpu.sample(),
       addBatch: async (size) => {
@@ -83,24 +94,24 @@ export const pgBoss: Backend = {
       },
     };
   },
-};
+});
 
 export const runWorker: RunWorker = async (ctx) => {
-  const { connectionString } = ctx.config as { connectionString: string };
+  const { connectionString, pollers, batch } = ctx.config as WorkerConfig;
   // The parent installed the schema; these instances only work (no maintenance, no cron).
   const boss = new PgBoss({
     connectionString,
-    max: POLLERS * 2 + 2,
+    max: pollers * 2 + 2,
     migrate: false,
     supervise: false,
     schedule: false,
   });
   boss.on('error', (err: unknown) => process.stderr.write(`  [pg-boss worker ${ctx.index}] ${String(err)}\n`));
   await boss.start();
-  for (let i = 0; i < POLLERS; i++) {
+  for (let i = 0; i < pollers; i++) {
     await boss.work(
       QUEUE,
-      { batchSize: BATCH_SIZE, pollingIntervalSeconds: POLLING_INTERVAL_SECONDS },
+      { batchSize: batch, pollingIntervalSeconds: POLLING_INTERVAL_SECONDS },
       async (jobs: PgBoss.Job<unknown>[]) => {
         for (const job of jobs) {
           const probe = probeOf(job.data);
