@@ -18,19 +18,21 @@ const TYPE = 'bench.noop';
 /**
  * Counts requests and body bytes each way of a client, so the benchmark can say what the HTTP API
  * costs per task: bytes sent as undici sends them (an interceptor on this process's global
- * dispatcher, which the SDK uses on Node.js), bytes received from each answer's Content-Length
- * (Fastify sets it on every JSON answer). The client keeps its own transport.
+ * dispatcher, which the SDK uses on Node.js, routed by the server's origin: one process measures
+ * several systems in turn), bytes received from each answer's Content-Length (Fastify sets it on
+ * every JSON answer). The client keeps its own transport.
  */
-function counted(client: TasklaneClient, count: (name: string, n: number) => void): TasklaneClient {
-  if (!dispatcherCounts) {
-    dispatcherCounts = true;
+function counted(client: TasklaneClient, url: string, count: (name: string, n: number) => void): TasklaneClient {
+  if (countsByOrigin.size === 0) {
     setGlobalDispatcher(
       getGlobalDispatcher().compose((dispatch) => (opts, handler) => {
-        count('httpBytesSent', typeof opts.body === 'string' ? Buffer.byteLength(opts.body) : 0);
+        const sent = typeof opts.body === 'string' ? Buffer.byteLength(opts.body) : 0;
+        countsByOrigin.get(String(opts.origin))?.('httpBytesSent', sent);
         return dispatch(opts, handler);
       }),
     );
   }
+  countsByOrigin.set(new URL(url).origin, count);
   const request = client.request.bind(client);
   client.request = async <T>(method: string, path: string, opts?: RequestOptions) => {
     const res = await request<T>(method, path, opts);
@@ -40,7 +42,7 @@ function counted(client: TasklaneClient, count: (name: string, n: number) => voi
   };
   return client;
 }
-let dispatcherCounts = false;
+const countsByOrigin = new Map<string, (name: string, n: number) => void>();
 
 interface WorkerConfig {
   url: string;
@@ -88,7 +90,7 @@ export function tasklaneBackend(id: string, storage: 'sqlite' | 'postgres', node
       }
       const counters: Record<string, number> = {};
       const count = (name: string, n: number) => void (counters[name] = (counters[name] ?? 0) + n);
-      const clients = started.map((n) => counted(new TasklaneClient({ url: n.url, key: rootKey }), count));
+      const clients = started.map((n) => counted(new TasklaneClient({ url: n.url, key: rootKey }), n.url, count));
       const client = (n: number) => clients[n % clients.length] as TasklaneClient;
       const dbCpu = db === null ? null : cpuOfProcesses(postgresBackendsOf(db.name));
       return {
@@ -141,7 +143,7 @@ export function tasklaneBackend(id: string, storage: 'sqlite' | 'postgres', node
 /** Worker child: the SDK's worker loop with a no-op handler. */
 export const runWorker: RunWorker = async (ctx) => {
   const { url, key } = ctx.config as WorkerConfig;
-  const client = counted(new TasklaneClient({ url, key }), ctx.count);
+  const client = counted(new TasklaneClient({ url, key }), url, ctx.count);
   // Count completions when the server has acknowledged them (the batched POST /v1/tasks/reports).
   const reports = client.workers.reports.bind(client.workers);
   client.workers.reports = async (items) => {
