@@ -32,15 +32,15 @@ interface WorkerConfig extends PgBossSetting {
   connectionString: string;
 }
 
-/** The id of a setting's row: `pgboss-2x500`. */
-export const pgBossId = (s: PgBossSetting): string => `pgboss-${s.pollers}x${s.batch}`;
+/** The id of a setting's row, `pgboss-2x500` (e2e-throughput.ts finds the rows by the prefix). */
+const pgBossId = (s: PgBossSetting): string => `pgboss-${s.pollers}x${s.batch}`;
 
 export const pgBoss = (setting: PgBossSetting): Backend => ({
   id: pgBossId(setting),
   label: `pg-boss ${VERSION} (${setting.pollers} × ${setting.batch})`,
   storage: 'postgres',
   async prepare(env: BenchEnv): Promise<Prepared> {
-    const db = await createDatabase(env.pgServer, `tlbench_${env.stamp}_pgboss_${setting.pollers}x${setting.batch}`);
+    const db = await createDatabase(env.pgServer, `tlbench_${env.stamp}_${pgBossId(setting).replace('-', '_')}`);
     const boss = new PgBoss({ connectionString: db.url });
     boss.on('error', (err: unknown) => env.log(`  [pg-boss] ${String(err)}`));
     try {
