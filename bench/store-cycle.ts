@@ -4,6 +4,7 @@
  * probe of the storage and service layers (the e2e benchmark measures the whole system).
  *
  *   npm run build && npx tsx bench/store-cycle.ts [--tasks=20000] [--rounds=5] [--database=sqlite|postgres://…]
+ *     [--input-bytes=0]   each task's input: {} (0), or a prompt of about that many characters
  *
  * On PostgreSQL the wall time includes waiting for the database's answers.
  */
@@ -20,6 +21,10 @@ const flags = readFlags(process.argv.slice(2));
 const TASKS = Number(flags.get('tasks') ?? 20_000);
 const ROUNDS = Number(flags.get('rounds') ?? 5);
 const DB = flags.get('database') ?? 'sqlite';
+const INPUT_BYTES = Number(flags.get('input-bytes') ?? 0);
+// Text as a prompt has it: words, quotes and line breaks, which JSON escapes.
+const prompt = 'Scan the "staging" host,\nthen report.\t'.repeat(Math.ceil(INPUT_BYTES / 37)).slice(0, INPUT_BYTES);
+const input = INPUT_BYTES === 0 ? {} : { prompt, options: { depth: 3, tags: ['a', 'b'] } };
 
 const dir = mkdtempSync(join(os.tmpdir(), 'tasklane-cycle-'));
 // PostgreSQL: a schema of this run's own, dropped at the end.
@@ -50,7 +55,7 @@ async function round(n: number): Promise<Phases> {
   let at = now();
   for (let i = 0; i < n; i += 1000) {
     await s.tasks.createBatch(caller, {
-      tasks: Array.from({ length: Math.min(1000, n - i) }, () => ({ type: 'bench.noop', input: {} })),
+      tasks: Array.from({ length: Math.min(1000, n - i) }, () => ({ type: 'bench.noop', input })),
     });
   }
   t.create = now() - at;

@@ -112,22 +112,31 @@ const UPDATABLE = COLUMNS.filter((c) => c.name !== 'org_id' && c.name !== 'id');
 export type BoolParam = (b: boolean) => unknown;
 const asIs: BoolParam = (b) => b;
 
-function encode(c: Column, t: Task, bool: BoolParam): unknown {
+/**
+ * How a JSON column's value travels: as JSON text of its own (a parameter of its own; a missing
+ * error as SQL NULL), or `embedded`, as it is, inside a parameter that is JSON as a whole (rows
+ * sent as one JSON array, PostgreSQL's jsonRows), where text would be encoded twice, escaped, and
+ * parsed twice by the database. Embedded, a missing error is JSON null.
+ */
+export type JsonParam = 'text' | 'embedded';
+
+function encode(c: Column, t: Task, bool: BoolParam, json: JsonParam): unknown {
   const v = c.field(t);
   if (c.encoding === 'plain') return v;
   if (c.encoding === 'bool') return bool(v as boolean);
+  if (json === 'embedded') return v ?? null;
   return v === null && c.name === 'error' ? null : JSON.stringify(v);
 }
 
 /** The value a column stores, as a statement parameter (see Column). */
-export function columnValue(column: TaskColumn, t: Task, bool: BoolParam = asIs): unknown {
-  return encode(COLUMNS[INDEX_OF.get(column) as number] as Column, t, bool);
+export function columnValue(column: TaskColumn, t: Task, bool: BoolParam = asIs, json: JsonParam = 'text'): unknown {
+  return encode(COLUMNS[INDEX_OF.get(column) as number] as Column, t, bool, json);
 }
 
 /** Every column's value, in TASK_COLUMNS order: the parameters of an insert. */
-export function rowValues(t: Task, bool: BoolParam = asIs): unknown[] {
+export function rowValues(t: Task, bool: BoolParam = asIs, json: JsonParam = 'text'): unknown[] {
   const out = new Array<unknown>(COLUMNS.length);
-  for (let i = 0; i < COLUMNS.length; i++) out[i] = encode(COLUMNS[i] as Column, t, bool);
+  for (let i = 0; i < COLUMNS.length; i++) out[i] = encode(COLUMNS[i] as Column, t, bool, json);
   return out;
 }
 

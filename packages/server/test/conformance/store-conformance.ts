@@ -263,14 +263,42 @@ export function storeConformanceSuite(name: string, factory: () => Promise<Store
       });
 
       it('updateTasks writes the set in one call: each task only if its row is still at previous.version', async () => {
-        const [a, b, c] = [task({ version: 3 }), task(), task({ input: { big: 'x'.repeat(500) } })];
+        const [a, b, c] = [
+          task({ version: 3, result: { before: 1 } }),
+          task(),
+          task({ input: { big: 'x'.repeat(500) }, error: { code: 'OLD', message: 'before' } }),
+        ];
         await insert(a, b, c);
         const changes: TaskChange[] = [];
         const stop = store.subscribe((ch) => changes.push(ch));
-        const a4 = { ...a, version: 4, status: 'in_progress' as const, progress: 0.5, metadata: { k: 1 } };
+        const a4 = {
+          ...a,
+          version: 4,
+          status: 'in_progress' as const,
+          progress: 0.5,
+          metadata: { k: 1 },
+          result: null,
+        };
         // Two versions ahead of what is stored: a batch may apply several changes to one task.
-        const b3 = { ...b, version: 3, title: 'twice', labels: ['x'], requiresReview: true };
-        const c2 = { ...c, version: 2, result: { ok: true }, completedAt: T0 + 5, lease: null };
+        // JSON values travel inside the rows' JSON (jsonRows): strings that need escaping, an error
+        // set and one cleared (SQL NULL), a JSON null kept as JSON null.
+        const tricky = 'quote " back \\ line\n \u2028 ünï 🚀';
+        const b3 = {
+          ...b,
+          version: 3,
+          title: 'twice',
+          labels: ['x', tricky],
+          requiresReview: true,
+          error: { code: 'E', message: tricky, details: { list: [null, 1.5, tricky] } },
+        };
+        const c2 = {
+          ...c,
+          version: 2,
+          result: { ok: true, text: tricky },
+          error: null,
+          completedAt: T0 + 5,
+          lease: null,
+        };
         const stale = { ...c, version: 9, title: 'stale' };
         const written = await store.write(async (tx) => {
           const n = await tx.updateTasks([

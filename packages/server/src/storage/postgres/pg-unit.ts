@@ -41,6 +41,7 @@ import {
   eachKey,
   jsonRows,
   sortedKeys,
+  taskJsonRow,
   taskParams,
   typeConfigJson,
 } from './rows.js';
@@ -169,7 +170,7 @@ export class PgUnit extends PgReader implements StoreWriter {
     if (tasks.length === 0) return;
     await this.lockDependencies(tasks);
     // All rows as one JSON parameter: one statement text (prepared once) for any number of tasks.
-    await this.count(INSERT_TASKS_SQL, [JSON.stringify(tasks.map(taskParams))]);
+    await this.count(INSERT_TASKS_SQL, [JSON.stringify(tasks.map(taskJsonRow))]);
     const edges = tasks.flatMap((t) => t.dependsOn.map((d) => [t.orgId, d, t.id] as const));
     if (edges.length > 0) {
       await this.count(
@@ -267,7 +268,12 @@ export class PgUnit extends PgReader implements StoreWriter {
       const { mask, columns } = changedColumns(previous, task);
       let group = groups.get(mask);
       if (group === undefined) groups.set(mask, (group = { columns, rows: [], tasks: [] }));
-      group.rows.push([task.orgId, task.id, previous.version, ...columns.map((c) => columnValue(c, task))]);
+      group.rows.push([
+        task.orgId,
+        task.id,
+        previous.version,
+        ...columns.map((c) => columnValue(c, task, undefined, 'embedded')),
+      ]);
       group.tasks.push(task);
     }
     let written = 0;
