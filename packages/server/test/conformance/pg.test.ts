@@ -447,6 +447,41 @@ function nodesSuite(fresh: PgStoreFactory): void {
       }
     });
 
+    it('rows sent as JSON keep SQL NULL and JSON null apart: a missing error is NULL, a null result is JSON', async () => {
+      const { store, schema, cleanup } = await fresh();
+      try {
+        await orgs(store);
+        const next = idSequence();
+        const failed = makeTask({ id: next(), error: { code: 'E', message: 'it "broke" \\ here' }, result: null });
+        const clean = makeTask({ id: next(), error: null, result: { ok: true } });
+        await store.write((tx) => tx.insertTasks([failed, clean]));
+        const stored = () =>
+          fresh.query<{ id: string; error_is_null: boolean; result: string }>(
+            `SELECT id, error IS NULL AS error_is_null, result::text AS result FROM ${schema}.tasks ORDER BY id`,
+          );
+        expect(await stored()).toEqual([
+          { id: failed.id, error_is_null: false, result: 'null' },
+          { id: clean.id, error_is_null: true, result: '{"ok": true}' },
+        ]);
+        // updateTasks (the claim's and the reports' path) clears one error and sets the other.
+        await store.write((tx) =>
+          tx.updateTasks([
+            { task: { ...failed, version: failed.version + 1, error: null, result: { ok: 1 } }, previous: failed },
+            {
+              task: { ...clean, version: clean.version + 1, error: { code: 'X', message: 'x' }, result: null },
+              previous: clean,
+            },
+          ]),
+        );
+        expect(await stored()).toEqual([
+          { id: failed.id, error_is_null: true, result: '{"ok": 1}' },
+          { id: clean.id, error_is_null: false, result: 'null' },
+        ]);
+      } finally {
+        await cleanup();
+      }
+    });
+
     it('text PostgreSQL cannot store (NUL) answers VALIDATION_FAILED', async () => {
       const { store, cleanup } = await fresh();
       try {
