@@ -763,10 +763,12 @@ export function storeConformanceSuite(name: string, factory: () => Promise<Store
           tx.appendEvents([ev(t1.id, { n: 1 }), ev(t2.id, { n: 1 }, ORG_B), ev(t1.id, { n: 2 })]),
         );
         clock.set(T0 + 20);
-        await store.write((tx) => tx.appendEvents([ev(t1.id, { n: 3 }), ev(t1.id, [4, 'four'])]));
+        // Text that needs escaping wherever the events are written into a statement.
+        const tricky = { s: 'it\'s "quoted" \\ back\nslash \u2028 ünï 🚀', e: "E'x'", d: '$1 $$' };
+        await store.write((tx) => tx.appendEvents([ev(t1.id, { n: 3 }), ev(t1.id, [4, 'four', tricky])]));
 
         const all = await store.read((tx) => tx.listEvents(ORG_A, 0, 100));
-        expect(all.map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, [4, 'four']]);
+        expect(all.map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, [4, 'four', tricky]]);
         expect(all.map((e) => e.time)).toEqual([T0 + 10, T0 + 10, T0 + 20, T0 + 20]);
         for (const e of all) expect(e).toMatchObject({ orgId: ORG_A, taskId: t1.id, type: 'task.status_changed' });
         const eventIds = all.map((e) => e.id);

@@ -14,7 +14,7 @@
  * - Lost connections, pool and statement timeouts become STORAGE_UNAVAILABLE (pg-errors.ts).
  */
 import { randomUUID } from 'node:crypto';
-import pg, { escapeLiteral, type ClientConfig, type PoolClient } from 'pg';
+import pg, { type ClientConfig, type PoolClient } from 'pg';
 import type { Clock } from '../../domain/clock.js';
 import { TasklaneError } from '../../domain/errors.js';
 import type {
@@ -32,6 +32,7 @@ import { closedError, isConnectionBroken, isRetryable, storageError } from './pg
 import { migrate } from './pg-migrator.js';
 import { PgReader, taskDocument } from './pg-reader.js';
 import { PgUnit } from './pg-unit.js';
+import { sqlLiteral } from './rows.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` */
@@ -48,11 +49,6 @@ export interface PostgresStoreOptions {
 
 const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 const CONNECT_TIMEOUT_MS = 3_000;
-/**
- * A string as an SQL literal. A payload of ids and names (no quote, no backslash) is quoted as it
- * is; escapeLiteral, which walks the string character by character, is left for the rest.
- */
-const sqlLiteral = (s: string): string => (/['\\]/.test(s) ? escapeLiteral(s) : `'${s}'`);
 
 /** Covers a connection attempt (3 s) and the answer. */
 const PING_TIMEOUT_MS = 4_000;
@@ -235,15 +231,16 @@ class PostgresStore implements TaskStore {
   }
 
   /**
-   * The unit's last statements: its events (numbered now, see PgUnit.flushEvents), then its NOTIFY
-   * (delivered at commit, never for a rollback) and COMMIT together in one round trip.
+   * The unit's last statements in one round trip, a simple query (so their values are written in as
+   * literals): its events (numbered now, see PgUnit.takeEventStatements), its NOTIFY (delivered at
+   * commit, never for a rollback), and COMMIT. If one fails, PostgreSQL runs none after it and the
+   * transaction is rolled back as for any failed statement.
    */
   private async commit(client: PoolClient, unit: PgUnit): Promise<void> {
-    await unit.flushEvents();
     const notify = encodeChanges(this.nodeId, this.schema, unit.changes).map(
       (payload) => `SELECT pg_notify('${CHANNEL}', ${sqlLiteral(payload)});`,
     );
-    await client.query(`${notify.join(' ')} COMMIT`);
+    await client.query(`${unit.takeEventStatements()}${notify.join(' ')} COMMIT`);
   }
 
   private announce(changes: readonly TaskChange[]): void {

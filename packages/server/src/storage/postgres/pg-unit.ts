@@ -39,8 +39,10 @@ import {
   TYPE_SELECT,
   changeOf,
   eachKey,
+  eventsInsert,
   jsonRows,
   sortedKeys,
+  sqlLiteral,
   taskJsonRow,
   taskParams,
   typeConfigJson,
@@ -361,11 +363,38 @@ export class PgUnit extends PgReader implements StoreWriter {
   }
 
   /**
-   * Write the appended events, numbered from each org's counter (orgs in a fixed order). The
-   * counter row stays locked until commit: this runs last in a unit.
+   * Write the appended events now, numbered from each org's counter. The counter row stays locked
+   * until commit, so this runs only where the unit must read its own events (listEvents); at the
+   * end of a unit they go with the COMMIT (takeEventStatements).
    */
   async flushEvents(): Promise<void> {
-    if (this.events.length === 0) return;
+    for (const [orgId, events] of this.takeEvents()) {
+      await this.count(eventsInsert({ orgId: '$1', count: '$2', time: '$3', events: '$4' }), [
+        orgId,
+        events.length,
+        this.now,
+        eventsJson(events),
+      ]);
+    }
+  }
+
+  /**
+   * The appended events as statements with their values written in, `;`-terminated (or ''), for the
+   * store to send with the COMMIT in one round trip; the buffer is emptied.
+   */
+  takeEventStatements(): string {
+    // Written into the text: a unit's time is always an integer (the database's or a clock's ms).
+    if (!Number.isSafeInteger(this.now)) throw new Error(`a write unit's time must be an integer, not ${this.now}`);
+    let sql = '';
+    for (const [orgId, events] of this.takeEvents()) {
+      const count = String(events.length);
+      sql += `${eventsInsert({ orgId: sqlLiteral(orgId), count, time: String(this.now), events: sqlLiteral(eventsJson(events)) })}; `;
+    }
+    return sql;
+  }
+
+  /** The appended events by org, orgs in a fixed order (their counter rows are locked in it). */
+  private takeEvents(): Array<[string, NewEvent[]]> {
     const byOrg = new Map<string, NewEvent[]>();
     for (const e of this.events) {
       const list = byOrg.get(e.orgId);
@@ -373,21 +402,7 @@ export class PgUnit extends PgReader implements StoreWriter {
       else byOrg.set(e.orgId, [e]);
     }
     this.events = [];
-    for (const orgId of [...byOrg.keys()].sort()) {
-      const events = byOrg.get(orgId) ?? [];
-      await this.count(
-        `WITH counter AS (
-           INSERT INTO event_counters AS c (org_id, last_id) VALUES ($1, $2)
-           ON CONFLICT (org_id) DO UPDATE SET last_id = c.last_id + EXCLUDED.last_id
-           RETURNING last_id
-         )
-         INSERT INTO events (org_id, id, task_id, type, time, data)
-         SELECT $1, counter.last_id - $2 + x.ord, x.e ->> 0, x.e ->> 1, $3, x.e -> 2
-           FROM counter, jsonb_array_elements($4::jsonb) WITH ORDINALITY AS x(e, ord)`,
-        // As one JSON parameter (see jsonRows), each event's data embedded as JSON as it is.
-        [orgId, events.length, this.now, JSON.stringify(events.map((e) => [e.taskId, e.type, e.data]))],
-      );
-    }
+    return [...byOrg.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
   // ---- projects and idempotency ----------------------------------------------------------
@@ -516,6 +531,10 @@ export class PgUnit extends PgReader implements StoreWriter {
     return gone.length;
   }
 }
+
+/** A unit's events of one org as one JSON value (see jsonRows), each event's data embedded as it is. */
+const eventsJson = (events: readonly NewEvent[]): string =>
+  JSON.stringify(events.map((e) => [e.taskId, e.type, e.data]));
 
 const DELETED_SELECT = 'org_id, id, type, version, status, run_at';
 interface DeletedRow {

@@ -2,6 +2,7 @@
  * Records ↔ PostgreSQL rows. jsonb columns arrive parsed (node-postgres) and leave as JSON text;
  * BIGINT columns arrive as numbers (the store's per-pool type parser); booleans are booleans.
  */
+import { escapeLiteral } from 'pg';
 import type { Json, Step, Task } from '../../domain/task.js';
 import type { ApiKey, IdempotencyRecord, Project, Scope, StoredEvent, TaskChange, TypeConfig } from '../task-store.js';
 import { TASK_COLUMNS, rowValues, taskFromRow, type RowCodec } from '../task-columns.js';
@@ -61,6 +62,28 @@ export function jsonRows(param: string, types: readonly string[]): string {
 
 const rowElement = (type: string, k: number): string =>
   type === 'jsonb' ? `(e -> ${k})` : type === 'jsonb?' ? `nullif(e -> ${k}, 'null')` : `(e ->> ${k})::${type}`;
+
+/**
+ * A string as an SQL literal, for the statements sent with the COMMIT in one simple query, which
+ * takes no parameters. A payload of ids and names (no quote, no backslash) is quoted as it is;
+ * escapeLiteral, which walks the string character by character, is left for the rest.
+ */
+export const sqlLiteral = (s: string): string => (/['\\]/.test(s) ? escapeLiteral(s) : `'${s}'`);
+
+/**
+ * The statement that writes one org's events, numbered from its counter (001_init.sql): the
+ * counter row stays locked until the unit commits. Its four values are SQL: parameters ($1 …) or
+ * literals. `events` is a JSON array of [taskId, type, data], each data embedded as it is.
+ */
+export const eventsInsert = (v: { orgId: string; count: string; time: string; events: string }): string =>
+  `WITH counter AS (
+     INSERT INTO event_counters AS c (org_id, last_id) VALUES (${v.orgId}, ${v.count})
+     ON CONFLICT (org_id) DO UPDATE SET last_id = c.last_id + EXCLUDED.last_id
+     RETURNING last_id
+   )
+   INSERT INTO events (org_id, id, task_id, type, time, data)
+   SELECT ${v.orgId}, counter.last_id - ${v.count} + x.ord, x.e ->> 0, x.e ->> 1, ${v.time}, x.e -> 2
+     FROM counter, jsonb_array_elements(${v.events}::jsonb) WITH ORDINALITY AS x(e, ord)`;
 
 /** The select list of a task, named column by column (a later column never changes a result). */
 export const TASK_SELECT = TASK_COLUMNS.join(', ');
