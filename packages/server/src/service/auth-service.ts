@@ -72,7 +72,7 @@ export class AuthService {
     if (cached !== undefined && cached.until > now) {
       key = cached.key;
     } else {
-      key = await this.store.read((tx) => tx.findKeyByHash(hash));
+      key = await this.store.findKeyByHash(hash);
       if (this.cache !== null) {
         if (this.cache.size >= KEY_CACHE_MAX) this.cache.clear();
         if (key !== null && key.revokedAt === null) this.cache.set(hash, { key, until: now + KEY_CACHE_MS });

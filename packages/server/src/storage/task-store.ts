@@ -293,6 +293,13 @@ export interface TaskStore {
    * hottest read of the API costs no BEGIN and COMMIT (on PostgreSQL, one round trip instead of three).
    */
   getTaskDocument(orgId: string, key: TaskKey): Promise<TaskDocument | null>;
+  /**
+   * The API key with this hash, in any org, or null: what authenticates every request. Like
+   * getTaskDocument, one statement outside any unit of work (on PostgreSQL, where no node may cache
+   * keys because a revocation must hold at once on every node, one round trip per request instead
+   * of three).
+   */
+  findKeyByHash(hash: string): Promise<ApiKey | null>;
   /** Called after each commit with every task the unit inserted or updated. */
   subscribe(listener: (change: TaskChange) => void): Unsubscribe;
   /** Resolves when storage answers; rejects with STORAGE_UNAVAILABLE otherwise. */

@@ -134,6 +134,10 @@ export function storeConformanceSuite(name: string, factory: () => Promise<Store
           expect(await tx.listKeys(ORG_B)).toEqual([b1]);
           expect(await tx.listKeys('org_missing')).toEqual([]);
         });
+        // The store's own lookup (what authenticates every request) answers the same.
+        expect(await store.findKeyByHash(a1.hash)).toEqual(a1);
+        expect(await store.findKeyByHash(b1.hash)).toEqual(b1);
+        expect(await store.findKeyByHash('f'.repeat(64))).toBeNull();
       });
 
       it('revokeKey: true once; false the second time, for another org, or an unknown key', async () => {
@@ -153,6 +157,25 @@ export function storeConformanceSuite(name: string, factory: () => Promise<Store
           expect(await tx.findKeyByHash(a1.hash)).toEqual({ ...a1, revokedAt: T0 + 100 });
           expect(await tx.findKeyByHash(b1.hash)).toEqual(b1);
         });
+        // store.findKeyByHash sees a committed revocation at once, and never one still open that
+        // rolls back.
+        expect(await store.findKeyByHash(a1.hash)).toEqual({ ...a1, revokedAt: T0 + 100 });
+        const revoked = deferred();
+        const hold = deferred();
+        const unit = store.write(async (tx) => {
+          await tx.revokeKey(ORG_B, b1.id, T0 + 300);
+          revoked.resolve();
+          await hold.promise;
+          throw new Error('roll back');
+        });
+        await revoked.promise;
+        // SQLite in memory shares one connection: the lookup waits for the unit instead.
+        const during = store.findKeyByHash(b1.hash);
+        hold.resolve();
+        await expect(unit).rejects.toThrow('roll back');
+        expect(await during).toEqual(b1);
+        expect(await store.write((tx) => tx.revokeKey(ORG_B, b1.id, T0 + 400))).toBe(true);
+        expect(await store.findKeyByHash(b1.hash)).toEqual({ ...b1, revokedAt: T0 + 400 });
       });
     });
 

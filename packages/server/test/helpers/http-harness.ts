@@ -217,6 +217,7 @@ function faultInjecting(inner: TaskStore): { store: TaskStore; failNextWrite: (e
       return inner.write(fn);
     },
     getTaskDocument: (orgId, key) => inner.getTaskDocument(orgId, key),
+    findKeyByHash: (hash) => inner.findKeyByHash(hash),
     subscribe: (listener) => inner.subscribe(listener),
     ping: () => inner.ping(),
     close: () => inner.close(),

@@ -18,6 +18,7 @@ import pg, { type ClientConfig, type PoolClient } from 'pg';
 import type { Clock } from '../../domain/clock.js';
 import { TasklaneError } from '../../domain/errors.js';
 import type {
+  ApiKey,
   StoreReader,
   StoreWriter,
   TaskChange,
@@ -155,6 +156,15 @@ class PostgresStore implements TaskStore {
       begin: null,
       open: (client) => client,
       fn: (client) => taskDocument(client, orgId, key),
+      commit: async () => undefined,
+    });
+  }
+
+  findKeyByHash(hash: string): Promise<ApiKey | null> {
+    return this.unit({
+      begin: null,
+      open: (client) => new PgReader(client, Number.NaN),
+      fn: (reader) => reader.findKeyByHash(hash),
       commit: async () => undefined,
     });
   }

@@ -21,6 +21,7 @@ import type { Clock } from '../../domain/clock.js';
 import { TasklaneError } from '../../domain/errors.js';
 import { DatabaseTooNewError, loadMigrations } from '../migrations.js';
 import type {
+  ApiKey,
   StoreReader,
   StoreWriter,
   TaskChange,
@@ -164,6 +165,10 @@ class SqliteStore implements TaskStore {
       for (const change of changes) for (const l of this.listeners) l(change);
       return result;
     });
+  }
+
+  findKeyByHash(hash: string): Promise<ApiKey | null> {
+    return this.read((tx) => tx.findKeyByHash(hash));
   }
 
   getTaskDocument(orgId: string, key: TaskKey): Promise<TaskDocument | null> {
