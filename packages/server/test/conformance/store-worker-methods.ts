@@ -317,6 +317,25 @@ export function storeWorkerMethodsSuite(name: string, factory: () => Promise<Sto
         });
       });
 
+      it('a unit counts the claims it recorded itself, before and after more; type names of any text', async () => {
+        clock.set(T0 + 1_000);
+        const odd = "it's a \\ type";
+        await store.write(async (tx) => {
+          await tx.recordClaims(ORG_A, [{ type: odd, count: 2 }]);
+          expect(await tx.countClaims(ORG_A, T0, odd)).toBe(2);
+          await tx.recordClaims(ORG_A, [{ type: odd, count: 3 }]);
+          await tx.recordClaims(ORG_B, [{ type: odd, count: 4 }]);
+          expect(await tx.countClaims(ORG_A, T0, odd)).toBe(5);
+          expect(await tx.firstClaimSince(ORG_A, odd, T0)).toBe(T0 + 1_000);
+          await tx.recordClaims(ORG_A, [{ type: 'email.send', count: 1 }]);
+        });
+        await store.read(async (tx) => {
+          expect(await tx.countClaims(ORG_A, T0, odd)).toBe(5);
+          expect(await tx.countClaims(ORG_A, T0)).toBe(6);
+          expect(await tx.countClaims(ORG_B, T0, odd)).toBe(4);
+        });
+      });
+
       it('nextRunAt: the earliest future runAt among queued tasks of the types, of the org', async () => {
         clock.set(T0 + 1_000);
         await insert(
