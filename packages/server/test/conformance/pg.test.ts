@@ -4,11 +4,13 @@
  * across nodes, and a database that is not there. Runs when TASKLANE_TEST_PG_URL names a server
  * (e.g. postgres://postgres@127.0.0.1:5432/postgres); skipped, loudly, otherwise.
  */
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { createServices } from '../../src/service/services.js';
 import { DatabaseTooNewError } from '../../src/storage/migrations.js';
 import { postgresOptions } from '../../src/storage/open-store.js';
 import { createPostgresStore } from '../../src/storage/postgres/pg-store.js';
+import { sqlLiteral } from '../../src/storage/postgres/rows.js';
 import type { TaskChange, TaskStore } from '../../src/storage/task-store.js';
 import { freshSchema, pgUrl, type PgStoreFactory } from '../helpers/pg.js';
 import { ORG_A, ORG_B, T0, idSequence, makeTask } from '../helpers/task-factory.js';
@@ -477,6 +479,77 @@ function nodesSuite(fresh: PgStoreFactory): void {
           { id: failed.id, error_is_null: true, result: '{"ok": 1}' },
           { id: clean.id, error_is_null: false, result: 'null' },
         ]);
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('sqlLiteral: text reads back as itself whatever standard_conforming_strings says; NUL is refused', async () => {
+      const texts = [
+        'plain',
+        "it's",
+        'back\\slash',
+        "both \\' and ''",
+        "E'x'",
+        '$1 $$ $q$',
+        'line\nbreak \u2028 ünï 🚀',
+        '',
+      ];
+      const client = new pg.Client({ connectionString: fresh.url });
+      await client.connect();
+      try {
+        for (const setting of ['on', 'off']) {
+          await client.query(`SET standard_conforming_strings = ${setting}`);
+          const { rows } = await client.query<{ t: string }>(
+            texts.map((t, n) => `SELECT ${n} AS n, ${sqlLiteral(t)} AS t`).join(' UNION ALL ') + ' ORDER BY n',
+          );
+          expect(rows.map((r) => r.t)).toEqual(texts);
+        }
+      } finally {
+        await client.end();
+      }
+      expect(() => sqlLiteral('a\u0000b')).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+    });
+
+    it('events of an org whose id needs escaping are written with the COMMIT and listed back', async () => {
+      const { store, cleanup } = await fresh();
+      try {
+        const orgId = "o'rg\\x";
+        const t = makeTask({ id: idSequence()(), orgId });
+        await store.write(async (tx) => {
+          await tx.insertOrg({ id: orgId, name: 'odd', createdAt: T0 });
+          await tx.insertTasks([t]);
+          await tx.appendEvents([{ orgId, taskId: t.id, type: 'task.created', data: { note: 'it\'s \\ "x"' } }]);
+        });
+        const events = await store.read((tx) => tx.listEvents(orgId, 0, 10));
+        expect(events.map((e) => [e.orgId, e.taskId, e.data])).toEqual([[orgId, t.id, { note: 'it\'s \\ "x"' }]]);
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('an event the database refuses at COMMIT rolls the whole unit back and announces nothing', async () => {
+      const { store, cleanup } = await fresh();
+      try {
+        await orgs(store);
+        const t = makeTask({ id: idSequence()() });
+        await store.write((tx) => tx.insertTasks([t]));
+        const changes: TaskChange[] = [];
+        const stop = store.subscribe((c) => changes.push(c));
+        // \u0000 survives JSON (as an escape) but not jsonb: the events statement fails inside the
+        // COMMIT's query, after the update it would have committed with.
+        await expect(
+          store.write(async (tx) => {
+            expect(await tx.updateTask({ ...t, version: t.version + 1, title: 'changed' })).toBe(true);
+            await tx.appendEvents([{ orgId: ORG_A, taskId: t.id, type: 'task.updated', data: { bad: 'a\u0000b' } }]);
+          }),
+        ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+        stop();
+        expect(await store.read((tx) => tx.getTask(ORG_A, t.id))).toEqual(t);
+        expect(await store.read((tx) => tx.listEvents(ORG_A, 0, 10))).toEqual([]);
+        expect(changes).toEqual([]);
+        // The store goes on.
+        expect(await store.write((tx) => tx.updateTask({ ...t, version: t.version + 1, title: 'ok' }))).toBe(true);
       } finally {
         await cleanup();
       }

@@ -244,7 +244,9 @@ class PostgresStore implements TaskStore {
    * The unit's last statements in one round trip, a simple query (so their values are written in as
    * literals): its events (numbered now, see PgUnit.takeEventStatements), its NOTIFY (delivered at
    * commit, never for a rollback), and COMMIT. If one fails, PostgreSQL runs none after it and the
-   * transaction is rolled back as for any failed statement.
+   * transaction is rolled back as for any failed statement. Unlike parameters, values in a
+   * statement's text show in PostgreSQL's log when it fails (log_min_error_statement): event data (a
+   * progress message, a cause) can reach the server's log that way.
    */
   private async commit(client: PoolClient, unit: PgUnit): Promise<void> {
     const notify = encodeChanges(this.nodeId, this.schema, unit.changes).map(

@@ -8,7 +8,8 @@
  *   see the new, uncommitted dependent) makes the unit run again, now seeing the outcome.
  * - getIdempotency takes an advisory lock on the key, so two requests with one key do not both
  *   create.
- * Events are numbered per org at the end of the unit (flushEvents), see 001_init.sql.
+ * Events are numbered per org at the end of the unit, with its COMMIT (takeEventStatements, or
+ * flushEvents where the unit reads its own events), see 001_init.sql.
  */
 import type { PoolClient } from 'pg';
 import { claimOrder } from '../../domain/claim-order.js';
@@ -383,10 +384,10 @@ export class PgUnit extends PgReader implements StoreWriter {
    * store to send with the COMMIT in one round trip; the buffer is emptied.
    */
   takeEventStatements(): string {
-    // Written into the text: a unit's time is always an integer (the database's or a clock's ms).
-    if (!Number.isSafeInteger(this.now)) throw new Error(`a write unit's time must be an integer, not ${this.now}`);
     let sql = '';
     for (const [orgId, events] of this.takeEvents()) {
+      // Written into the text: a unit's time is an integer (the database's or a clock's ms).
+      if (!Number.isSafeInteger(this.now)) throw new Error(`a write unit's time must be an integer, not ${this.now}`);
       const count = String(events.length);
       sql += `${eventsInsert({ orgId: sqlLiteral(orgId), count, time: String(this.now), events: sqlLiteral(eventsJson(events)) })}; `;
     }

@@ -2,7 +2,7 @@
  * Records ↔ PostgreSQL rows. jsonb columns arrive parsed (node-postgres) and leave as JSON text;
  * BIGINT columns arrive as numbers (the store's per-pool type parser); booleans are booleans.
  */
-import { escapeLiteral } from 'pg';
+import { TasklaneError } from '../../domain/errors.js';
 import type { Json, Step, Task } from '../../domain/task.js';
 import type { ApiKey, IdempotencyRecord, Project, Scope, StoredEvent, TaskChange, TypeConfig } from '../task-store.js';
 import { TASK_COLUMNS, rowValues, taskFromRow, type RowCodec } from '../task-columns.js';
@@ -65,10 +65,18 @@ const rowElement = (type: string, k: number): string =>
 
 /**
  * A string as an SQL literal, for the statements sent with the COMMIT in one simple query, which
- * takes no parameters. A payload of ids and names (no quote, no backslash) is quoted as it is;
- * escapeLiteral, which walks the string character by character, is left for the rest.
+ * takes no parameters. Text without a quote or backslash (ids, names) is quoted as it is; the rest
+ * becomes an escape string (E'…', backslashes and quotes doubled), which means the same whatever
+ * standard_conforming_strings says. (pg's escapeLiteral walks the string character by character:
+ * 60 to 100 ms for 1.2 MB of events, against about 1.5 ms for replaceAll.) NUL cannot travel in a
+ * query's text at all (the server would take the message as malformed and the connection as
+ * broken), and PostgreSQL stores no NUL in text either: it is refused here as it is for parameters.
  */
-export const sqlLiteral = (s: string): string => (/['\\]/.test(s) ? escapeLiteral(s) : `'${s}'`);
+export const sqlLiteral = (s: string): string => {
+  if (s.includes('\0'))
+    throw new TasklaneError('VALIDATION_FAILED', 'Text may not contain the NUL character (\\u0000).');
+  return /['\\]/.test(s) ? `E'${s.replaceAll('\\', '\\\\').replaceAll("'", "''")}'` : `'${s}'`;
+};
 
 /**
  * The statement that writes one org's events, numbered from its counter (001_init.sql): the
