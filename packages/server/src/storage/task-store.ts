@@ -294,10 +294,10 @@ export interface TaskStore {
    */
   getTaskDocument(orgId: string, key: TaskKey): Promise<TaskDocument | null>;
   /**
-   * The API key with this hash, in any org, or null: what authenticates every request. Like
-   * getTaskDocument, one statement outside any unit of work (on PostgreSQL, where no node may cache
-   * keys because a revocation must hold at once on every node, one round trip per request instead
-   * of three).
+   * The API key with this hash, in any org, or null: what authenticates every request. It sees
+   * what has committed, nothing still open. On PostgreSQL, where no node may cache keys (a
+   * revocation must hold at once on every node), it is one statement outside any unit of work, like
+   * getTaskDocument: one round trip per request instead of three.
    */
   findKeyByHash(hash: string): Promise<ApiKey | null>;
   /** Called after each commit with every task the unit inserted or updated. */

@@ -45,6 +45,7 @@ import {
   sortedKeys,
   sqlLiteral,
   taskJsonRow,
+  taskJsonValue,
   taskParams,
   typeConfigJson,
 } from './rows.js';
@@ -271,12 +272,7 @@ export class PgUnit extends PgReader implements StoreWriter {
       const { mask, columns } = changedColumns(previous, task);
       let group = groups.get(mask);
       if (group === undefined) groups.set(mask, (group = { columns, rows: [], tasks: [] }));
-      group.rows.push([
-        task.orgId,
-        task.id,
-        previous.version,
-        ...columns.map((c) => columnValue(c, task, undefined, 'embedded')),
-      ]);
+      group.rows.push([task.orgId, task.id, previous.version, ...columns.map((c) => taskJsonValue(c, task))]);
       group.tasks.push(task);
     }
     let written = 0;

@@ -5,7 +5,7 @@
 import { TasklaneError } from '../../domain/errors.js';
 import type { Json, Step, Task } from '../../domain/task.js';
 import type { ApiKey, IdempotencyRecord, Project, Scope, StoredEvent, TaskChange, TypeConfig } from '../task-store.js';
-import { TASK_COLUMNS, rowValues, taskFromRow, type RowCodec } from '../task-columns.js';
+import { TASK_COLUMNS, columnValue, rowValues, taskFromRow, type RowCodec, type TaskColumn } from '../task-columns.js';
 import { documentExpression, type DocumentDialect } from '../task-document.js';
 
 export { TASK_COLUMNS };
@@ -124,6 +124,11 @@ export function taskParams(t: Task): unknown[] {
 /** A task row for jsonRows: jsonb columns embedded as they are. */
 export function taskJsonRow(t: Task): unknown[] {
   return rowValues(t, undefined, 'embedded');
+}
+
+/** One column of a task for jsonRows, embedded like taskJsonRow's. */
+export function taskJsonValue(column: TaskColumn, t: Task): unknown {
+  return columnValue(column, t, undefined, 'embedded');
 }
 
 /** jsonb arrives parsed (null for SQL NULL), booleans as booleans. */
