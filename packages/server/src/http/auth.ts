@@ -7,7 +7,7 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { TasklaneError } from '../domain/errors.js';
 import type { AuthService } from '../service/auth-service.js';
 import { hasScope, type Principal } from '../service/principal.js';
-import type { Scope } from '../storage/task-store.js';
+import type { Scope } from '../domain/scope.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

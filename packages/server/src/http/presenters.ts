@@ -2,7 +2,9 @@
 import type { Task as WireTask } from '@tasklane/sdk/schemas';
 import type { Step } from '../domain/task.js';
 import type { TaskView } from '../service/task-service.js';
-import type { ApiKey, Org, Project } from '../storage/task-store.js';
+import type { ApiKey } from '../domain/api-key.js';
+import type { Org } from '../domain/org.js';
+import type { Project } from '../domain/project.js';
 
 /**
  * Epoch milliseconds as RFC 3339 (`Date#toISOString`), remembered for the last few distinct

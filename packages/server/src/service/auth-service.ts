@@ -1,7 +1,10 @@
 /** Orgs and API keys (SPEC §8): bootstrap, authentication, key management. */
 import { systemClock, type Clock } from '../domain/clock.js';
 import { TasklaneError } from '../domain/errors.js';
-import type { ApiKey, Org, Scope, TaskStore } from '../storage/task-store.js';
+import type { ApiKey } from '../domain/api-key.js';
+import type { Org } from '../domain/org.js';
+import type { Scope } from '../domain/scope.js';
+import type { TaskStore } from '../storage/task-store.js';
 import { KEY_PATTERN, newKeyId, newKeySecret, sha256Hex } from './ids.js';
 import type { Principal } from './principal.js';
 

@@ -1,5 +1,5 @@
 /** Who is calling: the key's org, name and scopes, as authentication established them. */
-import type { Scope } from '../storage/task-store.js';
+import type { Scope } from '../domain/scope.js';
 
 export interface Principal {
   orgId: string;

@@ -1,6 +1,7 @@
 /** Projects: long-lived containers whose tasks get identifiers `KEY-1`, `KEY-2`, … (SPEC §1). */
 import { TasklaneError } from '../domain/errors.js';
-import type { Project, TaskStore } from '../storage/task-store.js';
+import type { Project } from '../domain/project.js';
+import type { TaskStore } from '../storage/task-store.js';
 import { UUID_PATTERN, newProjectId } from './ids.js';
 
 export class ProjectService {

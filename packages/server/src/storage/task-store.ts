@@ -14,42 +14,17 @@
  * - After a `write` commits, every task it inserted or updated is announced to `subscribe` listeners
  *   (on every node sharing the store).
  */
+import type { ApiKey } from '../domain/api-key.js';
+import type { Org } from '../domain/org.js';
+import type { Project } from '../domain/project.js';
+import type { Scope } from '../domain/scope.js';
 import type { TaskStatus } from '../domain/status.js';
 import type { Json, RetryPolicy, Step, Task } from '../domain/task.js';
 import type { TaskDocument, TaskKey } from './task-document.js';
 
 export type { TaskDocument, TaskKey };
-
-export interface Org {
-  id: string;
-  name: string;
-  createdAt: number;
-}
-
-export const SCOPES = ['tasks:read', 'tasks:write', 'tasks:work', 'admin', 'root'] as const;
-export type Scope = (typeof SCOPES)[number];
-
-export interface ApiKey {
-  id: string;
-  orgId: string;
-  name: string;
-  scopes: Scope[];
-  /** SHA-256 of the secret, hex. The secret itself is never stored. */
-  hash: string;
-  createdAt: number;
-  expiresAt: number | null;
-  revokedAt: number | null;
-}
-
-export interface Project {
-  id: string;
-  orgId: string;
-  key: string;
-  name: string;
-  /** The number the next task of this project gets (`OPS-<n>`); never reused. */
-  nextNumber: number;
-  createdAt: number;
-}
+// Domain entity types, re-exported only because the sqlite/ and postgres/ adapters still import them from here.
+export type { ApiKey, Org, Project, Scope };
 
 export interface IdempotencyRecord {
   orgId: string;

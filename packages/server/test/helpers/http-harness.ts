@@ -14,7 +14,8 @@ import { ManualClock, systemClock, type Clock } from '../../src/domain/clock.js'
 import { buildApp } from '../../src/http/app.js';
 import { createServices, type Services } from '../../src/service/services.js';
 import { createSqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
-import type { Scope, StoreWriter, TaskStore } from '../../src/storage/task-store.js';
+import type { Scope } from '../../src/domain/scope.js';
+import type { StoreWriter, TaskStore } from '../../src/storage/task-store.js';
 import type { TransitionEvent } from '../../src/domain/transitions.js';
 import type { Task } from '../../src/domain/task.js';
 

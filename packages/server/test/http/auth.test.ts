@@ -5,7 +5,7 @@
  */
 import { TASK_ACTIONS } from '@tasklane/sdk/schemas';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Scope } from '../../src/storage/task-store.js';
+import type { Scope } from '../../src/domain/scope.js';
 import { listRoutes, makeHarness, withoutRequestId, type Harness, type Response } from '../helpers/http-harness.js';
 
 interface Ctx {

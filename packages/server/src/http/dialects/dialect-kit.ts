@@ -12,7 +12,7 @@ import { TasklaneError, type ErrorCode } from '../../domain/errors.js';
 import type { Task } from '../../domain/task.js';
 import { hasScope, type Principal } from '../../service/principal.js';
 import type { TaskService } from '../../service/task-service.js';
-import type { Scope } from '../../storage/task-store.js';
+import type { Scope } from '../../domain/scope.js';
 import type { AppServices } from '../app.js';
 import type { makeAuthenticator } from '../auth.js';
 import { assertPayloadSize } from '../json-body.js';
