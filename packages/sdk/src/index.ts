@@ -14,6 +14,7 @@ export {
 } from './client.js';
 export type { AnswerHeaders } from './transport.js';
 export { TasklaneApiError, TasklaneConnectionError, parseRetryAfter, type FieldError } from './errors.js';
+export * from './vocabulary.js';
 export * from './schemas/index.js';
 export { WorkersResource, TypesResource, InsightsResource } from './worker-resources.js';
 export { createWorker, PermanentError, type Worker, type WorkerOptions, type TaskContext } from './worker.js';

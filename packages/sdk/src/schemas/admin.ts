@@ -1,10 +1,12 @@
 /** Wire schemas of orgs, keys and projects (SPEC §8). */
 import { Type, type Static } from '@sinclair/typebox';
+import { SCOPES } from '../vocabulary.js';
 
 const Timestamp = Type.String({ format: 'date-time' });
 
-export const SCOPE_VALUES = ['tasks:read', 'tasks:write', 'tasks:work', 'admin', 'root'] as const;
-export const ScopeSchema = Type.Union(SCOPE_VALUES.map((s) => Type.Literal(s)));
+/** @deprecated The same list as `SCOPES` of the vocabulary (`@tasklane/sdk/vocabulary`); use that. */
+export const SCOPE_VALUES = SCOPES;
+export const ScopeSchema = Type.Union(SCOPES.map((s) => Type.Literal(s)));
 
 export const OrgCreateBody = Type.Object(
   {
@@ -64,7 +66,7 @@ export const ProjectSchema = Type.Object({
 });
 export const ProjectListSchema = Type.Object({ items: Type.Array(ProjectSchema) });
 
-export type Scope = (typeof SCOPE_VALUES)[number];
+export type { Scope } from '../vocabulary.js';
 export type OrgCreate = Static<typeof OrgCreateBody>;
 export type OrgCreated = Static<typeof OrgCreatedSchema>;
 export type KeyCreate = Static<typeof KeyCreateBody>;

@@ -3,17 +3,10 @@
  * responses and generates /openapi.json from them; this SDK takes its types from them.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { STATUSES } from '../vocabulary.js';
 
-export const STATUS_VALUES = [
-  'backlog',
-  'blocked',
-  'queued',
-  'in_progress',
-  'needs_review',
-  'completed',
-  'failed',
-  'canceled',
-] as const;
+/** @deprecated The same list as `STATUSES` of the vocabulary (`@tasklane/sdk/vocabulary`); use that. */
+export const STATUS_VALUES = STATUSES;
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 /**
@@ -26,7 +19,7 @@ const OrNull = <T extends TSchema>(schema: T) =>
 const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339 UTC with milliseconds' });
 
 export const TaskStatusSchema = Type.Union(
-  STATUS_VALUES.map((s) => Type.Literal(s)),
+  STATUSES.map((s) => Type.Literal(s)),
   { description: 'backlog, blocked, queued, in_progress, needs_review are active; the rest are terminal' },
 );
 
@@ -259,7 +252,7 @@ export const CreatedTaskSchema = Type.Object({
 export const BatchMinimalResponse = Type.Object({ tasks: Type.Array(CreatedTaskSchema) });
 export type CreatedTask = Static<typeof CreatedTaskSchema>;
 
-export type TaskStatus = (typeof STATUS_VALUES)[number];
+export type { TaskStatus } from '../vocabulary.js';
 export type TaskAction = (typeof TASK_ACTIONS)[number];
 export type Task = Static<typeof TaskSchema>;
 export type TaskCreate = Static<typeof TaskCreateBody>;

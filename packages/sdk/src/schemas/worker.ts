@@ -1,6 +1,7 @@
 /** Wire schemas of the worker API (SPEC §5), types, lists and stats. */
 import { Type, type Static } from '@sinclair/typebox';
-import { JsonValue, RetryPolicyInput, StepInput, TaskSchema, TaskTypeName, STATUS_VALUES } from './task.js';
+import { STATUSES } from '../vocabulary.js';
+import { JsonValue, RetryPolicyInput, StepInput, TaskSchema, TaskTypeName } from './task.js';
 
 const LeaseId = Type.String({ minLength: 1, maxLength: 64 });
 const WorkerId = Type.String({ minLength: 1, maxLength: 200 });
@@ -93,7 +94,7 @@ export const ReportsResponse = Type.Object({
       ok: Type.Boolean(),
       status: Type.Optional(
         Type.Union(
-          STATUS_VALUES.map((s) => Type.Literal(s)),
+          STATUSES.map((s) => Type.Literal(s)),
           { description: 'The status after the report' },
         ),
       ),
@@ -149,7 +150,7 @@ export const TypeSettingsSchema = Type.Object({
 });
 export const TypeSettingsList = Type.Object({ items: Type.Array(TypeSettingsSchema) });
 
-const StatusCounts = Type.Object(Object.fromEntries(STATUS_VALUES.map((s) => [s, Type.Integer()])));
+const StatusCounts = Type.Object(Object.fromEntries(STATUSES.map((s) => [s, Type.Integer()])));
 
 export const ListViewSchema = Type.Object({
   listId: Type.String(),

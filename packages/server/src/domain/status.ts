@@ -1,22 +1,20 @@
-/** Task statuses (SPEC §3). Archiving is a flag (`archivedAt`), not a status. */
-export const STATUSES = [
-  'backlog',
-  'blocked',
-  'queued',
-  'in_progress',
-  'needs_review',
-  'completed',
-  'failed',
-  'canceled',
-] as const;
+/**
+ * Task statuses (SPEC §3). Archiving is a flag (`archivedAt`), not a status.
+ *
+ * The lists come from the SDK's vocabulary, the one module outside domain/ the domain may import:
+ * it imports nothing itself, and the SDK's wire schemas are built from the same lists, so the
+ * server and its clients cannot disagree on what the statuses are.
+ */
+import type { TaskStatus, TerminalStatus, ActiveStatus } from '@tasklane/sdk/vocabulary';
 
-export type TaskStatus = (typeof STATUSES)[number];
-
-export const ACTIVE_STATUSES = ['backlog', 'blocked', 'queued', 'in_progress', 'needs_review'] as const;
-export const TERMINAL_STATUSES = ['completed', 'failed', 'canceled'] as const;
-
-export type ActiveStatus = (typeof ACTIVE_STATUSES)[number];
-export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
+export {
+  ACTIVE_STATUSES,
+  STATUSES,
+  TERMINAL_STATUSES,
+  type ActiveStatus,
+  type TaskStatus,
+  type TerminalStatus,
+} from '@tasklane/sdk/vocabulary';
 
 export function isTerminal(status: TaskStatus): status is TerminalStatus {
   return status === 'completed' || status === 'failed' || status === 'canceled';

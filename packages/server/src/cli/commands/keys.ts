@@ -1,6 +1,6 @@
 /** `tasklane keys create|list|revoke`: the API keys of the caller's org, through the SDK (needs an admin key). */
 import { parseArgs } from 'node:util';
-import { SCOPE_VALUES, type KeyCreate } from '@tasklane/sdk';
+import { SCOPES, type KeyCreate } from '@tasklane/sdk';
 import {
   dispatch,
   CLIENT_HELP,
@@ -21,14 +21,14 @@ Commands:
   list                 The keys of your org (never their secrets)
   revoke KEYID         Revoke a key, at once
 
-Scopes: ${SCOPE_VALUES.join(', ')}
+Scopes: ${SCOPES.join(', ')}
 
 ${CLIENT_HELP}`;
 
 const CREATE_HELP = `Usage: tasklane keys create --name N --scope S [--scope S]... [--expires-at ISO]
 
   --name        a name for people (also the createdBy of tasks it creates)
-  --scope       repeatable: ${SCOPE_VALUES.join(', ')}
+  --scope       repeatable: ${SCOPES.join(', ')}
   --expires-at  expiry time (ISO 8601); default never
 
 The secret is printed once; only its SHA-256 is stored.
@@ -62,7 +62,7 @@ async function createKey(argv: string[]): Promise<number> {
   );
   if (values.help) return help(CREATE_HELP);
   if (values.name === undefined) throw usageError(command, '--name is required');
-  const scopes = (values.scope ?? []).map((s) => oneOf(command, 'scope', s, SCOPE_VALUES));
+  const scopes = (values.scope ?? []).map((s) => oneOf(command, 'scope', s, SCOPES));
   if (scopes.length === 0) throw usageError(command, 'give at least one --scope');
   const body: KeyCreate = { name: values.name, scopes: [...new Set(scopes)] };
   const expiresAt = values['expires-at'];

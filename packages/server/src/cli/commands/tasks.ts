@@ -1,6 +1,6 @@
 /** `tasklane tasks create|get|list`: create and follow tasks, through the SDK. */
 import { parseArgs } from 'node:util';
-import { STATUS_VALUES, type Task, type TaskCreate, type TaskList, type TaskListParams } from '@tasklane/sdk';
+import { STATUSES, type Task, type TaskCreate, type TaskList, type TaskListParams } from '@tasklane/sdk';
 import {
   dispatch,
   CLIENT_HELP,
@@ -50,7 +50,7 @@ ${CLIENT_HELP}`;
 
 const LIST_HELP = `Usage: tasklane tasks list [options]
 
-  --status S             repeatable: ${STATUS_VALUES.join(', ')}
+  --status S             repeatable: ${STATUSES.join(', ')}
   --type T               only this type
   --label L              only tasks with this label
   --limit N              page size, 1..200 (default 50; with --all, 200)
@@ -145,7 +145,7 @@ async function listTasks(argv: string[]): Promise<number> {
     }),
   );
   if (values.help) return help(LIST_HELP);
-  const status = values.status?.map((s) => oneOf(command, 'status', s, STATUS_VALUES));
+  const status = values.status?.map((s) => oneOf(command, 'status', s, STATUSES));
   const limit = integerFlag(command, 'limit', values.limit);
   const params: TaskListParams = {
     ...(status === undefined ? {} : { status }),
