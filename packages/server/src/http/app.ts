@@ -11,7 +11,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { randomUUID } from 'node:crypto';
 import { TasklaneError } from '../domain/errors.js';
 import { LIMITS } from '../domain/task.js';
-import type { Services } from '../service/services.js';
+import type { AppServices } from '../service/services.js';
 import { installAuth, makeAuthenticator } from './auth.js';
 import { dialectRoutes } from './dialects/index.js';
 import type { MindfortOptions } from './dialects/mindfort.js';
@@ -25,9 +25,6 @@ import { workerRoutes } from './routes/worker.js';
 import { projectRoutes } from './routes/projects.js';
 import { systemRoutes } from './routes/system.js';
 import { taskRoutes } from './routes/tasks.js';
-
-/** The app needs every service but the background upkeep, which is the node's, not the transport's. */
-export type AppServices = Omit<Services, 'maintenance'>;
 
 export interface AppOptions {
   services: AppServices;

@@ -20,6 +20,9 @@ export interface Services {
   maintenance: Maintenance;
 }
 
+/** What the HTTP app needs: every service but the background upkeep, which is the node's, not the transport's. */
+export type AppServices = Omit<Services, 'maintenance'>;
+
 export interface ServicesOptions {
   clock: Clock;
   /** Uniform in [0, 1) (retry jitter); tests pass a seeded one. */

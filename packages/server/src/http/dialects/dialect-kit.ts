@@ -13,7 +13,7 @@ import type { Task } from '../../domain/task.js';
 import { hasScope, type Principal } from '../../service/principal.js';
 import type { TaskService } from '../../service/task-service.js';
 import type { Scope } from '../../domain/scope.js';
-import type { AppServices } from '../app.js';
+import type { AppServices } from '../../service/services.js';
 import type { makeAuthenticator } from '../auth.js';
 import { assertPayloadSize } from '../json-body.js';
 import { toTasklaneError } from '../problem.js';

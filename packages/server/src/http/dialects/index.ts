@@ -3,7 +3,7 @@
  * services: a client of that product works with only its base URL and key changed. See docs/dialects.md.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppServices } from '../app.js';
+import type { AppServices } from '../../service/services.js';
 import { capyRoutes } from './capy.js';
 import { conductorRoutes } from './conductor.js';
 import type { Authenticate, DialectContext } from './dialect-kit.js';

@@ -8,7 +8,7 @@ import { TasklaneError } from '../../domain/errors.js';
 import type { Task } from '../../domain/task.js';
 import { canTransition, type TransitionName } from '../../domain/transitions.js';
 import { hasScope, type Principal } from '../../service/principal.js';
-import type { AppServices } from '../app.js';
+import type { AppServices } from '../../service/services.js';
 import { currentLease } from './dialect-kit.js';
 import type { QuantStatus } from './quant-task.js';
 
