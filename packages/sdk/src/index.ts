@@ -1,20 +1,15 @@
 /** @tasklane/sdk: the typed client of the Tasklane API, and the wire schemas its types come from. */
-export {
-  TasklaneClient,
-  type TasklaneClientOptions,
-  type RequestOptions,
-  type ApiResponse,
-  type Query,
-  type TaskActionInput,
-  type EtagLike,
-  type TasksResource,
-  type KeysResource,
-  type OrgsResource,
-  type ProjectsResource,
-} from './client.js';
+export { TasklaneClient, type TasklaneClientOptions } from './client.js';
+export type { RequestOptions, ApiResponse, Query, Requester } from './request.js';
+export type { TasksResource, TaskActionInput, EtagLike } from './resources/tasks.js';
+export type { KeysResource } from './resources/keys.js';
+export type { OrgsResource } from './resources/orgs.js';
+export type { ProjectsResource } from './resources/projects.js';
 export type { AnswerHeaders } from './transport.js';
 export { TasklaneApiError, TasklaneConnectionError, parseRetryAfter, type FieldError } from './errors.js';
 export * from './vocabulary.js';
 export * from './schemas/index.js';
-export { WorkersResource, TypesResource, InsightsResource } from './worker-resources.js';
+export { WorkersResource } from './resources/workers.js';
+export { TypesResource } from './resources/types.js';
+export { InsightsResource } from './resources/insights.js';
 export { createWorker, PermanentError, type Worker, type WorkerOptions, type TaskContext } from './worker.js';

@@ -1,26 +1,18 @@
-/** Client resources for the worker side (SPEC §5): claims and reports, type settings, lists and stats. */
-import type { Static } from '@sinclair/typebox';
-import type { TasklaneClient } from './client.js';
+/** The worker side of tasks (SPEC §5): claims, heartbeats and the reports that end an attempt. */
+import { taskPath, type Requester } from '../request.js';
 import type {
   ClaimRequest,
   CompleteRequest,
   FailRequest,
   HeartbeatRequest,
-  ListView,
   ReleaseRequest,
   Report,
   ReportsResult,
-  Stats,
   Task,
-  TypeSettings,
-  TypeSettingsInput,
-  TypeSettingsList,
-} from './schemas/index.js';
-
-const taskPath = (id: string) => `/v1/tasks/${encodeURIComponent(id)}`;
+} from '../schemas/index.js';
 
 export class WorkersResource {
-  constructor(private readonly client: TasklaneClient) {}
+  constructor(private readonly client: Requester) {}
 
   /** Claim up to `limit` tasks; with `waitMs` the server holds the request until one is claimable. */
   async claim(body: ClaimRequest, opts: { signal?: AbortSignal } = {}): Promise<Task[]> {
@@ -58,37 +50,5 @@ export class WorkersResource {
   /** Many reports in one request, each applied on its own, answered item by item in order. */
   async reports(reports: Report[]): Promise<ReportsResult['results']> {
     return (await this.client.request<ReportsResult>('POST', '/v1/tasks/reports', { body: { reports } })).body.results;
-  }
-}
-
-export class TypesResource {
-  constructor(private readonly client: TasklaneClient) {}
-
-  /** Set a type's defaults, concurrency and rate limit (admin); fields left out are cleared. */
-  async put(type: string, settings: TypeSettingsInput): Promise<TypeSettings> {
-    return (await this.client.request<TypeSettings>('PUT', `/v1/types/${encodeURIComponent(type)}`, { body: settings }))
-      .body;
-  }
-
-  async get(type: string): Promise<TypeSettings> {
-    return (await this.client.request<TypeSettings>('GET', `/v1/types/${encodeURIComponent(type)}`)).body;
-  }
-
-  async list(): Promise<TypeSettings[]> {
-    return (await this.client.request<Static<typeof TypeSettingsList>>('GET', '/v1/types')).body.items;
-  }
-}
-
-export class InsightsResource {
-  constructor(private readonly client: TasklaneClient) {}
-
-  /** Counts by status and the dependency graph of one list. */
-  async list(listId: string): Promise<ListView> {
-    return (await this.client.request<ListView>('GET', `/v1/lists/${encodeURIComponent(listId)}`)).body;
-  }
-
-  /** Counts by status and type, oldest queued age, claims per minute. */
-  async stats(): Promise<Stats> {
-    return (await this.client.request<Stats>('GET', '/v1/stats')).body;
   }
 }

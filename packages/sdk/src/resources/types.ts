@@ -1,0 +1,22 @@
+/** Task type settings (SPEC §5 `/v1/types`): defaults, concurrency and rate limits. */
+import type { Static } from '@sinclair/typebox';
+import type { Requester } from '../request.js';
+import type { TypeSettings, TypeSettingsInput, TypeSettingsList } from '../schemas/index.js';
+
+export class TypesResource {
+  constructor(private readonly client: Requester) {}
+
+  /** Set a type's defaults, concurrency and rate limit (admin); fields left out are cleared. */
+  async put(type: string, settings: TypeSettingsInput): Promise<TypeSettings> {
+    return (await this.client.request<TypeSettings>('PUT', `/v1/types/${encodeURIComponent(type)}`, { body: settings }))
+      .body;
+  }
+
+  async get(type: string): Promise<TypeSettings> {
+    return (await this.client.request<TypeSettings>('GET', `/v1/types/${encodeURIComponent(type)}`)).body;
+  }
+
+  async list(): Promise<TypeSettings[]> {
+    return (await this.client.request<Static<typeof TypeSettingsList>>('GET', '/v1/types')).body.items;
+  }
+}
