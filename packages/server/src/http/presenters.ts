@@ -1,7 +1,7 @@
 /** Domain records → wire JSON (RFC 3339 times; a lease id only for the worker holding it). */
 import type { Task as WireTask } from '@tasklane/sdk/schemas';
 import type { Step } from '../domain/task.js';
-import type { TaskView } from '../service/task-service.js';
+import type { TaskView } from '../service/task-view.js';
 import type { ApiKey } from '../domain/api-key.js';
 import type { Org } from '../domain/org.js';
 import type { Project } from '../domain/project.js';

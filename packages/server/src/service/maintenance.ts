@@ -6,7 +6,7 @@
  * in time always wins, and two nodes sweeping at once settle each task once.
  */
 import type { TaskStore } from '../storage/task-store.js';
-import type { TaskService } from './task-service.js';
+import type { TaskWriter } from './task-writer.js';
 
 export interface MaintenanceOptions {
   sweepEveryMs?: number;
@@ -27,7 +27,7 @@ export class Maintenance {
 
   constructor(
     private readonly store: TaskStore,
-    private readonly tasks: TaskService,
+    private readonly writer: TaskWriter,
     private readonly opts: MaintenanceOptions = {},
   ) {}
 
@@ -45,11 +45,11 @@ export class Maintenance {
             const task = await tx.getTaskForUpdate(o.orgId, o.taskId);
             if (task === null || task.status !== 'in_progress') return false;
             if (task.lease !== null && task.lease.expiresAt <= tx.now) {
-              await this.tasks.transition(tx, task, { name: 'lease_expired' });
+              await this.writer.transition(tx, task, { name: 'lease_expired' });
               return true;
             }
             if (task.timeoutAt !== null && task.timeoutAt <= tx.now) {
-              await this.tasks.transition(tx, task, { name: 'timeout' });
+              await this.writer.transition(tx, task, { name: 'timeout' });
               return true;
             }
             return false;

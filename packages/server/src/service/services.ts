@@ -2,15 +2,21 @@
 import type { Clock } from '../domain/clock.js';
 import type { TaskStore } from '../storage/task-store.js';
 import { AuthService } from './auth-service.js';
+import { ChangeHub } from './change-hub.js';
 import { InsightsService } from './insights-service.js';
 import { Maintenance, type MaintenanceOptions } from './maintenance.js';
 import { ProjectService } from './project-service.js';
 import { TaskService } from './task-service.js';
+import { TaskWriter } from './task-writer.js';
 import { TypeService } from './type-service.js';
 import { WorkerService } from './worker-service.js';
 
 export interface Services {
   store: TaskStore;
+  /** Applies and writes task changes; the use cases below share it. */
+  writer: TaskWriter;
+  /** Fans committed changes out to the long-polls waiting on them. */
+  changes: ChangeHub;
   auth: AuthService;
   tasks: TaskService;
   workers: WorkerService;
@@ -20,8 +26,11 @@ export interface Services {
   maintenance: Maintenance;
 }
 
-/** What the HTTP app needs: every service but the background upkeep, which is the node's, not the transport's. */
-export type AppServices = Omit<Services, 'maintenance'>;
+/**
+ * What the HTTP app needs: the use cases, not the background upkeep (the node's, not the
+ * transport's) nor the machinery the use cases share (a route changes a task through them only).
+ */
+export type AppServices = Omit<Services, 'maintenance' | 'writer' | 'changes'>;
 
 export interface ServicesOptions {
   clock: Clock;
@@ -31,15 +40,19 @@ export interface ServicesOptions {
 }
 
 export function createServices(store: TaskStore, opts: ServicesOptions): Services {
-  const tasks = new TaskService({ store, clock: opts.clock, ...(opts.random ? { random: opts.random } : {}) });
+  // One writer and one change hub per node, shared by every use case that writes tasks or waits.
+  const writer = new TaskWriter(opts.random ? { random: opts.random } : {});
+  const changes = new ChangeHub(store);
   return {
     store,
+    writer,
+    changes,
     auth: new AuthService(store, opts.clock),
-    tasks,
-    workers: new WorkerService(store, tasks, tasks.changes, opts.clock),
+    tasks: new TaskService({ store, writer, changes }),
+    workers: new WorkerService(store, writer, changes, opts.clock),
     projects: new ProjectService(store),
     types: new TypeService(store),
     insights: new InsightsService(store),
-    maintenance: new Maintenance(store, tasks, opts.maintenance),
+    maintenance: new Maintenance(store, writer, opts.maintenance),
   };
 }

@@ -17,9 +17,10 @@ import type { TransitionEvent } from '../domain/transitions.js';
 import type { NewEvent, StoreReader, StoreWriter, TaskStore, TypeConfig } from '../storage/task-store.js';
 import type { ChangeHub } from './change-hub.js';
 import { UUID_PATTERN, newLeaseId } from './ids.js';
-import type { TaskService, TaskView } from './task-service.js';
 import { changeEvent, stepEvent } from './task-events.js';
 import { findTask, findTaskForUpdate, isTaskRef, taskNotFound } from './task-lookup.js';
+import { withSteps, type TaskView } from './task-view.js';
+import type { TaskWriter } from './task-writer.js';
 
 export interface ClaimRequest {
   types: string[];
@@ -70,7 +71,7 @@ const REPORTS_PER_UNIT = 200;
 export class WorkerService {
   constructor(
     private readonly store: TaskStore,
-    private readonly tasks: TaskService,
+    private readonly writer: TaskWriter,
     private readonly changes: ChangeHub,
     private readonly clock: Clock,
   ) {}
@@ -124,10 +125,10 @@ export class WorkerService {
       const claimed = candidates.map((task) => {
         const config = configs.get(task.type) ?? null;
         const leaseMs = req.leaseMs ?? task.leaseMs ?? config?.defaults.leaseMs ?? DEFAULT_LEASE_MS;
-        return this.tasks.next(tx, task, { name: 'claim', leaseId: newLeaseId(), workerId: req.workerId, leaseMs });
+        return this.writer.next(tx, task, { name: 'claim', leaseId: newLeaseId(), workerId: req.workerId, leaseMs });
       });
       // The candidates are locked by `claimable`: written as one set, with one event each.
-      await this.tasks.saveMany(
+      await this.writer.saveMany(
         tx,
         orgId,
         claimed.map((after, i) => ({ before: candidates[i] as Task, after })),
@@ -135,7 +136,7 @@ export class WorkerService {
       );
       // The claim log: what rate limits and the insights' claims per minute count.
       if (claimed.length > 0) await tx.recordClaims(orgId, countByType(claimed));
-      const views = await this.tasks.withSteps(tx, orgId, claimed);
+      const views = await withSteps(tx, orgId, claimed);
       if (claimed.length > 0) return { views, nextRunAt: null };
       const due = await tx.nextRunAt(orgId, types);
       return { views, nextRunAt: due === null ? refillAt : refillAt === null ? due : Math.min(due, refillAt) };
@@ -217,7 +218,7 @@ export class WorkerService {
         });
       }
       const leaseMs = input.leaseMs ?? task.leaseMs ?? config?.defaults.leaseMs ?? DEFAULT_LEASE_MS;
-      const next = await this.tasks.transition(tx, task, {
+      const next = await this.writer.transition(tx, task, {
         name: 'claim',
         leaseId: newLeaseId(),
         workerId: input.workerId,
@@ -231,7 +232,7 @@ export class WorkerService {
   heartbeat(orgId: string, ref: string, input: HeartbeatInput): Promise<TaskView> {
     return this.withView(orgId, async (tx) => {
       const task = await this.report(tx, orgId, { taskId: ref, action: 'heartbeat', ...input });
-      return input.steps !== undefined && input.steps.length > 0 ? this.tasks.addSteps(tx, task, input.steps) : task;
+      return input.steps !== undefined && input.steps.length > 0 ? this.writer.addSteps(tx, task, input.steps) : task;
     });
   }
 
@@ -251,7 +252,7 @@ export class WorkerService {
   private async report(tx: StoreWriter, orgId: string, r: Report): Promise<Task> {
     const task = await findTaskForUpdate(tx, orgId, r.taskId);
     assertLease(task, r.leaseId);
-    return this.tasks.transition(tx, task, reportEvent(r));
+    return this.writer.transition(tx, task, reportEvent(r));
   }
 
   /** One unit of work that changes a task, answered with the task and its steps. */
@@ -293,11 +294,11 @@ export class WorkerService {
         const task = id === undefined ? undefined : current.get(id);
         if (task === undefined) throw taskNotFound();
         assertLease(task, r.leaseId);
-        let next = this.tasks.next(tx, task, reportEvent(r));
+        let next = this.writer.next(tx, task, reportEvent(r));
         events.push(changeEvent(task, next, r.action));
         if (r.action === 'heartbeat' && r.steps !== undefined && r.steps.length > 0) {
           // Like addSteps: the steps are a change of their own (version, event).
-          const rows = this.tasks.stepRows(tx, r.steps);
+          const rows = this.writer.stepRows(tx, r.steps);
           next = { ...next, version: next.version + 1, updatedAt: tx.now };
           events.push(stepEvent(next, rows.length));
           steps.set(task.id, [...(steps.get(task.id) ?? []), ...rows]);
@@ -315,7 +316,7 @@ export class WorkerService {
       const before = read.get(after.id);
       if (before !== undefined && before !== after) changed.push({ before, after });
     }
-    await this.tasks.saveMany(tx, orgId, changed, events);
+    await this.writer.saveMany(tx, orgId, changed, events);
     return out;
   }
 

@@ -190,7 +190,7 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
       return store.write(async (tx: StoreWriter) => {
         const task = await tx.getTaskForUpdate(orgId, taskId);
         if (task === null) throw new Error(`no task ${taskId} in ${orgId}`);
-        return services.tasks.transition(tx, task, event);
+        return services.writer.transition(tx, task, event);
       });
     },
     failNextWrite: faults.failNextWrite,

@@ -19,7 +19,7 @@ beforeEach(async () => {
 });
 afterAll(() => h.cleanup());
 
-const waiting = () => h.services.tasks.changes.size;
+const waiting = () => h.services.changes.size;
 
 function poll(id: string, query: string, headers: Record<string, string> = {}, signal?: AbortSignal) {
   const started = performance.now();

@@ -10,7 +10,7 @@ import { TasklaneError } from '../../domain/errors.js';
 import type { TaskStatus } from '../../domain/status.js';
 import type { Task } from '../../domain/task.js';
 import { isTaskRef } from '../../service/task-lookup.js';
-import type { TaskView } from '../../service/task-service.js';
+import type { TaskView } from '../../service/task-view.js';
 import { bearerToken } from '../auth.js';
 import { iso } from '../presenters.js';
 import { callerOf, installDialect, nativeCreate, titleFrom, type DialectContext } from './dialect-kit.js';

@@ -3,7 +3,7 @@
  */
 import { isTerminal, type TaskStatus } from '../../domain/status.js';
 import type { Task } from '../../domain/task.js';
-import type { TaskView } from '../../service/task-service.js';
+import type { TaskView } from '../../service/task-view.js';
 import { asObject } from './dialect-kit.js';
 
 export type ConductorStatus =

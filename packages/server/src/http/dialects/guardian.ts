@@ -8,7 +8,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ErrorCode } from '../../domain/errors.js';
 import { isTerminal } from '../../domain/status.js';
-import type { TaskView } from '../../service/task-service.js';
+import type { TaskView } from '../../service/task-view.js';
 import { bearerToken } from '../auth.js';
 import { iso } from '../presenters.js';
 import { asObject, callerOf, installDialect, statusFor, type DialectContext } from './dialect-kit.js';
