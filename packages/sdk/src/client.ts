@@ -14,7 +14,8 @@ import { TasksResource } from './resources/tasks.js';
 import { TypesResource } from './resources/types.js';
 import { WorkersResource } from './resources/workers.js';
 import type { Problem } from './schemas/index.js';
-import { defaultSend, describeFailure, fetchSend, type HttpAnswer, type HttpSend } from './transport.js';
+import type { HttpAnswer, HttpSend } from './http-exchange.js';
+import { defaultSend, describeFailure, fetchSend } from './transport.js';
 
 export interface TasklaneClientOptions {
   /** Base URL of the server, e.g. `http://127.0.0.1:8080`; a path prefix is kept. */

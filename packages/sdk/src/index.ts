@@ -5,7 +5,7 @@ export type { TasksResource, TaskActionInput, EtagLike } from './resources/tasks
 export type { KeysResource } from './resources/keys.js';
 export type { OrgsResource } from './resources/orgs.js';
 export type { ProjectsResource } from './resources/projects.js';
-export type { AnswerHeaders } from './transport.js';
+export type { AnswerHeaders } from './http-exchange.js';
 export { TasklaneApiError, TasklaneConnectionError, parseRetryAfter, type FieldError } from './errors.js';
 export * from './vocabulary.js';
 export * from './schemas/index.js';

@@ -3,7 +3,7 @@
  * anything else thrown. `TasklaneClient` (client.ts) is the `Requester` every resource gets, so the
  * resources depend on this contract, not on the client that composes them.
  */
-import type { AnswerHeaders } from './transport.js';
+import type { AnswerHeaders } from './http-exchange.js';
 
 type QueryScalar = string | number | boolean;
 /** Query parameters; an array repeats the key (`status=a&status=b`), undefined and null are left out. */

@@ -5,7 +5,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { request, type Dispatcher } from 'undici';
-import type { AnswerHeaders, HttpSend } from './transport.js';
+import type { AnswerHeaders, HttpSend } from './http-exchange.js';
 
 export const undiciSend: HttpSend = async (req) => {
   const res = await request(req.url, {

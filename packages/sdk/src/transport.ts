@@ -8,30 +8,7 @@
  * `request` per call, and a millisecond of latency on each hop (bench/README.md, "the SDK's
  * transport"). A worker makes a request every few tasks and a waiting one is on the pick-up path.
  */
-
-/** Response headers, read by name (case-insensitive). The WHATWG `Headers` is one. */
-export interface AnswerHeaders {
-  get(name: string): string | null;
-}
-
-export interface HttpRequest {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  body: string | undefined;
-  /** Aborts the request and the reading of its body. */
-  signal: AbortSignal;
-}
-
-/** A whole answer: status, headers and the body read as text. */
-export interface HttpAnswer {
-  status: number;
-  statusText: string;
-  headers: AnswerHeaders;
-  text: string;
-}
-
-export type HttpSend = (req: HttpRequest) => Promise<HttpAnswer>;
+import type { HttpSend } from './http-exchange.js';
 
 export function fetchSend(fetchFn: typeof fetch): HttpSend {
   return async (req) => {
