@@ -1,7 +1,7 @@
 // ESLint (flat config): typescript-eslint's recommended rules with type information for src/;
 // formatting is Prettier's job (eslint-config-prettier turns the overlapping rules off).
-// It also keeps the house as drawn in shared/STYLE.md: the imports that must never exist (below).
-// Import cycles are madge's to find (`npm run lint:cycles`, part of `npm run lint`):
+// It also keeps the house as drawn in shared/STYLE.md: the imports that must never exist (below),
+// and file sizes. Import cycles are madge's to find (`npm run lint:cycles`, part of `npm run lint`):
 // it follows type-only and dynamic imports too, which is where our cycles hid.
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
@@ -36,6 +36,8 @@ export default tseslint.config(
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
       ],
       'no-console': 'error',
+      // Split a file long before it gets here (STYLE.md §11).
+      'max-lines': ['error', { max: 400, skipBlankLines: true, skipComments: true }],
     },
   },
   {
@@ -44,6 +46,10 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
+  },
+  {
+    files: ['packages/*/test/**/*.ts'],
+    rules: { 'max-lines': ['error', { max: 700, skipBlankLines: true, skipComments: true }] },
   },
   // ---- arrows that must never exist ------------------------------------------------------------
   {
