@@ -18,8 +18,14 @@ export interface RunningServer {
   app: FastifyInstance;
   store: TaskStore;
   url: string;
-  /** The root key when this start created it (first start on an empty database). */
+  /** The root key this start put into an empty database (generated, or TASKLANE_ROOT_KEY's), else null. */
   rootKey: string | null;
+  /**
+   * Where the root key came from: `created` by this start (then written to `rootKeyFile`), taken
+   * from the configuration (`TASKLANE_ROOT_KEY`: never printed, never written), or already in the
+   * `database`. Only a `created` key is the server's to show.
+   */
+  rootKeyOrigin: 'created' | 'environment' | 'database';
   rootKeyFile: string | null;
   /** Stop accepting, answer held long-polls, finish in-flight requests, close storage. */
   close(): Promise<void>;
@@ -69,7 +75,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   });
   const { rootKey } = await services.auth.bootstrap(config.rootKey);
   let rootKeyFile: string | null = null;
-  if (rootKey !== null && config.rootKey === undefined) {
+  const rootKeyOrigin = config.rootKey !== undefined ? 'environment' : rootKey !== null ? 'created' : 'database';
+  if (rootKeyOrigin === 'created') {
     mkdirSync(config.dataDir, { recursive: true });
     rootKeyFile = join(config.dataDir, 'root-key');
     writeFileSync(rootKeyFile, `${rootKey}\n`, { mode: 0o600 });
@@ -97,6 +104,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     store,
     url: address.replace('[::1]', 'localhost'),
     rootKey,
+    rootKeyOrigin,
     rootKeyFile,
     close: () => {
       closing ??= (async () => {

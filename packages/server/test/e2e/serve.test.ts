@@ -4,7 +4,7 @@
  * configure it; SIGTERM answers held long-polls at once and the process exits well within 10 s.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,6 +81,7 @@ describe('tasklane serve', () => {
     const printed = /\n {2}(tl_[0-9A-Za-z]{40})\n/.exec(first.out())?.[1];
     expect(printed).toBeDefined();
     const file = join(dir, 'root-key');
+    expect(first.out()).toContain(`Root key: created for org 'default' and written to ${file} (readable by you only)`);
     expect(readFileSync(file, 'utf8').trim()).toBe(printed);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const res = await fetch(`${first.url}/v1/tasks`, { headers: { authorization: `Bearer ${printed}` } });
@@ -89,7 +90,8 @@ describe('tasklane serve', () => {
     expect(await exited(first.child)).toBe(0);
 
     const again = await serve(['--port', String(port), '--data-dir', dir]);
-    expect(again.out()).not.toContain('root key');
+    expect(again.out()).not.toContain(printed);
+    expect(again.out()).toContain(`Root key: already in the database (not shown again; ${file} has the copy`);
     const still = await fetch(`${again.url}/v1/tasks`, { headers: { authorization: `Bearer ${printed}` } });
     expect(still.status).toBe(200);
   });
@@ -125,6 +127,35 @@ describe('tasklane serve', () => {
     bad.stderr.on('data', (d: Buffer) => (err += d.toString()));
     expect(await exited(bad)).toBe(2);
     expect(err).toContain('port');
+  });
+
+  it('never prints nor writes a root key given in TASKLANE_ROOT_KEY, and says where the key came from', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const rootKey = `tl_${'s3cr3t'.repeat(7)}`;
+    const args = ['--port', String(port), '--data-dir', dir];
+    // An empty database: org 'default' is made with the operator's key.
+    const first = await serve(args, { TASKLANE_ROOT_KEY: rootKey });
+    expect(first.out()).toContain('Root key: taken from TASKLANE_ROOT_KEY (not printed).');
+    expect(first.out()).not.toContain(rootKey);
+    expect(existsSync(join(dir, 'root-key'))).toBe(false);
+    const res = await fetch(`${first.url}/v1/tasks`, { headers: { authorization: `Bearer ${rootKey}` } });
+    expect(res.status).toBe(200);
+    first.child.kill('SIGTERM');
+    expect(await exited(first.child)).toBe(0);
+    expect(first.out()).not.toContain(rootKey);
+
+    // A database that has its key already: still the operator's, still not printed.
+    const again = await serve(args, { TASKLANE_ROOT_KEY: rootKey });
+    expect(again.out()).toContain('Root key: taken from TASKLANE_ROOT_KEY (not printed).');
+    expect(again.out()).not.toContain(rootKey);
+    again.child.kill('SIGTERM');
+    expect(await exited(again.child)).toBe(0);
+
+    // Without the variable the key is the database's, and there is no file to point at.
+    const plain = await serve(args);
+    expect(plain.out()).toContain('Root key: already in the database (not shown again).');
+    expect(plain.out()).not.toContain('tl_');
   });
 
   it('on SIGTERM answers a held long-poll at once and exits within 10 s', async () => {

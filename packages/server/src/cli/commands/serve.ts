@@ -1,7 +1,9 @@
-/** `tasklane serve`: start the server, print where it listens (and the root key on first start). */
+/** `tasklane serve`: start the server, print where it listens and where its root key came from. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../../config/config.js';
-import { startServer } from '../../server.js';
+import { startServer, type RunningServer } from '../../server.js';
 import { CliError } from '../cli-error.js';
 
 const HELP = `Usage: tasklane serve [--host H] [--port N] [--database URL] [--data-dir DIR] [--rate-limit N]
@@ -71,12 +73,35 @@ export async function serveCommand(argv: string[]): Promise<number> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-  // One write: whoever waits for the "listening" line has the root key with it.
-  const firstStart =
-    server.rootKey === null
-      ? ''
-      : `\nFirst start: created org 'default' and its root key (shown once):\n\n  ${server.rootKey}\n\n` +
-        (server.rootKeyFile ? `It is also in ${server.rootKeyFile} (readable by you only).\n` : '');
-  process.stdout.write(`Tasklane listening on ${server.url} (storage: ${config.databaseUrl})\n${firstStart}`);
+  // One write: whoever waits for the "listening" line has the root key line with it.
+  process.stdout.write(
+    `Tasklane listening on ${server.url} (storage: ${config.databaseUrl})\n${rootKeyLines(server, config.dataDir)}`,
+  );
   return -1;
+}
+
+/**
+ * Where the root key came from. A key this start generated is shown once (it is also in its file);
+ * a key the operator supplied is never echoed: logs are no place for a secret they already have.
+ */
+function rootKeyLines(server: RunningServer, dataDir: string): string {
+  switch (server.rootKeyOrigin) {
+    case 'created':
+      return (
+        `Root key: created for org 'default' and written to ${server.rootKeyFile} (readable by you only); ` +
+        `shown this once:\n\n  ${server.rootKey}\n`
+      );
+    case 'environment':
+      return 'Root key: taken from TASKLANE_ROOT_KEY (not printed).\n';
+    case 'database': {
+      const file = join(dataDir, 'root-key');
+      return existsSync(file)
+        ? `Root key: already in the database (not shown again; ${file} has the copy written when it was created).\n`
+        : 'Root key: already in the database (not shown again).\n';
+    }
+    default: {
+      const never: never = server.rootKeyOrigin;
+      return never;
+    }
+  }
 }
