@@ -2,7 +2,7 @@
  * Wires config → store → services → HTTP app, and owns start and graceful stop. The CLI's
  * `serve` and the end-to-end tests both start the server through here.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
@@ -34,8 +34,37 @@ export interface RunningServer {
 export interface StartOptions {
   clock?: Clock;
   logger?: boolean;
+  /** Where log lines go (default: pino's JSON lines on stdout); `serve` passes a pretty printer on a terminal. */
+  logStream?: { write(line: string): void };
   /** Told each time storage is not reachable at start (default: a line on stderr). */
   onWaiting?: (err: unknown, retryInMs: number) => void;
+}
+
+type LoggerOptions = Exclude<FastifyServerOptions['logger'], boolean | undefined>;
+
+/**
+ * The node's logger. Fastify logs two lines per request at `info` ('incoming request', then
+ * 'request completed'); workers long-poll and heartbeat all the time, so at `info` those lines
+ * bury everything else. Here a request is one line at `debug` (the completed one, with its method
+ * and URL added), and the incoming one moves to `trace`. Warnings and errors (a 5xx with its
+ * cause, under the request id) are unchanged.
+ */
+export function loggerOptions(level: string, stream?: { write(line: string): void }): LoggerOptions {
+  return {
+    level,
+    ...(stream === undefined ? {} : { stream }),
+    hooks: {
+      logMethod(args, method, lineLevel) {
+        const [fields, message] = args;
+        if (lineLevel === 30 && message === 'incoming request') return this.trace(fields, message);
+        if (lineLevel === 30 && message === 'request completed' && typeof fields === 'object' && fields !== null) {
+          const reply = (fields as { res?: { request?: unknown } }).res;
+          return this.debug({ req: reply?.request, ...fields }, message);
+        }
+        return method.apply(this, args);
+      },
+    },
+  };
 }
 
 const defaultOnWaiting = (err: unknown, retryInMs: number) =>
@@ -86,7 +115,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const app = await buildApp({
     services,
     rateLimit: config.rateLimit,
-    logger: opts.logger === false ? false : { level: config.logLevel },
+    logger: opts.logger === false ? false : loggerOptions(config.logLevel, opts.logStream),
     shutdown: shutdown.signal,
     dialects: { mindfort: { canceledStatus: config.mindfortCanceledStatus } },
   });

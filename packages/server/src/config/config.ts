@@ -25,6 +25,11 @@ export const ConfigSchema = Type.Object(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info' },
     ),
+    /** `pretty` lines for people, or pino's JSON lines; `auto`: pretty when stdout is a terminal. */
+    logFormat: Type.Union(
+      ['auto', 'pretty', 'json'].map((f) => Type.Literal(f)),
+      { default: 'auto' },
+    ),
   },
   { additionalProperties: false },
 );
@@ -47,6 +52,7 @@ const ENV: Record<string, keyof Static<typeof ConfigSchema>> = {
   TASKLANE_MINDFORT_CANCELED_STATUS: 'mindfortCanceledStatus',
   TASKLANE_RATE_LIMIT: 'rateLimit',
   TASKLANE_LOG_LEVEL: 'logLevel',
+  TASKLANE_LOG_FORMAT: 'logFormat',
 };
 
 /** Flags win over the environment, which wins over the defaults. */

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -24,7 +25,10 @@ async function freePort(): Promise<number> {
 
 interface Served {
   child: ChildProcess;
+  /** stdout and stderr as they came. */
   out: () => string;
+  /** stdout alone. */
+  stdout: () => string;
   url: string;
 }
 
@@ -42,29 +46,58 @@ function tempDir(): string {
   return d;
 }
 
-/** Start `tasklane serve` and resolve once it prints where it listens. */
-async function serve(args: string[], env: Record<string, string> = {}): Promise<Served> {
-  const child = spawn(process.execPath, [MAIN, 'serve', ...args], {
+/**
+ * Start `tasklane serve` and resolve once it prints where it listens. `terminal`: run it on a
+ * pseudo-terminal (util-linux `script`), as a person at a shell does.
+ */
+async function serve(args: string[], env: Record<string, string> = {}, terminal = false): Promise<Served> {
+  const argv = [process.execPath, MAIN, 'serve', ...args];
+  const options = {
     env: { ...process.env, TASKLANE_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  } as const;
+  const child = terminal
+    ? spawn('script', ['-qfec', argv.map((a) => `'${a}'`).join(' '), '/dev/null'], options)
+    : spawn(process.execPath, argv.slice(1), options);
   children.push(child);
   let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 20_000);
-    const check = () => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    child.stdout?.on('data', check);
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    stdout += d.toString();
   });
-  return { child, out: () => out, url };
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const served = { child, out: () => out, stdout: () => stdout };
+  const url = await until(served, (text) => /listening on (http:\/\/[^\s(]+)/.exec(text)?.[1], 20_000);
+  return { ...served, url };
+}
+
+/** Resolves with what `match` finds in the output, checked as each chunk arrives. */
+function until<T>(
+  served: { child: ChildProcess; out: () => string },
+  match: (out: string) => T | undefined,
+  timeoutMs = 10_000,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const done = (error?: Error, found?: T) => {
+      clearTimeout(timer);
+      served.child.stdout?.off('data', check);
+      served.child.stderr?.off('data', check);
+      served.child.off('exit', onExit);
+      if (error) reject(error);
+      else resolve(found as T);
+    };
+    const check = () => {
+      const found = match(served.out());
+      if (found !== undefined) done(undefined, found);
+    };
+    const onExit = (code: number | null) => done(new Error(`serve exited with ${code}: ${served.out()}`));
+    const timer = setTimeout(() => done(new Error(`not seen within ${timeoutMs} ms in: ${served.out()}`)), timeoutMs);
+    served.child.stdout?.on('data', check);
+    served.child.stderr?.on('data', check);
+    served.child.once('exit', onExit);
+    check();
+  });
 }
 
 const exited = (child: ChildProcess) =>
@@ -178,5 +211,81 @@ describe('tasklane serve', () => {
     expect(res.headers.get('x-request-id')).toBeTruthy();
     expect(await exited(s.child)).toBe(0);
     expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+});
+
+/** The banner between its two rules, and every other line of stdout. */
+function splitBanner(stdout: string): { banner: string[]; logs: string[] } {
+  const lines = stdout.split('\n').filter((l) => l !== '');
+  const rules = lines.flatMap((l, i) => (/^─{40,}$/.test(l) ? [i] : []));
+  expect(rules, `two rules frame the banner in:\n${stdout}`).toHaveLength(2);
+  const [open = 0, close = 0] = rules;
+  return { banner: lines.slice(open + 1, close), logs: [...lines.slice(0, open), ...lines.slice(close + 1)] };
+}
+
+/** What a terminal shows, less its colours and carriage returns. */
+const visible = (text: string) => stripVTControlCharacters(text).replace(/\r/g, '');
+
+describe('tasklane serve output', () => {
+  it('on a pipe: a framed banner, then JSON lines; a request is one line at debug', async () => {
+    const dir = tempDir();
+    const s = await serve(['--port', String(await freePort()), '--data-dir', dir, '--log-level', 'debug']);
+    await fetch(`${s.url}/v1/tasks?limit=1`, { headers: { 'x-request-id': 'json-1' } });
+    await until(s, (out) => (out.includes('"reqId":"json-1"') ? true : undefined));
+
+    const { banner, logs } = splitBanner(s.stdout());
+    expect(banner[0]).toBe(`Tasklane listening on ${s.url} (storage: sqlite:${join(dir, 'tasklane.db')})`);
+    expect(banner).toContain(`API reference: ${s.url}/docs`);
+    expect(banner.some((l) => l.startsWith("Root key: created for org 'default'"))).toBe(true);
+    expect(banner).toContain('Logs: level debug, one line per request.');
+    // Everything else on stdout is a JSON log line, and the request is one of them, after the banner.
+    const records = logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const request = records.filter((r) => r.reqId === 'json-1');
+    expect(request).toEqual([
+      expect.objectContaining({
+        level: 20,
+        msg: 'request completed',
+        req: expect.objectContaining({ method: 'GET', url: '/v1/tasks?limit=1' }),
+        res: { statusCode: 401 },
+        responseTime: expect.any(Number),
+      }),
+    ]);
+    const lines = s.stdout().split('\n');
+    expect(lines.findIndex((l) => l.includes('json-1'))).toBeGreaterThan(lines.findLastIndex((l) => /^─+$/.test(l)));
+  });
+
+  it('at the default level logs no line per request; the shutdown is a log line too', async () => {
+    const dir = tempDir();
+    const s = await serve(['--port', String(await freePort()), '--data-dir', dir], { TASKLANE_LOG_LEVEL: '' });
+    expect(s.out()).toContain('Logs: level info; --log-level debug adds one line per request.');
+    expect((await fetch(`${s.url}/healthz`, { headers: { 'x-request-id': 'quiet-1' } })).status).toBe(200);
+    s.child.kill('SIGTERM');
+    expect(await exited(s.child)).toBe(0);
+    const records = splitBanner(s.stdout()).logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records.map((r) => [r.level, r.msg])).toEqual([
+      [30, `Server listening at ${s.url}`],
+      [30, 'SIGTERM: shutting down'],
+    ]);
+    expect(s.out()).not.toContain('quiet-1');
+  });
+
+  it('on a terminal: pretty lines, one per request (and TASKLANE_LOG_FORMAT=pretty does the same on a pipe)', async () => {
+    const dir = tempDir();
+    const line = (id: string) =>
+      new RegExp(`^\\[\\d\\d:\\d\\d:\\d\\d\\.\\d{3}\\] DEBUG: GET /v1/tasks 401 [\\d.]+ ms \\[${id}\\]$`, 'm');
+    const tty = await serve(['--port', String(await freePort()), '--data-dir', dir, '--log-level', 'debug'], {}, true);
+    await fetch(`${tty.url}/v1/tasks`, { headers: { 'x-request-id': 'tty-1' } });
+    await until(tty, (out) => line('tty-1').exec(visible(out))?.[0]);
+    expect(visible(tty.out())).toMatch(/^Tasklane listening on /m);
+    expect(tty.out()).not.toMatch(/^\{/m);
+    tty.child.kill('SIGTERM');
+    await exited(tty.child);
+
+    const piped = await serve(['--port', String(await freePort()), '--data-dir', dir, '--log-level', 'debug'], {
+      TASKLANE_LOG_FORMAT: 'pretty',
+    });
+    await fetch(`${piped.url}/v1/tasks`, { headers: { 'x-request-id': 'pretty-1' } });
+    await until(piped, (out) => line('pretty-1').exec(out)?.[0]);
+    expect(piped.out()).not.toMatch(/^\{/m);
   });
 });

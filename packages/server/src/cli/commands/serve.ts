@@ -5,6 +5,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../../config/config.js';
 import { startServer, type RunningServer } from '../../server.js';
 import { CliError } from '../cli-error.js';
+import { prettyLogStream, wantsPretty } from '../log-output.js';
+import { startBanner, type RootKeyFact } from '../start-banner.js';
 
 const HELP = `Usage: tasklane serve [--host H] [--port N] [--database URL] [--data-dir DIR] [--rate-limit N]
 
@@ -16,7 +18,9 @@ const HELP = `Usage: tasklane serve [--host H] [--port N] [--database URL] [--da
   --db-schema   PostgreSQL schema for Tasklane's tables (TASKLANE_DB_SCHEMA, default tasklane)
   --data-dir    data folder (TASKLANE_DATA_DIR, default ./data)
   --rate-limit  requests per second per key, 0 = off (TASKLANE_RATE_LIMIT, default 100)
-  --log-level   fatal|error|warn|info|debug|trace|silent (TASKLANE_LOG_LEVEL, default info)
+  --log-level   fatal|error|warn|info|debug|trace|silent (TASKLANE_LOG_LEVEL, default info);
+                each request is one line at debug
+  --log-format  auto|pretty|json (TASKLANE_LOG_FORMAT, default auto: pretty on a terminal, else JSON)
 The root key can be set with TASKLANE_ROOT_KEY.`;
 
 /** Hard stop if a graceful shutdown hangs (SPEC §12: exit within 10 s). */
@@ -34,6 +38,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       'db-pool': { type: 'string' },
       'db-schema': { type: 'string' },
       'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -53,15 +58,16 @@ export async function serveCommand(argv: string[]): Promise<number> {
       dbPool: values['db-pool'],
       dbSchema: values['db-schema'],
       logLevel: values['log-level'],
+      logFormat: values['log-format'],
     });
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message, 2);
     throw err;
   }
-  const server = await startServer(config);
+  const server = await startServer(config, wantsPretty(config.logFormat) ? { logStream: prettyLogStream() } : {});
   // Signal handlers first: a SIGTERM sent the moment the listening line appears stops gracefully.
   const stop = (signal: string) => {
-    process.stdout.write(`\n${signal}: shutting down\n`);
+    server.app.log.info(`${signal}: shutting down`);
     setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref();
     server.close().then(
       () => process.exit(0),
@@ -73,35 +79,28 @@ export async function serveCommand(argv: string[]): Promise<number> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-  // One write: whoever waits for the "listening" line has the root key line with it.
+  // One write, before any request can be logged: whoever waits for the "listening" line has the
+  // root key line with it.
   process.stdout.write(
-    `Tasklane listening on ${server.url} (storage: ${config.databaseUrl})\n${rootKeyLines(server, config.dataDir)}`,
+    startBanner({
+      url: server.url,
+      storage: config.databaseUrl,
+      rootKey: rootKeyFact(server, config.dataDir),
+      logLevel: config.logLevel,
+    }),
   );
   return -1;
 }
 
-/**
- * Where the root key came from. A key this start generated is shown once (it is also in its file);
- * a key the operator supplied is never echoed: logs are no place for a secret they already have.
- */
-function rootKeyLines(server: RunningServer, dataDir: string): string {
+function rootKeyFact(server: RunningServer, dataDir: string): RootKeyFact {
   switch (server.rootKeyOrigin) {
     case 'created':
-      return (
-        `Root key: created for org 'default' and written to ${server.rootKeyFile} (readable by you only); ` +
-        `shown this once:\n\n  ${server.rootKey}\n`
-      );
+      return { origin: 'created', secret: server.rootKey ?? '', file: server.rootKeyFile ?? '' };
     case 'environment':
-      return 'Root key: taken from TASKLANE_ROOT_KEY (not printed).\n';
+      return { origin: 'environment' };
     case 'database': {
       const file = join(dataDir, 'root-key');
-      return existsSync(file)
-        ? `Root key: already in the database (not shown again; ${file} has the copy written when it was created).\n`
-        : 'Root key: already in the database (not shown again).\n';
-    }
-    default: {
-      const never: never = server.rootKeyOrigin;
-      return never;
+      return { origin: 'database', file: existsSync(file) ? file : null };
     }
   }
 }
