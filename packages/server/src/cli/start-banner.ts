@@ -13,6 +13,7 @@ export type RootKeyFact =
 
 export interface StartFacts {
   url: string;
+  /** The database URL, as configured (a password in it is not printed). */
   storage: string;
   rootKey: RootKeyFact;
   logLevel: string;
@@ -23,13 +24,22 @@ const RULE = '─'.repeat(72);
 export function startBanner(facts: StartFacts): string {
   const lines = [
     RULE,
-    `Tasklane listening on ${facts.url} (storage: ${facts.storage})`,
+    `Tasklane listening on ${facts.url} (storage: ${withoutPassword(facts.storage)})`,
     `API reference: ${facts.url}/docs`,
     ...rootKeyLines(facts.rootKey),
     logLine(facts.logLevel),
     RULE,
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** A database URL fit to print: a password in it becomes `***` (logs are no place for it). */
+export function withoutPassword(databaseUrl: string): string {
+  if (!/^postgres(ql)?:\/\//.test(databaseUrl) || !URL.canParse(databaseUrl)) return databaseUrl;
+  const url = new URL(databaseUrl);
+  if (url.password === '') return databaseUrl;
+  url.password = '***';
+  return url.href;
 }
 
 function logLine(level: string): string {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freshSchema, pgUrl } from '../helpers/pg.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
@@ -31,6 +32,8 @@ interface Served {
   stdout: () => string;
   url: string;
 }
+
+const pg = pgUrl() === null ? null : freshSchema('serve');
 
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
@@ -189,6 +192,25 @@ describe('tasklane serve', () => {
     const plain = await serve(args);
     expect(plain.out()).toContain('Root key: already in the database (not shown again).');
     expect(plain.out()).not.toContain('tl_');
+  });
+
+  it.skipIf(pg === null)('prints a PostgreSQL URL without its password', async () => {
+    if (pg === null) return;
+    const database = new URL(pg.url);
+    database.password = 'hunter2-in-the-url';
+    const s = await serve([
+      '--port',
+      String(await freePort()),
+      '--data-dir',
+      tempDir(),
+      '--database',
+      database.href,
+      '--db-schema',
+      pg.newSchema(),
+    ]);
+    database.password = '***';
+    expect(s.out()).toContain(`(storage: ${database.href})`);
+    expect(s.out()).not.toContain('hunter2');
   });
 
   it('on SIGTERM answers a held long-poll at once and exits within 10 s', async () => {
