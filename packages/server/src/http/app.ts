@@ -86,6 +86,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   await app.register(swagger, { openapi: openApiDocument });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(import('./routes/error-page.js'));
 
   const shutdown = opts.shutdown ?? new AbortController().signal;
   await app.register(systemRoutes, { store: services.store });
