@@ -40,8 +40,11 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Environment variables → config fields (strings; numbers are converted by the schema). */
-const ENV: Record<string, keyof Static<typeof ConfigSchema>> = {
+/**
+ * Environment variables → config fields (strings; numbers are converted by the schema). README's
+ * configuration table documents each one (a test checks).
+ */
+export const CONFIG_ENV: Record<string, keyof Static<typeof ConfigSchema>> = {
   TASKLANE_HOST: 'host',
   TASKLANE_PORT: 'port',
   TASKLANE_DATA_DIR: 'dataDir',
@@ -61,7 +64,7 @@ export function loadConfig(
   flags: Partial<Record<keyof Static<typeof ConfigSchema>, string>>,
 ): Config {
   const raw: Record<string, unknown> = {};
-  for (const [name, field] of Object.entries(ENV)) {
+  for (const [name, field] of Object.entries(CONFIG_ENV)) {
     const v = env[name];
     if (v !== undefined && v !== '') raw[field] = v;
   }

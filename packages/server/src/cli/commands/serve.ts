@@ -21,7 +21,8 @@ const HELP = `Usage: tasklane serve [--host H] [--port N] [--database URL] [--da
   --log-level   fatal|error|warn|info|debug|trace|silent (TASKLANE_LOG_LEVEL, default info);
                 each request is one line at debug
   --log-format  auto|pretty|json (TASKLANE_LOG_FORMAT, default auto: pretty on a terminal, else JSON)
-The root key can be set with TASKLANE_ROOT_KEY.`;
+The root key can be set with TASKLANE_ROOT_KEY; what the MindFort dialect calls a canceled task
+with TASKLANE_MINDFORT_CANCELED_STATUS (default canceled).`;
 
 /** Hard stop if a graceful shutdown hangs (SPEC §12: exit within 10 s). */
 const SHUTDOWN_DEADLINE_MS = 9000;
