@@ -33,7 +33,8 @@ import type {
 import { RecordCache, UnitWrites } from '../record-cache.js';
 import { SerialQueue } from '../serial-queue.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
-import { SqliteUnit, prepared, taskDocument } from './sqlite-unit.js';
+import { SqliteReader, prepared, taskDocument } from './sqlite-reader.js';
+import { SqliteUnit } from './sqlite-unit.js';
 
 // Resolved from the package root so it works from src/ (tests) and dist/ alike.
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../../src/storage/sqlite/migrations/', import.meta.url));
@@ -137,7 +138,7 @@ class SqliteStore implements TaskStore {
         throw storageError(err);
       }
       try {
-        return await fn(new SqliteUnit(db, this.clock.now(), []));
+        return await fn(new SqliteReader(db, this.clock.now()));
       } catch (err) {
         throw storageError(err);
       } finally {

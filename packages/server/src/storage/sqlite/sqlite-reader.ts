@@ -1,0 +1,335 @@
+/**
+ * The queries of a read unit (a deferred transaction on the reader connection: one committed
+ * snapshot), and the base of a write unit (sqlite-unit.ts), which adds the writes. Every query
+ * names its org.
+ */
+import type Database from 'better-sqlite3';
+import type { Step, Task } from '../../domain/task.js';
+import type {
+  ApiKey,
+  IdempotencyRecord,
+  Org,
+  OverdueTask,
+  Project,
+  StatusCount,
+  StoreReader,
+  StoredEvent,
+  TaskFilter,
+  TaskPage,
+  TypeConfig,
+} from '../task-store.js';
+import type { TaskDocument, TaskKey } from '../task-document.js';
+import {
+  TASK_DOCUMENT_BY_ID_SQL,
+  TASK_DOCUMENT_BY_IDENTIFIER_SQL,
+  TASK_SELECT,
+  eventFromRow,
+  idempotencyFromRow,
+  keyFromRow,
+  projectFromRow,
+  rowToTask,
+  stepFromRow,
+  typeFromRow,
+  type EventRow,
+  type IdempotencyRow,
+  type KeyRow,
+  type ProjectRow,
+  type StepRow,
+  type TaskRow,
+  type TypeRow,
+} from './rows.js';
+
+export type Db = Database.Database;
+
+export class SqliteReader implements StoreReader {
+  constructor(
+    protected readonly db: Db,
+    readonly now: number,
+  ) {}
+
+  protected stmt(sql: string): Database.Statement {
+    return prepared(this.db, sql);
+  }
+
+  /** A statement that reads task rows (TASK_SELECT …): in raw mode, rows come as arrays (TaskRow). */
+  protected rows(sql: string): Database.Statement {
+    return prepared(this.db, sql, true);
+  }
+
+  // ---- orgs and keys ---------------------------------------------------------------------
+
+  async getOrg(orgId: string): Promise<Org | null> {
+    const r = this.stmt('SELECT id, name, created_at FROM orgs WHERE id = ?').get(orgId) as
+      { id: string; name: string; created_at: number } | undefined;
+    return r ? { id: r.id, name: r.name, createdAt: r.created_at } : null;
+  }
+
+  async countOrgs(): Promise<number> {
+    return (this.stmt('SELECT count(*) AS n FROM orgs').get() as { n: number }).n;
+  }
+
+  async findKeyByHash(hash: string): Promise<ApiKey | null> {
+    const r = this.stmt('SELECT * FROM api_keys WHERE hash = ?').get(hash) as KeyRow | undefined;
+    return r ? keyFromRow(r) : null;
+  }
+
+  async listKeys(orgId: string): Promise<ApiKey[]> {
+    return (this.stmt('SELECT * FROM api_keys WHERE org_id = ? ORDER BY created_at, id').all(orgId) as KeyRow[]).map(
+      keyFromRow,
+    );
+  }
+
+  // ---- tasks, steps, events --------------------------------------------------------------
+
+  async getTask(orgId: string, taskId: string): Promise<Task | null> {
+    const r = this.rows(`${TASK_SELECT} WHERE org_id = ? AND id = ?`).get(orgId, taskId) as TaskRow | undefined;
+    return r ? rowToTask(r) : null;
+  }
+
+  async getTaskByIdentifier(orgId: string, identifier: string): Promise<Task | null> {
+    const r = this.rows(`${TASK_SELECT} WHERE org_id = ? AND identifier = ?`).get(orgId, identifier) as
+      TaskRow | undefined;
+    return r ? rowToTask(r) : null;
+  }
+
+  async getTasks(orgId: string, taskIds: readonly string[]): Promise<Task[]> {
+    if (taskIds.length === 0) return [];
+    const rows = this.rows(`${TASK_SELECT} WHERE org_id = ? AND id IN (SELECT value FROM json_each(?))`).all(
+      orgId,
+      JSON.stringify(taskIds),
+    ) as TaskRow[];
+    return rows.map(rowToTask);
+  }
+
+  async listTasks(orgId: string, filter: TaskFilter, limit: number, afterId: string | null): Promise<TaskPage> {
+    const where = ['org_id = @orgId'];
+    const params: Record<string, unknown> = { orgId, limit: limit + 1 };
+    // Archived tasks are hidden unless asked for; then they are listed with the others.
+    if (filter.archived !== true) where.push('archived_at IS NULL');
+    if (filter.status && filter.status.length > 0) {
+      const names = filter.status.map((_, i) => `@status${i}`);
+      where.push(`status IN (${names.join(', ')})`);
+      filter.status.forEach((st, i) => (params[`status${i}`] = st));
+    }
+    const eq: Array<[keyof TaskFilter, string]> = [
+      ['type', 'type'],
+      ['listId', 'list_id'],
+      ['projectId', 'project_id'],
+      ['assignee', 'assignee'],
+    ];
+    for (const [field, column] of eq) {
+      if (filter[field] !== undefined) {
+        where.push(`${column} = @${field}`);
+        params[field] = filter[field];
+      }
+    }
+    if (filter.label !== undefined) {
+      where.push('EXISTS (SELECT 1 FROM json_each(labels) WHERE value = @label)');
+      params.label = filter.label;
+    }
+    if (filter.createdAfter !== undefined) {
+      where.push('created_at > @createdAfter');
+      params.createdAfter = filter.createdAfter;
+    }
+    if (filter.createdBefore !== undefined) {
+      where.push('created_at < @createdBefore');
+      params.createdBefore = filter.createdBefore;
+    }
+    if (afterId !== null) {
+      where.push('id < @afterId');
+      params.afterId = afterId;
+    }
+    const sql = `${TASK_SELECT} WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`;
+    const rows = this.rows(sql).all(params) as TaskRow[];
+    const hasMore = rows.length > limit;
+    const items = rows.slice(0, limit).map(rowToTask);
+    return { items, hasMore, lastId: hasMore ? (items.at(-1)?.id ?? null) : null };
+  }
+
+  async getDependents(orgId: string, taskId: string): Promise<Task[]> {
+    const rows = this.rows(
+      `${TASK_SELECT} WHERE org_id = ? AND id IN (SELECT task_id FROM task_deps WHERE org_id = ? AND depends_on_id = ?) ORDER BY id`,
+    ).all(orgId, orgId, taskId) as TaskRow[];
+    return rows.map(rowToTask);
+  }
+
+  async dependedOn(orgId: string, taskIds: readonly string[]): Promise<Set<string>> {
+    if (taskIds.length === 0) return new Set();
+    const rows = this.stmt(
+      'SELECT DISTINCT depends_on_id AS id FROM task_deps WHERE org_id = ? AND depends_on_id IN (SELECT value FROM json_each(?))',
+    ).all(orgId, JSON.stringify(taskIds)) as Array<{ id: string }>;
+    return new Set(rows.map((r) => r.id));
+  }
+
+  async getSteps(orgId: string, taskId: string): Promise<Step[]> {
+    const rows = this.stmt(
+      'SELECT task_id, time, message, data FROM steps WHERE org_id = ? AND task_id = ? ORDER BY seq',
+    ).all(orgId, taskId) as StepRow[];
+    return rows.map(stepFromRow);
+  }
+
+  async getStepsOf(orgId: string, taskIds: readonly string[]): Promise<Map<string, Step[]>> {
+    const out = new Map<string, Step[]>(taskIds.map((id) => [id, []]));
+    if (taskIds.length === 0) return out;
+    const rows = this.stmt(
+      'SELECT task_id, time, message, data FROM steps WHERE org_id = ? AND task_id IN (SELECT value FROM json_each(?)) ORDER BY task_id, seq',
+    ).all(orgId, JSON.stringify(taskIds)) as StepRow[];
+    for (const r of rows) out.get(r.task_id)?.push(stepFromRow(r));
+    return out;
+  }
+
+  async listEvents(orgId: string, afterId: number, limit: number): Promise<StoredEvent[]> {
+    const rows = this.stmt('SELECT * FROM events WHERE org_id = ? AND id > ? ORDER BY id LIMIT ?').all(
+      orgId,
+      afterId,
+      limit,
+    ) as EventRow[];
+    return rows.map(eventFromRow);
+  }
+
+  // ---- projects and idempotency ----------------------------------------------------------
+
+  async getProject(orgId: string, projectId: string): Promise<Project | null> {
+    const r = this.stmt('SELECT * FROM projects WHERE org_id = ? AND id = ?').get(orgId, projectId) as
+      ProjectRow | undefined;
+    return r ? projectFromRow(r) : null;
+  }
+
+  async getProjectByKey(orgId: string, key: string): Promise<Project | null> {
+    const r = this.stmt('SELECT * FROM projects WHERE org_id = ? AND key = ?').get(orgId, key) as
+      ProjectRow | undefined;
+    return r ? projectFromRow(r) : null;
+  }
+
+  async listProjects(orgId: string): Promise<Project[]> {
+    return (this.stmt('SELECT * FROM projects WHERE org_id = ? ORDER BY key').all(orgId) as ProjectRow[]).map(
+      projectFromRow,
+    );
+  }
+
+  async getIdempotency(orgId: string, key: string, notBefore: number): Promise<IdempotencyRecord | null> {
+    const r = this.stmt('SELECT * FROM idempotency_keys WHERE org_id = ? AND key = ? AND created_at >= ?').get(
+      orgId,
+      key,
+      notBefore,
+    ) as IdempotencyRow | undefined;
+    return r ? idempotencyFromRow(r) : null;
+  }
+
+  // ---- types, claims, lists, stats, the sweeper ------------------------------------------
+
+  async getTypeConfig(orgId: string, type: string): Promise<TypeConfig | null> {
+    const r = this.stmt('SELECT * FROM task_types WHERE org_id = ? AND type = ?').get(orgId, type) as
+      TypeRow | undefined;
+    return r ? typeFromRow(r) : null;
+  }
+
+  async listTypeConfigs(orgId: string): Promise<TypeConfig[]> {
+    return (this.stmt('SELECT * FROM task_types WHERE org_id = ? ORDER BY type').all(orgId) as TypeRow[]).map(
+      typeFromRow,
+    );
+  }
+
+  async countClaims(orgId: string, since: number, type?: string): Promise<number> {
+    const r = (
+      type === undefined
+        ? this.stmt('SELECT coalesce(sum(count), 0) AS n FROM claims WHERE org_id = ? AND time >= ?').get(orgId, since)
+        : this.stmt('SELECT coalesce(sum(count), 0) AS n FROM claims WHERE org_id = ? AND type = ? AND time >= ?').get(
+            orgId,
+            type,
+            since,
+          )
+    ) as { n: number };
+    return r.n;
+  }
+
+  async firstClaimSince(orgId: string, type: string, since: number): Promise<number | null> {
+    const r = this.stmt('SELECT min(time) AS t FROM claims WHERE org_id = ? AND type = ? AND time >= ?').get(
+      orgId,
+      type,
+      since,
+    ) as {
+      t: number | null;
+    };
+    return r.t;
+  }
+
+  async nextRunAt(orgId: string, types: readonly string[]): Promise<number | null> {
+    // One query per type: `type = ?` lets the claim index answer it.
+    const stmt = this.stmt(
+      "SELECT min(run_at) AS t FROM tasks WHERE org_id = ? AND type = ? AND status = 'queued' AND run_at > ?",
+    );
+    let next: number | null = null;
+    for (const type of types) {
+      const { t } = stmt.get(orgId, type, this.now) as { t: number | null };
+      if (t !== null && (next === null || t < next)) next = t;
+    }
+    return next;
+  }
+
+  async getListTasks(orgId: string, listId: string, limit: number): Promise<Task[]> {
+    const rows = this.rows(`${TASK_SELECT} WHERE org_id = ? AND list_id = ? ORDER BY id LIMIT ?`).all(
+      orgId,
+      listId,
+      limit,
+    ) as TaskRow[];
+    return rows.map(rowToTask);
+  }
+
+  async countTasks(orgId: string, listId?: string): Promise<StatusCount[]> {
+    const rows = (
+      listId === undefined
+        ? this.stmt('SELECT status, type, count(*) AS count FROM tasks WHERE org_id = ? GROUP BY status, type').all(
+            orgId,
+          )
+        : this.stmt(
+            'SELECT status, type, count(*) AS count FROM tasks WHERE org_id = ? AND list_id = ? GROUP BY status, type',
+          ).all(orgId, listId)
+    ) as StatusCount[];
+    return rows;
+  }
+
+  async oldestQueuedAt(orgId: string): Promise<number | null> {
+    const r = this.stmt(
+      "SELECT min(coalesce(run_at, queued_at)) AS t FROM tasks WHERE org_id = ? AND status = 'queued' AND (run_at IS NULL OR run_at <= ?)",
+    ).get(orgId, this.now) as { t: number | null };
+    return r.t;
+  }
+
+  async overdueTasks(limit: number): Promise<OverdueTask[]> {
+    const rows = this.stmt(
+      `SELECT org_id, id, 'lease_expired' AS reason FROM tasks WHERE status = 'in_progress' AND lease_expires_at <= @now
+       UNION ALL
+       SELECT org_id, id, 'timeout' AS reason FROM tasks WHERE status = 'in_progress' AND timeout_at <= @now
+       LIMIT @limit`,
+    ).all({ now: this.now, limit }) as Array<{ org_id: string; id: string; reason: OverdueTask['reason'] }>;
+    return rows.map((r) => ({ orgId: r.org_id, taskId: r.id, reason: r.reason }));
+  }
+}
+
+/** The task document (task-document.ts) of one task; one statement, outside any unit. */
+export function taskDocument(db: Db, orgId: string, key: TaskKey): TaskDocument | null {
+  const r =
+    'id' in key
+      ? prepared(db, TASK_DOCUMENT_BY_ID_SQL).get(orgId, key.id)
+      : prepared(db, TASK_DOCUMENT_BY_IDENTIFIER_SQL).get(orgId, key.identifier);
+  return (r as TaskDocument | undefined) ?? null;
+}
+
+const statementCache = new WeakMap<Db, Map<string, Database.Statement>>();
+/** A statement prepared once per connection and reused (better-sqlite3 statements are cheap to run). */
+export function prepared(db: Db, sql: string, raw = false): Database.Statement {
+  let cache = statementCache.get(db);
+  if (!cache) {
+    cache = new Map();
+    statementCache.set(db, cache);
+  }
+  let stmt = cache.get(sql);
+  if (!stmt) {
+    stmt = db.prepare(sql);
+    // A text is always used one way: task rows (TASK_SELECT) raw, everything else as objects.
+    if (raw) stmt.raw(true);
+    cache.set(sql, stmt);
+  }
+  return stmt;
+}
