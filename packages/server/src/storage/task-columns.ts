@@ -23,6 +23,9 @@ export const TASK_COLUMNS = [
 
 export type TaskColumn = (typeof TASK_COLUMNS)[number];
 
+/** The select list of a task row, column by column in TASK_COLUMNS order (see TaskRow). */
+export const TASK_SELECT = TASK_COLUMNS.join(', ');
+
 /** Columns stored as JSON text (jsonb on PostgreSQL). */
 export const JSON_COLUMNS: ReadonlySet<TaskColumn> = new Set([
   'input',

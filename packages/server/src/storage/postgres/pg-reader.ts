@@ -20,31 +20,31 @@ import type {
   TypeConfig,
 } from '../task-store.js';
 import {
-  EVENT_SELECT,
-  IDEMPOTENCY_SELECT,
-  KEY_SELECT,
-  PROJECT_SELECT,
+  EVENT_COLUMNS,
+  IDEMPOTENCY_COLUMNS,
+  KEY_COLUMNS,
+  ORG_COLUMNS,
+  PROJECT_COLUMNS,
+  TYPE_COLUMNS,
+  type EventRow,
+  type IdempotencyRow,
+  type KeyRow,
+  type OrgRow,
+  type OverdueRow,
+  type ProjectRow,
+  type StepRow,
+  type TypeRow,
+} from '../rows.js';
+import {
   STEP_SELECT,
   TASK_DOCUMENT_BY_ID_SQL,
   TASK_DOCUMENT_BY_IDENTIFIER_SQL,
   TASK_SELECT,
   eachKey,
-  sortedKeys,
-  TYPE_SELECT,
-  eventFromRow,
-  idempotencyFromRow,
-  keyFromRow,
-  projectFromRow,
+  fromRow,
   rowToTask,
-  stepFromRow,
-  typeFromRow,
-  type EventRow,
-  type IdempotencyRow,
-  type KeyRow,
-  type ProjectRow,
-  type StepRow,
+  sortedKeys,
   type TaskRow,
-  type TypeRow,
 } from './rows.js';
 
 export class PgReader implements StoreReader {
@@ -88,11 +88,8 @@ export class PgReader implements StoreReader {
   // ---- orgs and keys ---------------------------------------------------------------------
 
   async getOrg(orgId: string): Promise<Org | null> {
-    const [r] = await this.rows<{ id: string; name: string; created_at: number }>(
-      'SELECT id, name, created_at FROM orgs WHERE id = $1',
-      [orgId],
-    );
-    return r ? { id: r.id, name: r.name, createdAt: r.created_at } : null;
+    const [r] = await this.rows<OrgRow>(`SELECT ${ORG_COLUMNS} FROM orgs WHERE id = $1`, [orgId]);
+    return r ? fromRow.org(r) : null;
   }
 
   async countOrgs(): Promise<number> {
@@ -101,14 +98,14 @@ export class PgReader implements StoreReader {
   }
 
   async findKeyByHash(hash: string): Promise<ApiKey | null> {
-    const [r] = await this.rows<KeyRow>(`SELECT ${KEY_SELECT} FROM api_keys WHERE hash = $1`, [hash]);
-    return r ? keyFromRow(r) : null;
+    const [r] = await this.rows<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE hash = $1`, [hash]);
+    return r ? fromRow.key(r) : null;
   }
 
   async listKeys(orgId: string): Promise<ApiKey[]> {
     return (
-      await this.rows<KeyRow>(`SELECT ${KEY_SELECT} FROM api_keys WHERE org_id = $1 ORDER BY created_at, id`, [orgId])
-    ).map(keyFromRow);
+      await this.rows<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE org_id = $1 ORDER BY created_at, id`, [orgId])
+    ).map(fromRow.key);
   }
 
   // ---- tasks, steps, events --------------------------------------------------------------
@@ -175,7 +172,7 @@ export class PgReader implements StoreReader {
         orgId,
         taskId,
       ])
-    ).map(stepFromRow);
+    ).map(fromRow.step);
   }
 
   async getStepsOf(orgId: string, taskIds: readonly string[]): Promise<Map<string, Step[]>> {
@@ -186,7 +183,7 @@ export class PgReader implements StoreReader {
         ORDER BY task_id, seq`,
       [orgId, sortedKeys(taskIds)],
     );
-    for (const r of rows) out.get(r.task_id)?.push(stepFromRow(r));
+    for (const r of rows) out.get(r.task_id)?.push(fromRow.step(r));
     return out;
   }
 
@@ -194,59 +191,59 @@ export class PgReader implements StoreReader {
     await this.beforeEventsRead();
     return (
       await this.rows<EventRow>(
-        `SELECT ${EVENT_SELECT} FROM events WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
         [orgId, afterId, limit],
       )
-    ).map(eventFromRow);
+    ).map(fromRow.event);
   }
 
   // ---- projects and idempotency ----------------------------------------------------------
 
   async getProject(orgId: string, projectId: string): Promise<Project | null> {
-    const [r] = await this.rows<ProjectRow>(`SELECT ${PROJECT_SELECT} FROM projects WHERE org_id = $1 AND id = $2`, [
+    const [r] = await this.rows<ProjectRow>(`SELECT ${PROJECT_COLUMNS} FROM projects WHERE org_id = $1 AND id = $2`, [
       orgId,
       projectId,
     ]);
-    return r ? projectFromRow(r) : null;
+    return r ? fromRow.project(r) : null;
   }
 
   async getProjectByKey(orgId: string, key: string): Promise<Project | null> {
-    const [r] = await this.rows<ProjectRow>(`SELECT ${PROJECT_SELECT} FROM projects WHERE org_id = $1 AND key = $2`, [
+    const [r] = await this.rows<ProjectRow>(`SELECT ${PROJECT_COLUMNS} FROM projects WHERE org_id = $1 AND key = $2`, [
       orgId,
       key,
     ]);
-    return r ? projectFromRow(r) : null;
+    return r ? fromRow.project(r) : null;
   }
 
   async listProjects(orgId: string): Promise<Project[]> {
     return (
-      await this.rows<ProjectRow>(`SELECT ${PROJECT_SELECT} FROM projects WHERE org_id = $1 ORDER BY key`, [orgId])
-    ).map(projectFromRow);
+      await this.rows<ProjectRow>(`SELECT ${PROJECT_COLUMNS} FROM projects WHERE org_id = $1 ORDER BY key`, [orgId])
+    ).map(fromRow.project);
   }
 
   async getIdempotency(orgId: string, key: string, notBefore: number): Promise<IdempotencyRecord | null> {
     await this.beforeIdempotencyRead(orgId, key);
     const [r] = await this.rows<IdempotencyRow>(
-      `SELECT ${IDEMPOTENCY_SELECT} FROM idempotency_keys WHERE org_id = $1 AND key = $2 AND created_at >= $3`,
+      `SELECT ${IDEMPOTENCY_COLUMNS} FROM idempotency_keys WHERE org_id = $1 AND key = $2 AND created_at >= $3`,
       [orgId, key, notBefore],
     );
-    return r ? idempotencyFromRow(r) : null;
+    return r ? fromRow.idempotency(r) : null;
   }
 
   // ---- types, claims, lists, stats, the sweeper ------------------------------------------
 
   async getTypeConfig(orgId: string, type: string): Promise<TypeConfig | null> {
-    const [r] = await this.rows<TypeRow>(`SELECT ${TYPE_SELECT} FROM task_types WHERE org_id = $1 AND type = $2`, [
+    const [r] = await this.rows<TypeRow>(`SELECT ${TYPE_COLUMNS} FROM task_types WHERE org_id = $1 AND type = $2`, [
       orgId,
       type,
     ]);
-    return r ? typeFromRow(r) : null;
+    return r ? fromRow.typeConfig(r) : null;
   }
 
   async listTypeConfigs(orgId: string): Promise<TypeConfig[]> {
     return (
-      await this.rows<TypeRow>(`SELECT ${TYPE_SELECT} FROM task_types WHERE org_id = $1 ORDER BY type`, [orgId])
-    ).map(typeFromRow);
+      await this.rows<TypeRow>(`SELECT ${TYPE_COLUMNS} FROM task_types WHERE org_id = $1 ORDER BY type`, [orgId])
+    ).map(fromRow.typeConfig);
   }
 
   async countClaims(orgId: string, since: number, type?: string): Promise<number> {
@@ -314,14 +311,14 @@ export class PgReader implements StoreReader {
   }
 
   async overdueTasks(limit: number): Promise<OverdueTask[]> {
-    const rows = await this.rows<{ org_id: string; id: string; reason: OverdueTask['reason'] }>(
+    const rows = await this.rows<OverdueRow>(
       `SELECT org_id, id, 'lease_expired' AS reason FROM tasks WHERE status = 'in_progress' AND lease_expires_at <= $1
        UNION ALL
        SELECT org_id, id, 'timeout' AS reason FROM tasks WHERE status = 'in_progress' AND timeout_at <= $1
        LIMIT $2`,
       [this.now, limit],
     );
-    return rows.map((r) => ({ orgId: r.org_id, taskId: r.id, reason: r.reason }));
+    return rows.map(fromRow.overdue);
   }
 }
 

@@ -14,7 +14,6 @@
 import type { PoolClient } from 'pg';
 import { claimOrder } from '../../domain/claim-order.js';
 import { TasklaneError } from '../../domain/errors.js';
-import type { TaskStatus } from '../../domain/status.js';
 import type { Step, Task } from '../../domain/task.js';
 import type {
   ApiKey,
@@ -31,14 +30,26 @@ import { UnitWrites, type RecordCache } from '../record-cache.js';
 import { UnitConflict } from './pg-errors.js';
 import { PgReader } from './pg-reader.js';
 import {
-  IDEMPOTENCY_SELECT,
-  KEY_SELECT,
-  PROJECT_SELECT,
+  DELETED_COLUMNS,
+  IDEMPOTENCY_COLUMNS,
+  KEY_COLUMNS,
+  ORG_COLUMNS,
+  PROJECT_COLUMNS,
+  TYPE_COLUMNS,
+  changeOf,
+  deletedChange,
+  idempotencyValues,
+  keyValues,
+  orgValues,
+  projectValues,
+  stepData,
+  typeConfigValues,
+  type DeletedRow,
+} from '../rows.js';
+import {
   TASK_COLUMNS,
   TASK_COLUMN_TYPES,
   TASK_SELECT,
-  TYPE_SELECT,
-  changeOf,
   eachKey,
   eventsInsert,
   jsonRows,
@@ -47,7 +58,6 @@ import {
   taskJsonRow,
   taskJsonValue,
   taskParams,
-  typeConfigJson,
 } from './rows.js';
 
 /** First keys of the two-key advisory locks, one per kind, so kinds never collide. */
@@ -133,24 +143,14 @@ export class PgUnit extends PgReader implements StoreWriter {
   // ---- orgs and keys ---------------------------------------------------------------------
 
   async insertOrg(org: Org): Promise<void> {
-    await this.client.query('INSERT INTO orgs (id, name, created_at) VALUES ($1, $2, $3)', [
-      org.id,
-      org.name,
-      org.createdAt,
-    ]);
+    await this.client.query(`INSERT INTO orgs (${ORG_COLUMNS}) VALUES ($1, $2, $3)`, orgValues(org));
   }
 
   async insertKey(k: ApiKey): Promise<void> {
-    await this.client.query(`INSERT INTO api_keys (${KEY_SELECT}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
-      k.orgId,
-      k.id,
-      k.name,
-      JSON.stringify(k.scopes),
-      k.hash,
-      k.createdAt,
-      k.expiresAt,
-      k.revokedAt,
-    ]);
+    await this.client.query(
+      `INSERT INTO api_keys (${KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      keyValues(k),
+    );
   }
 
   async revokeKey(orgId: string, keyId: string, at: number): Promise<boolean> {
@@ -316,7 +316,7 @@ export class PgUnit extends PgReader implements StoreWriter {
     const [gone] = await this.rows<DeletedRow>(
       `WITH s AS (DELETE FROM steps WHERE org_id = $1 AND task_id = $2),
             d AS (DELETE FROM task_deps WHERE org_id = $1 AND task_id = $2)
-       DELETE FROM tasks WHERE org_id = $1 AND id = $2 RETURNING ${DELETED_SELECT}`,
+       DELETE FROM tasks WHERE org_id = $1 AND id = $2 RETURNING ${DELETED_COLUMNS}`,
       [orgId, taskId],
     );
     if (gone === undefined) return false;
@@ -328,14 +328,7 @@ export class PgUnit extends PgReader implements StoreWriter {
   private announceDeleted(r: DeletedRow): void {
     this.seen.delete(taskKey(r.org_id, r.id));
     this.writes.deleted.push({ orgId: r.org_id, taskId: r.id });
-    this.changes.push({
-      orgId: r.org_id,
-      taskId: r.id,
-      type: r.type,
-      version: r.version + 1,
-      status: r.status,
-      runAt: r.run_at,
-    });
+    this.changes.push(deletedChange(r));
   }
 
   async appendSteps(orgId: string, taskId: string, steps: readonly Step[]): Promise<void> {
@@ -345,13 +338,7 @@ export class PgUnit extends PgReader implements StoreWriter {
        SELECT $1, $2, base.n + s.ord, s.time, s.message, s.data::jsonb
          FROM (SELECT coalesce(max(seq), 0) AS n FROM steps WHERE org_id = $1 AND task_id = $2) base,
               unnest($3::bigint[], $4::text[], $5::text[]) WITH ORDINALITY AS s(time, message, data, ord)`,
-      [
-        orgId,
-        taskId,
-        steps.map((s) => s.time),
-        steps.map((s) => s.message),
-        steps.map((s) => (s.data === undefined ? null : JSON.stringify(s.data))),
-      ],
+      [orgId, taskId, steps.map((s) => s.time), steps.map((s) => s.message), steps.map(stepData)],
     );
   }
 
@@ -405,14 +392,10 @@ export class PgUnit extends PgReader implements StoreWriter {
   // ---- projects and idempotency ----------------------------------------------------------
 
   async insertProject(p: Project): Promise<void> {
-    await this.client.query(`INSERT INTO projects (${PROJECT_SELECT}) VALUES ($1, $2, $3, $4, $5, $6)`, [
-      p.orgId,
-      p.id,
-      p.key,
-      p.name,
-      p.nextNumber,
-      p.createdAt,
-    ]);
+    await this.client.query(
+      `INSERT INTO projects (${PROJECT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)`,
+      projectValues(p),
+    );
   }
 
   async takeProjectNumbers(orgId: string, projectId: string, count: number): Promise<number> {
@@ -428,10 +411,10 @@ export class PgUnit extends PgReader implements StoreWriter {
   async putIdempotency(rec: IdempotencyRecord): Promise<void> {
     // A record older than the retention window may still be there (the reaper has not run): replace it.
     await this.client.query(
-      `INSERT INTO idempotency_keys (${IDEMPOTENCY_SELECT}) VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO idempotency_keys (${IDEMPOTENCY_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (org_id, key) DO UPDATE
          SET request_hash = EXCLUDED.request_hash, task_ids = EXCLUDED.task_ids, created_at = EXCLUDED.created_at`,
-      [rec.orgId, rec.key, rec.requestHash, JSON.stringify(rec.taskIds), rec.createdAt],
+      idempotencyValues(rec),
     );
   }
 
@@ -444,9 +427,9 @@ export class PgUnit extends PgReader implements StoreWriter {
 
   async putTypeConfig(c: TypeConfig): Promise<void> {
     await this.client.query(
-      `INSERT INTO task_types (${TYPE_SELECT}) VALUES ($1, $2, $3, $4)
+      `INSERT INTO task_types (${TYPE_COLUMNS}) VALUES ($1, $2, $3, $4)
        ON CONFLICT (org_id, type) DO UPDATE SET config = EXCLUDED.config, updated_at = EXCLUDED.updated_at`,
-      [c.orgId, c.type, typeConfigJson(c), c.updatedAt],
+      typeConfigValues(c),
     );
   }
 
@@ -506,7 +489,7 @@ export class PgUnit extends PgReader implements StoreWriter {
        s AS (DELETE FROM steps USING gone WHERE steps.org_id = gone.org_id AND steps.task_id = gone.id),
        d AS (DELETE FROM task_deps USING gone WHERE task_deps.org_id = gone.org_id AND task_deps.task_id = gone.id)
        DELETE FROM tasks USING gone WHERE tasks.org_id = gone.org_id AND tasks.id = gone.id
-       RETURNING ${DELETED_SELECT.split(', ')
+       RETURNING ${DELETED_COLUMNS.split(', ')
          .map((c) => `tasks.${c}`)
          .join(', ')}`,
       [this.now, limit],
@@ -532,13 +515,3 @@ export class PgUnit extends PgReader implements StoreWriter {
 /** A unit's events of one org as one JSON value (see jsonRows), each event's data embedded as it is. */
 const eventsJson = (events: readonly NewEvent[]): string =>
   JSON.stringify(events.map((e) => [e.taskId, e.type, e.data]));
-
-const DELETED_SELECT = 'org_id, id, type, version, status, run_at';
-interface DeletedRow {
-  org_id: string;
-  id: string;
-  type: string;
-  version: number;
-  status: TaskStatus;
-  run_at: number | null;
-}

@@ -3,12 +3,20 @@
  * BIGINT columns arrive as numbers (the store's per-pool type parser); booleans are booleans.
  */
 import { TasklaneError } from '../../domain/errors.js';
-import type { Json, Step, Task } from '../../domain/task.js';
-import type { ApiKey, IdempotencyRecord, Project, Scope, StoredEvent, TaskChange, TypeConfig } from '../task-store.js';
-import { TASK_COLUMNS, columnValue, rowValues, taskFromRow, type RowCodec, type TaskColumn } from '../task-columns.js';
+import type { Task } from '../../domain/task.js';
+import { rowMappers } from '../rows.js';
+import {
+  TASK_COLUMNS,
+  TASK_SELECT,
+  columnValue,
+  rowValues,
+  taskFromRow,
+  type RowCodec,
+  type TaskColumn,
+} from '../task-columns.js';
 import { documentExpression, type DocumentDialect } from '../task-document.js';
 
-export { TASK_COLUMNS };
+export { TASK_COLUMNS, TASK_SELECT };
 
 export type { TaskRow } from '../task-columns.js';
 
@@ -93,9 +101,6 @@ export const eventsInsert = (v: { orgId: string; count: string; time: string; ev
    SELECT ${v.orgId}, counter.last_id - ${v.count} + x.ord, x.e ->> 0, x.e ->> 1, ${v.time}, x.e -> 2
      FROM counter, jsonb_array_elements(${v.events}::jsonb) WITH ORDINALITY AS x(e, ord)`;
 
-/** The select list of a task, named column by column (a later column never changes a result). */
-export const TASK_SELECT = TASK_COLUMNS.join(', ');
-
 /** The task document (task-document.ts) in PostgreSQL's JSON functions. */
 const PG_DOCUMENT: DocumentDialect = {
   // json_build_object keeps its keys in order (jsonb would sort them). 44 fields = 88 arguments,
@@ -136,119 +141,11 @@ const PG_CODEC: RowCodec = { json: (v) => v, bool: (v) => v === true };
 
 export const rowToTask = (row: readonly unknown[]): Task => taskFromRow(row, PG_CODEC);
 
-export const changeOf = (t: Task): TaskChange => ({
-  orgId: t.orgId,
-  taskId: t.id,
-  type: t.type,
-  version: t.version,
-  status: t.status,
-  runAt: t.runAt,
-});
-
-export const KEY_SELECT = 'org_id, id, name, scopes, hash, created_at, expires_at, revoked_at';
-export interface KeyRow {
-  org_id: string;
-  id: string;
-  name: string;
-  scopes: Scope[];
-  hash: string;
-  created_at: number;
-  expires_at: number | null;
-  revoked_at: number | null;
-}
-export const keyFromRow = (r: KeyRow): ApiKey => ({
-  id: r.id,
-  orgId: r.org_id,
-  name: r.name,
-  scopes: r.scopes,
-  hash: r.hash,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  revokedAt: r.revoked_at,
-});
-
-export const PROJECT_SELECT = 'org_id, id, key, name, next_number, created_at';
-export interface ProjectRow {
-  org_id: string;
-  id: string;
-  key: string;
-  name: string;
-  next_number: number;
-  created_at: number;
-}
-export const projectFromRow = (r: ProjectRow): Project => ({
-  id: r.id,
-  orgId: r.org_id,
-  key: r.key,
-  name: r.name,
-  nextNumber: r.next_number,
-  createdAt: r.created_at,
-});
+/** Rows of the other tables → records (rows.ts): jsonb arrives parsed. */
+export const fromRow = rowMappers(PG_CODEC);
 
 /**
  * `data` is selected as text: node-postgres parses a jsonb `null` and an SQL NULL alike, and a step
  * with `data: null` must come back with it (one without data, without).
  */
 export const STEP_SELECT = 'task_id, time, message, data::text AS data';
-export interface StepRow {
-  task_id: string;
-  time: number;
-  message: string;
-  data: string | null;
-}
-export const stepFromRow = (r: StepRow): Step =>
-  r.data === null
-    ? { time: r.time, message: r.message }
-    : { time: r.time, message: r.message, data: JSON.parse(r.data) as Json };
-
-export const EVENT_SELECT = 'org_id, id, task_id, type, time, data';
-export interface EventRow {
-  org_id: string;
-  id: number;
-  task_id: string;
-  type: string;
-  time: number;
-  data: Json;
-}
-export const eventFromRow = (r: EventRow): StoredEvent => ({
-  id: r.id,
-  orgId: r.org_id,
-  taskId: r.task_id,
-  type: r.type as StoredEvent['type'],
-  time: r.time,
-  data: r.data,
-});
-
-export const IDEMPOTENCY_SELECT = 'org_id, key, request_hash, task_ids, created_at';
-export interface IdempotencyRow {
-  org_id: string;
-  key: string;
-  request_hash: string;
-  task_ids: string[];
-  created_at: number;
-}
-export const idempotencyFromRow = (r: IdempotencyRow): IdempotencyRecord => ({
-  orgId: r.org_id,
-  key: r.key,
-  requestHash: r.request_hash,
-  taskIds: r.task_ids,
-  createdAt: r.created_at,
-});
-
-export const TYPE_SELECT = 'org_id, type, config, updated_at';
-export interface TypeRow {
-  org_id: string;
-  type: string;
-  config: Pick<TypeConfig, 'concurrency' | 'rateLimit' | 'defaults'>;
-  updated_at: number;
-}
-export const typeFromRow = (r: TypeRow): TypeConfig => ({
-  orgId: r.org_id,
-  type: r.type,
-  concurrency: r.config.concurrency,
-  rateLimit: r.config.rateLimit,
-  defaults: r.config.defaults,
-  updatedAt: r.updated_at,
-});
-export const typeConfigJson = (c: TypeConfig): string =>
-  JSON.stringify({ concurrency: c.concurrency, rateLimit: c.rateLimit, defaults: c.defaults });

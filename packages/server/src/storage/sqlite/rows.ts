@@ -1,12 +1,20 @@
 /** Records ↔ SQLite rows. JSON columns are text; booleans are 0/1. */
-import type { Json, Step, Task } from '../../domain/task.js';
-import type { ApiKey, IdempotencyRecord, Project, Scope, StoredEvent, TaskChange, TypeConfig } from '../task-store.js';
-import { TASK_COLUMNS, columnValue, rowValues, taskFromRow, type RowCodec, type TaskColumn } from '../task-columns.js';
-
-export type { TaskRow } from '../task-columns.js';
+import type { Task } from '../../domain/task.js';
+import { rowMappers } from '../rows.js';
+import {
+  TASK_COLUMNS,
+  TASK_SELECT,
+  columnValue,
+  rowValues,
+  taskFromRow,
+  type RowCodec,
+  type TaskColumn,
+} from '../task-columns.js';
 import { documentExpression, type DocumentDialect } from '../task-document.js';
 
-export { TASK_COLUMNS };
+export type { TaskRow } from '../task-columns.js';
+
+export { TASK_COLUMNS, TASK_SELECT };
 
 /** SQLite has no booleans: 1 and 0. */
 const bool01 = (b: boolean): number => (b ? 1 : 0);
@@ -38,120 +46,10 @@ const SQLITE_DOCUMENT: DocumentDialect = {
     `json((SELECT json_group_array(${step} ORDER BY s.seq) FROM steps s WHERE s.org_id = t.org_id AND s.task_id = t.id))`,
 };
 
-/** Statements that read task rows select exactly these, in this order (see TaskRow). */
-export const TASK_SELECT = `SELECT ${TASK_COLUMNS.join(', ')} FROM tasks`;
-
 const TASK_DOCUMENT_SELECT = `SELECT t.id, t.status, t.version, ${documentExpression(SQLITE_DOCUMENT)} AS json FROM tasks t`;
 /** Whole texts, built once: the statement cache looks them up by text on every call. */
 export const TASK_DOCUMENT_BY_ID_SQL = `${TASK_DOCUMENT_SELECT} WHERE t.org_id = ? AND t.id = ?`;
 export const TASK_DOCUMENT_BY_IDENTIFIER_SQL = `${TASK_DOCUMENT_SELECT} WHERE t.org_id = ? AND t.identifier = ?`;
 
-// ---- the other records: JSON columns arrive as text -------------------------------------
-
-export interface KeyRow {
-  org_id: string;
-  id: string;
-  name: string;
-  scopes: string;
-  hash: string;
-  created_at: number;
-  expires_at: number | null;
-  revoked_at: number | null;
-}
-export const keyFromRow = (r: KeyRow): ApiKey => ({
-  id: r.id,
-  orgId: r.org_id,
-  name: r.name,
-  scopes: JSON.parse(r.scopes) as Scope[],
-  hash: r.hash,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  revokedAt: r.revoked_at,
-});
-
-export interface ProjectRow {
-  org_id: string;
-  id: string;
-  key: string;
-  name: string;
-  next_number: number;
-  created_at: number;
-}
-export const projectFromRow = (r: ProjectRow): Project => ({
-  id: r.id,
-  orgId: r.org_id,
-  key: r.key,
-  name: r.name,
-  nextNumber: r.next_number,
-  createdAt: r.created_at,
-});
-
-export interface StepRow {
-  task_id: string;
-  time: number;
-  message: string;
-  data: string | null;
-}
-export const stepFromRow = (r: StepRow): Step =>
-  r.data === null
-    ? { time: r.time, message: r.message }
-    : { time: r.time, message: r.message, data: JSON.parse(r.data) as Json };
-
-export interface EventRow {
-  id: number;
-  org_id: string;
-  task_id: string;
-  type: string;
-  time: number;
-  data: string;
-}
-export const eventFromRow = (r: EventRow): StoredEvent => ({
-  id: r.id,
-  orgId: r.org_id,
-  taskId: r.task_id,
-  type: r.type as StoredEvent['type'],
-  time: r.time,
-  data: JSON.parse(r.data) as Json,
-});
-
-export interface IdempotencyRow {
-  org_id: string;
-  key: string;
-  request_hash: string;
-  task_ids: string;
-  created_at: number;
-}
-export const idempotencyFromRow = (r: IdempotencyRow): IdempotencyRecord => ({
-  orgId: r.org_id,
-  key: r.key,
-  requestHash: r.request_hash,
-  taskIds: JSON.parse(r.task_ids) as string[],
-  createdAt: r.created_at,
-});
-
-export interface TypeRow {
-  org_id: string;
-  type: string;
-  config: string;
-  updated_at: number;
-}
-export const typeFromRow = (r: TypeRow): TypeConfig => {
-  const c = JSON.parse(r.config) as Pick<TypeConfig, 'concurrency' | 'rateLimit' | 'defaults'>;
-  return {
-    orgId: r.org_id,
-    type: r.type,
-    concurrency: c.concurrency,
-    rateLimit: c.rateLimit,
-    defaults: c.defaults,
-    updatedAt: r.updated_at,
-  };
-};
-
-export const changeOf = (t: Task): TaskChange => ({
-  orgId: t.orgId,
-  taskId: t.id,
-  type: t.type,
-  version: t.version,
-  status: t.status,
-  runAt: t.runAt,
-});
+/** Rows of the other tables → records (rows.ts): JSON columns arrive as text. */
+export const fromRow = rowMappers(SQLITE_CODEC);

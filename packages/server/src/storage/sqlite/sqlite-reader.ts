@@ -20,23 +20,29 @@ import type {
 } from '../task-store.js';
 import type { TaskDocument, TaskKey } from '../task-document.js';
 import {
-  TASK_DOCUMENT_BY_ID_SQL,
-  TASK_DOCUMENT_BY_IDENTIFIER_SQL,
-  TASK_SELECT,
-  eventFromRow,
-  idempotencyFromRow,
-  keyFromRow,
-  projectFromRow,
-  rowToTask,
-  stepFromRow,
-  typeFromRow,
+  EVENT_COLUMNS,
+  IDEMPOTENCY_COLUMNS,
+  KEY_COLUMNS,
+  ORG_COLUMNS,
+  PROJECT_COLUMNS,
+  STEP_COLUMNS,
+  TYPE_COLUMNS,
   type EventRow,
   type IdempotencyRow,
   type KeyRow,
+  type OrgRow,
+  type OverdueRow,
   type ProjectRow,
   type StepRow,
-  type TaskRow,
   type TypeRow,
+} from '../rows.js';
+import {
+  TASK_DOCUMENT_BY_ID_SQL,
+  TASK_DOCUMENT_BY_IDENTIFIER_SQL,
+  TASK_SELECT,
+  fromRow,
+  rowToTask,
+  type TaskRow,
 } from './rows.js';
 
 export type Db = Database.Database;
@@ -59,9 +65,8 @@ export class SqliteReader implements StoreReader {
   // ---- orgs and keys ---------------------------------------------------------------------
 
   async getOrg(orgId: string): Promise<Org | null> {
-    const r = this.stmt('SELECT id, name, created_at FROM orgs WHERE id = ?').get(orgId) as
-      { id: string; name: string; created_at: number } | undefined;
-    return r ? { id: r.id, name: r.name, createdAt: r.created_at } : null;
+    const r = this.stmt(`SELECT ${ORG_COLUMNS} FROM orgs WHERE id = ?`).get(orgId) as OrgRow | undefined;
+    return r ? fromRow.org(r) : null;
   }
 
   async countOrgs(): Promise<number> {
@@ -69,35 +74,37 @@ export class SqliteReader implements StoreReader {
   }
 
   async findKeyByHash(hash: string): Promise<ApiKey | null> {
-    const r = this.stmt('SELECT * FROM api_keys WHERE hash = ?').get(hash) as KeyRow | undefined;
-    return r ? keyFromRow(r) : null;
+    const r = this.stmt(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE hash = ?`).get(hash) as KeyRow | undefined;
+    return r ? fromRow.key(r) : null;
   }
 
   async listKeys(orgId: string): Promise<ApiKey[]> {
-    return (this.stmt('SELECT * FROM api_keys WHERE org_id = ? ORDER BY created_at, id').all(orgId) as KeyRow[]).map(
-      keyFromRow,
-    );
+    return (
+      this.stmt(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE org_id = ? ORDER BY created_at, id`).all(orgId) as KeyRow[]
+    ).map(fromRow.key);
   }
 
   // ---- tasks, steps, events --------------------------------------------------------------
 
   async getTask(orgId: string, taskId: string): Promise<Task | null> {
-    const r = this.rows(`${TASK_SELECT} WHERE org_id = ? AND id = ?`).get(orgId, taskId) as TaskRow | undefined;
+    const r = this.rows(`SELECT ${TASK_SELECT} FROM tasks WHERE org_id = ? AND id = ?`).get(orgId, taskId) as
+      TaskRow | undefined;
     return r ? rowToTask(r) : null;
   }
 
   async getTaskByIdentifier(orgId: string, identifier: string): Promise<Task | null> {
-    const r = this.rows(`${TASK_SELECT} WHERE org_id = ? AND identifier = ?`).get(orgId, identifier) as
-      TaskRow | undefined;
+    const r = this.rows(`SELECT ${TASK_SELECT} FROM tasks WHERE org_id = ? AND identifier = ?`).get(
+      orgId,
+      identifier,
+    ) as TaskRow | undefined;
     return r ? rowToTask(r) : null;
   }
 
   async getTasks(orgId: string, taskIds: readonly string[]): Promise<Task[]> {
     if (taskIds.length === 0) return [];
-    const rows = this.rows(`${TASK_SELECT} WHERE org_id = ? AND id IN (SELECT value FROM json_each(?))`).all(
-      orgId,
-      JSON.stringify(taskIds),
-    ) as TaskRow[];
+    const rows = this.rows(
+      `SELECT ${TASK_SELECT} FROM tasks WHERE org_id = ? AND id IN (SELECT value FROM json_each(?))`,
+    ).all(orgId, JSON.stringify(taskIds)) as TaskRow[];
     return rows.map(rowToTask);
   }
 
@@ -139,7 +146,7 @@ export class SqliteReader implements StoreReader {
       where.push('id < @afterId');
       params.afterId = afterId;
     }
-    const sql = `${TASK_SELECT} WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`;
+    const sql = `SELECT ${TASK_SELECT} FROM tasks WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`;
     const rows = this.rows(sql).all(params) as TaskRow[];
     const hasMore = rows.length > limit;
     const items = rows.slice(0, limit).map(rowToTask);
@@ -148,7 +155,7 @@ export class SqliteReader implements StoreReader {
 
   async getDependents(orgId: string, taskId: string): Promise<Task[]> {
     const rows = this.rows(
-      `${TASK_SELECT} WHERE org_id = ? AND id IN (SELECT task_id FROM task_deps WHERE org_id = ? AND depends_on_id = ?) ORDER BY id`,
+      `SELECT ${TASK_SELECT} FROM tasks WHERE org_id = ? AND id IN (SELECT task_id FROM task_deps WHERE org_id = ? AND depends_on_id = ?) ORDER BY id`,
     ).all(orgId, orgId, taskId) as TaskRow[];
     return rows.map(rowToTask);
   }
@@ -162,72 +169,71 @@ export class SqliteReader implements StoreReader {
   }
 
   async getSteps(orgId: string, taskId: string): Promise<Step[]> {
-    const rows = this.stmt(
-      'SELECT task_id, time, message, data FROM steps WHERE org_id = ? AND task_id = ? ORDER BY seq',
-    ).all(orgId, taskId) as StepRow[];
-    return rows.map(stepFromRow);
+    const rows = this.stmt(`SELECT ${STEP_COLUMNS} FROM steps WHERE org_id = ? AND task_id = ? ORDER BY seq`).all(
+      orgId,
+      taskId,
+    ) as StepRow[];
+    return rows.map(fromRow.step);
   }
 
   async getStepsOf(orgId: string, taskIds: readonly string[]): Promise<Map<string, Step[]>> {
     const out = new Map<string, Step[]>(taskIds.map((id) => [id, []]));
     if (taskIds.length === 0) return out;
     const rows = this.stmt(
-      'SELECT task_id, time, message, data FROM steps WHERE org_id = ? AND task_id IN (SELECT value FROM json_each(?)) ORDER BY task_id, seq',
+      `SELECT ${STEP_COLUMNS} FROM steps WHERE org_id = ? AND task_id IN (SELECT value FROM json_each(?)) ORDER BY task_id, seq`,
     ).all(orgId, JSON.stringify(taskIds)) as StepRow[];
-    for (const r of rows) out.get(r.task_id)?.push(stepFromRow(r));
+    for (const r of rows) out.get(r.task_id)?.push(fromRow.step(r));
     return out;
   }
 
   async listEvents(orgId: string, afterId: number, limit: number): Promise<StoredEvent[]> {
-    const rows = this.stmt('SELECT * FROM events WHERE org_id = ? AND id > ? ORDER BY id LIMIT ?').all(
+    const rows = this.stmt(`SELECT ${EVENT_COLUMNS} FROM events WHERE org_id = ? AND id > ? ORDER BY id LIMIT ?`).all(
       orgId,
       afterId,
       limit,
     ) as EventRow[];
-    return rows.map(eventFromRow);
+    return rows.map(fromRow.event);
   }
 
   // ---- projects and idempotency ----------------------------------------------------------
 
   async getProject(orgId: string, projectId: string): Promise<Project | null> {
-    const r = this.stmt('SELECT * FROM projects WHERE org_id = ? AND id = ?').get(orgId, projectId) as
+    const r = this.stmt(`SELECT ${PROJECT_COLUMNS} FROM projects WHERE org_id = ? AND id = ?`).get(orgId, projectId) as
       ProjectRow | undefined;
-    return r ? projectFromRow(r) : null;
+    return r ? fromRow.project(r) : null;
   }
 
   async getProjectByKey(orgId: string, key: string): Promise<Project | null> {
-    const r = this.stmt('SELECT * FROM projects WHERE org_id = ? AND key = ?').get(orgId, key) as
+    const r = this.stmt(`SELECT ${PROJECT_COLUMNS} FROM projects WHERE org_id = ? AND key = ?`).get(orgId, key) as
       ProjectRow | undefined;
-    return r ? projectFromRow(r) : null;
+    return r ? fromRow.project(r) : null;
   }
 
   async listProjects(orgId: string): Promise<Project[]> {
-    return (this.stmt('SELECT * FROM projects WHERE org_id = ? ORDER BY key').all(orgId) as ProjectRow[]).map(
-      projectFromRow,
-    );
+    return (
+      this.stmt(`SELECT ${PROJECT_COLUMNS} FROM projects WHERE org_id = ? ORDER BY key`).all(orgId) as ProjectRow[]
+    ).map(fromRow.project);
   }
 
   async getIdempotency(orgId: string, key: string, notBefore: number): Promise<IdempotencyRecord | null> {
-    const r = this.stmt('SELECT * FROM idempotency_keys WHERE org_id = ? AND key = ? AND created_at >= ?').get(
-      orgId,
-      key,
-      notBefore,
-    ) as IdempotencyRow | undefined;
-    return r ? idempotencyFromRow(r) : null;
+    const r = this.stmt(
+      `SELECT ${IDEMPOTENCY_COLUMNS} FROM idempotency_keys WHERE org_id = ? AND key = ? AND created_at >= ?`,
+    ).get(orgId, key, notBefore) as IdempotencyRow | undefined;
+    return r ? fromRow.idempotency(r) : null;
   }
 
   // ---- types, claims, lists, stats, the sweeper ------------------------------------------
 
   async getTypeConfig(orgId: string, type: string): Promise<TypeConfig | null> {
-    const r = this.stmt('SELECT * FROM task_types WHERE org_id = ? AND type = ?').get(orgId, type) as
+    const r = this.stmt(`SELECT ${TYPE_COLUMNS} FROM task_types WHERE org_id = ? AND type = ?`).get(orgId, type) as
       TypeRow | undefined;
-    return r ? typeFromRow(r) : null;
+    return r ? fromRow.typeConfig(r) : null;
   }
 
   async listTypeConfigs(orgId: string): Promise<TypeConfig[]> {
-    return (this.stmt('SELECT * FROM task_types WHERE org_id = ? ORDER BY type').all(orgId) as TypeRow[]).map(
-      typeFromRow,
-    );
+    return (
+      this.stmt(`SELECT ${TYPE_COLUMNS} FROM task_types WHERE org_id = ? ORDER BY type`).all(orgId) as TypeRow[]
+    ).map(fromRow.typeConfig);
   }
 
   async countClaims(orgId: string, since: number, type?: string): Promise<number> {
@@ -268,7 +274,7 @@ export class SqliteReader implements StoreReader {
   }
 
   async getListTasks(orgId: string, listId: string, limit: number): Promise<Task[]> {
-    const rows = this.rows(`${TASK_SELECT} WHERE org_id = ? AND list_id = ? ORDER BY id LIMIT ?`).all(
+    const rows = this.rows(`SELECT ${TASK_SELECT} FROM tasks WHERE org_id = ? AND list_id = ? ORDER BY id LIMIT ?`).all(
       orgId,
       listId,
       limit,
@@ -302,8 +308,8 @@ export class SqliteReader implements StoreReader {
        UNION ALL
        SELECT org_id, id, 'timeout' AS reason FROM tasks WHERE status = 'in_progress' AND timeout_at <= @now
        LIMIT @limit`,
-    ).all({ now: this.now, limit }) as Array<{ org_id: string; id: string; reason: OverdueTask['reason'] }>;
-    return rows.map((r) => ({ orgId: r.org_id, taskId: r.id, reason: r.reason }));
+    ).all({ now: this.now, limit }) as OverdueRow[];
+    return rows.map(fromRow.overdue);
   }
 }
 

@@ -5,7 +5,6 @@
  */
 import { claimOrder } from '../../domain/claim-order.js';
 import { TasklaneError } from '../../domain/errors.js';
-import type { TaskStatus } from '../../domain/status.js';
 import type { Step, Task } from '../../domain/task.js';
 import type {
   ApiKey,
@@ -19,10 +18,28 @@ import type {
 } from '../task-store.js';
 import { UnitWrites, type RecordCache } from '../record-cache.js';
 import { ALL_UPDATABLE, changedColumns, type ColumnSet } from '../task-columns.js';
-import { TASK_COLUMNS, TASK_SELECT, changeOf, rowToTask, sqliteValue, taskValues, type TaskRow } from './rows.js';
+import {
+  DELETED_COLUMNS,
+  IDEMPOTENCY_COLUMNS,
+  KEY_COLUMNS,
+  ORG_COLUMNS,
+  PROJECT_COLUMNS,
+  TYPE_COLUMNS,
+  changeOf,
+  deletedChange,
+  idempotencyValues,
+  keyValues,
+  orgValues,
+  projectValues,
+  stepData,
+  typeConfigValues,
+  type DeletedRow,
+} from '../rows.js';
+import { TASK_COLUMNS, TASK_SELECT, rowToTask, sqliteValue, taskValues, type TaskRow } from './rows.js';
 import { SqliteReader, prepared, type Db } from './sqlite-reader.js';
 
-const EVENT_COLUMNS = ['org_id', 'task_id', 'type', 'time', 'data'] as const;
+/** An event's columns but its id, which SQLite numbers. */
+const EVENT_INSERT_COLUMNS = ['org_id', 'task_id', 'type', 'time', 'data'] as const;
 
 /** One unit of work on one connection. Statements are cached per connection (prepared). */
 export class SqliteUnit extends SqliteReader implements StoreWriter {
@@ -62,22 +79,11 @@ export class SqliteUnit extends SqliteReader implements StoreWriter {
   // ---- orgs and keys ---------------------------------------------------------------------
 
   async insertOrg(org: Org): Promise<void> {
-    this.stmt('INSERT INTO orgs (id, name, created_at) VALUES (?, ?, ?)').run(org.id, org.name, org.createdAt);
+    this.stmt(`INSERT INTO orgs (${ORG_COLUMNS}) VALUES (?, ?, ?)`).run(...orgValues(org));
   }
 
   async insertKey(key: ApiKey): Promise<void> {
-    this.stmt(
-      'INSERT INTO api_keys (org_id, id, name, scopes, hash, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    ).run(
-      key.orgId,
-      key.id,
-      key.name,
-      JSON.stringify(key.scopes),
-      key.hash,
-      key.createdAt,
-      key.expiresAt,
-      key.revokedAt,
-    );
+    this.stmt(`INSERT INTO api_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(...keyValues(key));
   }
 
   async revokeKey(orgId: string, keyId: string, at: number): Promise<boolean> {
@@ -149,23 +155,15 @@ export class SqliteUnit extends SqliteReader implements StoreWriter {
   }
 
   async deleteTask(orgId: string, taskId: string): Promise<boolean> {
-    const gone = this.stmt('DELETE FROM tasks WHERE org_id = ? AND id = ? RETURNING type, version, status, run_at').get(
+    const gone = this.stmt(`DELETE FROM tasks WHERE org_id = ? AND id = ? RETURNING ${DELETED_COLUMNS}`).get(
       orgId,
       taskId,
-    ) as { type: string; version: number; status: TaskStatus; run_at: number | null } | undefined;
+    ) as DeletedRow | undefined;
     if (gone === undefined) return false;
     this.stmt('DELETE FROM steps WHERE org_id = ? AND task_id = ?').run(orgId, taskId);
     this.stmt('DELETE FROM task_deps WHERE org_id = ? AND task_id = ?').run(orgId, taskId);
     this.writes.deleted.push({ orgId, taskId });
-    // Announced like a change, so that requests waiting on the task wake and find it gone.
-    this.changes.push({
-      orgId,
-      taskId,
-      type: gone.type,
-      version: gone.version + 1,
-      status: gone.status,
-      runAt: gone.run_at,
-    });
+    this.changes.push(deletedChange(gone));
     return true;
   }
 
@@ -176,16 +174,14 @@ export class SqliteUnit extends SqliteReader implements StoreWriter {
       taskId,
     ) as { n: number };
     const insert = this.stmt('INSERT INTO steps (org_id, task_id, seq, time, message, data) VALUES (?, ?, ?, ?, ?, ?)');
-    steps.forEach((s, i) =>
-      insert.run(orgId, taskId, n + i + 1, s.time, s.message, s.data === undefined ? null : JSON.stringify(s.data)),
-    );
+    steps.forEach((s, i) => insert.run(orgId, taskId, n + i + 1, s.time, s.message, stepData(s)));
   }
 
   async appendEvents(events: readonly NewEvent[]): Promise<void> {
     insertRows(
       this.db,
       'events',
-      EVENT_COLUMNS,
+      EVENT_INSERT_COLUMNS,
       events.map((e) => [e.orgId, e.taskId, e.type, this.now, JSON.stringify(e.data)]),
     );
   }
@@ -193,14 +189,7 @@ export class SqliteUnit extends SqliteReader implements StoreWriter {
   // ---- projects and idempotency ----------------------------------------------------------
 
   async insertProject(p: Project): Promise<void> {
-    this.stmt('INSERT INTO projects (org_id, id, key, name, next_number, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
-      p.orgId,
-      p.id,
-      p.key,
-      p.name,
-      p.nextNumber,
-      p.createdAt,
-    );
+    this.stmt(`INSERT INTO projects (${PROJECT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`).run(...projectValues(p));
   }
 
   async takeProjectNumbers(orgId: string, projectId: string, count: number): Promise<number> {
@@ -213,20 +202,15 @@ export class SqliteUnit extends SqliteReader implements StoreWriter {
 
   async putIdempotency(rec: IdempotencyRecord): Promise<void> {
     // A record older than the retention window may still be there (the reaper has not run): replace it.
-    this.stmt(
-      'INSERT OR REPLACE INTO idempotency_keys (org_id, key, request_hash, task_ids, created_at) VALUES (?, ?, ?, ?, ?)',
-    ).run(rec.orgId, rec.key, rec.requestHash, JSON.stringify(rec.taskIds), rec.createdAt);
+    this.stmt(`INSERT OR REPLACE INTO idempotency_keys (${IDEMPOTENCY_COLUMNS}) VALUES (?, ?, ?, ?, ?)`).run(
+      ...idempotencyValues(rec),
+    );
   }
 
   // ---- types, claims, the reaper ----------------------------------------------------------
 
   async putTypeConfig(c: TypeConfig): Promise<void> {
-    this.stmt('INSERT OR REPLACE INTO task_types (org_id, type, config, updated_at) VALUES (?, ?, ?, ?)').run(
-      c.orgId,
-      c.type,
-      JSON.stringify({ concurrency: c.concurrency, rateLimit: c.rateLimit, defaults: c.defaults }),
-      c.updatedAt,
-    );
+    this.stmt(`INSERT OR REPLACE INTO task_types (${TYPE_COLUMNS}) VALUES (?, ?, ?, ?)`).run(...typeConfigValues(c));
   }
 
   lockType(orgId: string, type: string): Promise<TypeConfig | null> {
@@ -249,7 +233,7 @@ export class SqliteUnit extends SqliteReader implements StoreWriter {
     // One query per type, each walking the claim index in claim order, merged here: `type = ?`
     // keeps the plan on tasks_claimable whatever the table holds.
     const stmt = this.rows(
-      `${TASK_SELECT}
+      `SELECT ${TASK_SELECT} FROM tasks
         WHERE org_id = ? AND type = ? AND status = 'queued' AND (run_at IS NULL OR run_at <= ?)
         ORDER BY priority DESC, coalesce(run_at, queued_at), id
         LIMIT ?`,
