@@ -19,7 +19,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Clock } from '../../domain/clock.js';
 import { TasklaneError } from '../../domain/errors.js';
-import { DatabaseTooNewError, loadMigrations } from '../migrations.js';
+import { runMigrations } from '../migrations.js';
 import type {
   ApiKey,
   StoreReader,
@@ -98,33 +98,19 @@ class SqliteStore implements TaskStore {
   }
 
   async migrate(): Promise<void> {
-    const migrations = loadMigrations(MIGRATIONS_DIR);
     const db = this.writer;
-    await this.writes.run(async () => {
-      // BEGIN IMMEDIATE takes the database's write lock: two processes starting at once migrate once.
-      await this.beginImmediate();
-      try {
-        db.exec(
-          'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
-        );
-        const row = db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null };
-        const current = row.v ?? 0;
-        const latest = migrations.length;
-        if (current > latest) throw new DatabaseTooNewError(current, latest);
-        for (const m of migrations.slice(current)) {
-          db.exec(m.sql);
-          db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
-            m.version,
-            m.name,
-            this.clock.now(),
-          );
-        }
-        db.exec('COMMIT');
-      } catch (err) {
-        db.exec('ROLLBACK');
-        throw err;
-      }
-    });
+    await this.writes.run(() =>
+      runMigrations(MIGRATIONS_DIR, {
+        // BEGIN IMMEDIATE takes the database's write lock: two processes starting at once migrate once.
+        begin: () => this.beginImmediate(),
+        exec: async (sql) => {
+          db.exec(sql);
+        },
+        rows: async (sql) => db.prepare(sql).all() as Array<Record<string, unknown>>,
+        types: { integer: 'INTEGER', text: 'TEXT', bigint: 'INTEGER' },
+        appliedAt: () => String(this.clock.now()),
+      }),
+    );
   }
 
   read<T>(fn: (tx: StoreReader) => Promise<T>): Promise<T> {
