@@ -9,7 +9,6 @@
  * Claims of a type take the type's lock (`lockType`) first, so concurrency and rate limits are
  * counted and spent in the same unit on every node.
  */
-import { claimOrder } from '../domain/claim-order.js';
 import type { Clock } from '../domain/clock.js';
 import { TasklaneError } from '../domain/errors.js';
 import { DEFAULT_LEASE_MS, type Json, type Step, type Task } from '../domain/task.js';
@@ -187,13 +186,7 @@ export class WorkerService {
     allowance: Map<string, number>,
     limit: number,
   ): Promise<Task[]> {
-    const limited = types.filter((t) => (allowance.get(t) ?? 0) < limit);
-    const free = types.filter((t) => !limited.includes(t));
-    const lists = await Promise.all([
-      free.length > 0 ? tx.claimable(orgId, free, limit) : Promise.resolve([]),
-      ...limited.map((t) => tx.claimable(orgId, [t], allowance.get(t) ?? 0)),
-    ]);
-    return lists.flat().sort(claimOrder).slice(0, limit);
+    return tx.claimable(orgId, types, limit, allowance);
   }
 
   /** Claim one given task (an agent picking a card). */

@@ -26,6 +26,12 @@ export type TaskColumn = (typeof TASK_COLUMNS)[number];
 /** The select list of a task row, column by column in TASK_COLUMNS order (see TaskRow). */
 export const TASK_SELECT = TASK_COLUMNS.join(', ');
 
+/**
+ * Claim order (SPEC §5), the one place it is decided: `claimable` of both adapters sorts by it in
+ * SQL, and so does the tasks_claimable index of both 001_init.sql, which it walks per type.
+ */
+export const CLAIM_ORDER = 'priority DESC, coalesce(run_at, queued_at), id';
+
 /** Columns stored as JSON text (jsonb on PostgreSQL). */
 export const JSON_COLUMNS: ReadonlySet<TaskColumn> = new Set([
   'input',

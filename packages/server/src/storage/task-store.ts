@@ -226,11 +226,24 @@ export interface StoreWriter extends StoreReader {
   /** Tasks of this type in progress right now. */
   countInProgress(orgId: string, type: string): Promise<number>;
   /**
-   * Up to `limit` claimable tasks of these types (queued, `runAt` null or ≤ now), in claim order:
-   * priority descending, then coalesce(runAt, queuedAt), then id. Rows come back locked for this
-   * unit; rows another unit holds are skipped, not waited for.
+   * Up to `limit` claimable tasks of these types (queued, `runAt` null or ≤ now), and at most
+   * `typeLimits.get(type)` of each type the map names (a type it does not name: `limit`).
+   *
+   * Claim order is decided here and nowhere else: the rows come back in claim order across all
+   * the given types, priority descending, then coalesce(runAt, queuedAt), then id, and a caller
+   * takes them as they come, never sorting again. Each adapter sorts in SQL (CLAIM_ORDER in
+   * task-columns.ts, the order of its tasks_claimable index), types merged in the same statement.
+   * One call with per-type limits, instead of a call per limited type merged by the caller, keeps
+   * it that way for claims held back by a type's concurrency or rate limit too.
+   *
+   * Rows come back locked for this unit; rows another unit holds are skipped, not waited for.
    */
-  claimable(orgId: string, types: readonly string[], limit: number): Promise<Task[]>;
+  claimable(
+    orgId: string,
+    types: readonly string[],
+    limit: number,
+    typeLimits?: ReadonlyMap<string, number>,
+  ): Promise<Task[]>;
   /**
    * The claim log that rate limits and claims per minute are counted from: `count` tasks of `type`
    * claimed at this unit's time, one row per type and unit (not one per task).

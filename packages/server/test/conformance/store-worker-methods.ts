@@ -259,6 +259,38 @@ export function storeWorkerMethodsSuite(name: string, factory: () => Promise<Sto
         });
       });
 
+      it('claimable with typeLimits: at most that many of a type, still one claim order across the types', async () => {
+        clock.set(T0 + 10_000);
+        const a1 = task({ type: 'a', priority: 1, queuedAt: T0 + 300 });
+        const b1 = task({ type: 'b', priority: 1, queuedAt: T0 + 100 });
+        const a2 = task({ type: 'a', queuedAt: T0 + 50 });
+        const b2 = task({ type: 'b', queuedAt: T0 + 60 });
+        const c1 = task({ type: 'c', priority: 2, queuedAt: T0 + 900 });
+        const a3 = task({ type: 'a', queuedAt: T0 + 70 });
+        await insert(a1, b1, a2, b2, c1, a3);
+        const limits = (entries: Array<[string, number]>) => new Map(entries);
+        await store.write(async (tx) => {
+          // A limit above the whole `limit` changes nothing; a type the map does not name is capped by `limit`.
+          expect(ids(await tx.claimable(ORG_A, ['a', 'b'], 10, limits([['a', 1]])))).toEqual(ids([b1, a1, b2]));
+          expect(ids(await tx.claimable(ORG_A, ['a', 'b', 'c'], 4, limits([['c', 0]])))).toEqual(ids([b1, a1, a2, b2]));
+          expect(
+            ids(
+              await tx.claimable(
+                ORG_A,
+                ['b', 'a'],
+                3,
+                limits([
+                  ['a', 2],
+                  ['b', 9],
+                ]),
+              ),
+            ),
+          ).toEqual(ids([b1, a1, a2]));
+          expect(ids(await tx.claimable(ORG_A, ['a'], 5, limits([['a', 2]])))).toEqual(ids([a1, a2]));
+          expect(await tx.claimable(ORG_A, ['a'], 5, limits([['a', 0]]))).toEqual([]);
+        });
+      });
+
       it('claimable: only queued tasks whose runAt is null or due, of the given types, of the org, at most limit', async () => {
         clock.set(T0 + 10_000);
         const due = task({ runAt: T0 + 10_000 });

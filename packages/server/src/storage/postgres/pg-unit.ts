@@ -12,7 +12,6 @@
  * flushEvents where the unit reads its own events), see 001_init.sql.
  */
 import type { PoolClient } from 'pg';
-import { claimOrder } from '../../domain/claim-order.js';
 import { TasklaneError } from '../../domain/errors.js';
 import type { Step, Task } from '../../domain/task.js';
 import type {
@@ -25,7 +24,7 @@ import type {
   TaskChange,
   TypeConfig,
 } from '../task-store.js';
-import { changedColumns, columnValue, type TaskColumn } from '../task-columns.js';
+import { CLAIM_ORDER, changedColumns, columnValue, type TaskColumn } from '../task-columns.js';
 import { UnitWrites, type RecordCache } from '../record-cache.js';
 import { UnitConflict } from './pg-errors.js';
 import { PgReader } from './pg-reader.js';
@@ -71,6 +70,22 @@ const INSERT_TASKS_SQL = `INSERT INTO tasks (${TASK_SELECT})
 const UPDATE_TASK_SQL = `UPDATE tasks SET ${TASK_COLUMNS.slice(2)
   .map((c, i) => `${c} = $${i + 3}`)
   .join(', ')} WHERE org_id = $1 AND id = $2 AND version = $${TASK_COLUMNS.indexOf('version') + 1}::int - 1`;
+
+/** The claim of one type: a walk of tasks_claimable in claim order, at most $4. */
+const CLAIMABLE_OF_TYPE_SQL = `SELECT ${TASK_SELECT} FROM tasks
+  WHERE org_id = $1 AND type = $2 AND status = 'queued' AND (run_at IS NULL OR run_at <= $3)
+  ORDER BY ${CLAIM_ORDER} LIMIT $4
+  FOR UPDATE SKIP LOCKED`;
+/**
+ * The claim over several types ($2, each at most its $3): each type's walk of tasks_claimable as a
+ * lateral subquery of its own, then all of them in claim order, at most $5.
+ */
+const CLAIMABLE_SQL = `SELECT c.* FROM unnest($2::text[], $3::int[]) AS q(type, cap),
+  LATERAL (SELECT ${TASK_SELECT} FROM tasks
+            WHERE org_id = $1 AND type = q.type AND status = 'queued' AND (run_at IS NULL OR run_at <= $4)
+            ORDER BY ${CLAIM_ORDER} LIMIT q.cap
+            FOR UPDATE SKIP LOCKED) AS c
+  ORDER BY ${CLAIM_ORDER} LIMIT $5`;
 
 const taskKey = (orgId: string, taskId: string) => `${orgId}/${taskId}`;
 
@@ -448,25 +463,17 @@ export class PgUnit extends PgReader implements StoreWriter {
     return r?.n ?? 0;
   }
 
-  async claimable(orgId: string, types: readonly string[], limit: number): Promise<Task[]> {
+  async claimable(
+    orgId: string,
+    types: readonly string[],
+    limit: number,
+    typeLimits?: ReadonlyMap<string, number>,
+  ): Promise<Task[]> {
     if (types.length === 0 || limit <= 0) return [];
-    // One query per type, each walking tasks_claimable in claim order, merged here. Rows other
-    // units hold (a claim on another node, a worker's report) are skipped, not waited for.
-    const tasks: Task[] = [];
-    for (const type of types) {
-      tasks.push(
-        ...(await this.tasks(
-          `SELECT ${TASK_SELECT} FROM tasks
-            WHERE org_id = $1 AND type = $2 AND status = 'queued' AND (run_at IS NULL OR run_at <= $3)
-            ORDER BY priority DESC, coalesce(run_at, queued_at), id
-            LIMIT $4
-            FOR UPDATE SKIP LOCKED`,
-          [orgId, type, this.now, limit],
-        )),
-      );
-    }
-    if (types.length > 1) tasks.sort(claimOrder);
-    return tasks.slice(0, limit);
+    // Rows other units hold (a claim on another node, a worker's report) are skipped, not waited for.
+    const caps = types.map((type) => Math.min(limit, typeLimits?.get(type) ?? limit));
+    if (types.length === 1) return this.tasks(CLAIMABLE_OF_TYPE_SQL, [orgId, types[0], this.now, caps[0]]);
+    return this.tasks(CLAIMABLE_SQL, [orgId, types, caps, this.now, limit]);
   }
 
   async recordClaims(orgId: string, claims: ReadonlyArray<{ type: string; count: number }>): Promise<void> {

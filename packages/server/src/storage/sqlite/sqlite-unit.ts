@@ -3,7 +3,6 @@
  * TaskStore contract, on the writer connection. The store (sqlite-store.ts) decides when units
  * begin and end; the whole unit holds SQLite's write lock (BEGIN IMMEDIATE).
  */
-import { claimOrder } from '../../domain/claim-order.js';
 import { TasklaneError } from '../../domain/errors.js';
 import type { Step, Task } from '../../domain/task.js';
 import type {
@@ -17,7 +16,7 @@ import type {
   TypeConfig,
 } from '../task-store.js';
 import { UnitWrites, type RecordCache } from '../record-cache.js';
-import { ALL_UPDATABLE, changedColumns, type ColumnSet } from '../task-columns.js';
+import { ALL_UPDATABLE, CLAIM_ORDER, changedColumns, type ColumnSet } from '../task-columns.js';
 import {
   DELETED_COLUMNS,
   IDEMPOTENCY_COLUMNS,
@@ -229,20 +228,19 @@ export class SqliteUnit extends SqliteReader implements StoreWriter {
     ).n;
   }
 
-  async claimable(orgId: string, types: readonly string[], limit: number): Promise<Task[]> {
-    // One query per type, each walking the claim index in claim order, merged here: `type = ?`
-    // keeps the plan on tasks_claimable whatever the table holds.
-    const stmt = this.rows(
-      `SELECT ${TASK_SELECT} FROM tasks
-        WHERE org_id = ? AND type = ? AND status = 'queued' AND (run_at IS NULL OR run_at <= ?)
-        ORDER BY priority DESC, coalesce(run_at, queued_at), id
-        LIMIT ?`,
-    );
-    if (types.length === 1) return (stmt.all(orgId, types[0], this.now, limit) as TaskRow[]).map(rowToTask);
-    const tasks: Task[] = [];
-    for (const type of types)
-      for (const row of stmt.all(orgId, type, this.now, limit) as TaskRow[]) tasks.push(rowToTask(row));
-    return tasks.sort(claimOrder).slice(0, limit);
+  async claimable(
+    orgId: string,
+    types: readonly string[],
+    limit: number,
+    typeLimits?: ReadonlyMap<string, number>,
+  ): Promise<Task[]> {
+    if (types.length === 0 || limit <= 0) return [];
+    // One ordered, limited walk of tasks_claimable per type (`type = ?` keeps every plan on the
+    // index whatever the table holds), merged in claim order by the same statement.
+    const params: unknown[] = [];
+    for (const type of types) params.push(orgId, type, this.now, Math.min(limit, typeLimits?.get(type) ?? limit));
+    if (types.length > 1) params.push(limit);
+    return (this.rows(claimableText(types.length)).all(...params) as TaskRow[]).map(rowToTask);
   }
 
   async recordClaims(orgId: string, claims: ReadonlyArray<{ type: string; count: number }>): Promise<void> {
@@ -276,6 +274,27 @@ export class SqliteUnit extends SqliteReader implements StoreWriter {
     );
     return expired.length;
   }
+}
+
+/** The claim of one type: its next tasks in claim order, at most `?` (the last parameter). */
+const CLAIMABLE_OF_TYPE = `SELECT ${TASK_SELECT} FROM tasks
+  WHERE org_id = ? AND type = ? AND status = 'queued' AND (run_at IS NULL OR run_at <= ?)
+  ORDER BY ${CLAIM_ORDER} LIMIT ?`;
+const claimableTexts = new Map<number, string>();
+/**
+ * The claim over `count` types: each type's claim as a subquery of its own (so each keeps its
+ * ORDER BY and LIMIT, and its plan on the index), then all of them in claim order, at most the
+ * last parameter. Built once per number of types.
+ */
+function claimableText(count: number): string {
+  if (count === 1) return CLAIMABLE_OF_TYPE;
+  let sql = claimableTexts.get(count);
+  if (sql === undefined) {
+    const each = Array.from({ length: count }, () => `SELECT * FROM (${CLAIMABLE_OF_TYPE})`).join(' UNION ALL ');
+    sql = `SELECT ${TASK_SELECT} FROM (${each}) ORDER BY ${CLAIM_ORDER} LIMIT ?`;
+    claimableTexts.set(count, sql);
+  }
+  return sql;
 }
 
 const updateTexts = new Map<number, string>();
