@@ -8,8 +8,7 @@
  *   see the new, uncommitted dependent) makes the unit run again, now seeing the outcome.
  * - getIdempotency takes an advisory lock on the key, so two requests with one key do not both
  *   create.
- * Events are numbered per org at the end of the unit, with its COMMIT (takeEventStatements, or
- * flushEvents where the unit reads its own events), see 001_init.sql.
+ * Events are numbered per org at the end of the unit, with its COMMIT (pg-events.ts).
  */
 import type { PoolClient } from 'pg';
 import { TasklaneError } from '../../domain/errors.js';
@@ -27,6 +26,7 @@ import type {
 import { CLAIM_ORDER, changedColumns, columnValue, type TaskColumn } from '../task-columns.js';
 import { UnitWrites, type RecordCache } from '../record-cache.js';
 import { UnitConflict } from './pg-errors.js';
+import { UnitEvents } from './pg-events.js';
 import { PgReader } from './pg-reader.js';
 import {
   DELETED_COLUMNS,
@@ -50,10 +50,8 @@ import {
   TASK_COLUMN_TYPES,
   TASK_SELECT,
   eachKey,
-  eventsInsert,
   jsonRows,
   sortedKeys,
-  sqlLiteral,
   taskJsonRow,
   taskJsonValue,
   taskParams,
@@ -92,8 +90,8 @@ const taskKey = (orgId: string, taskId: string) => `${orgId}/${taskId}`;
 export class PgUnit extends PgReader implements StoreWriter {
   /** Tasks this unit inserted or updated, announced after commit. */
   readonly changes: TaskChange[] = [];
-  /** Events appended, written with their ids at the end of the unit. */
-  private events: NewEvent[] = [];
+  /** Events appended, written with their ids at the end of the unit (pg-events.ts). */
+  private readonly events = new UnitEvents();
   /** The version of each task this unit read (or wrote), for insertTasks' dependency check. */
   private seen = new Map<string, number>();
   private depth = 0;
@@ -133,7 +131,7 @@ export class PgUnit extends PgReader implements StoreWriter {
     // Copies: a listEvents inside may flush the buffer, and a rollback must bring those events back.
     const mark = {
       changes: this.changes.length,
-      events: [...this.events],
+      events: this.events.mark(),
       seen: new Map(this.seen),
       writes: this.writes.mark(),
     };
@@ -146,7 +144,7 @@ export class PgUnit extends PgReader implements StoreWriter {
       // If the connection is gone this fails too; the unit then fails with the original error.
       await this.client.query(`ROLLBACK TO SAVEPOINT ${name}; RELEASE SAVEPOINT ${name}`).catch(() => undefined);
       this.changes.length = mark.changes;
-      this.events = mark.events;
+      this.events.undo(mark.events);
       this.seen = mark.seen;
       this.writes.undo(mark.writes);
       throw err;
@@ -358,50 +356,21 @@ export class PgUnit extends PgReader implements StoreWriter {
   }
 
   async appendEvents(events: readonly NewEvent[]): Promise<void> {
-    this.events.push(...events);
+    this.events.append(events);
   }
 
   /**
-   * Write the appended events now, numbered from each org's counter. The counter row stays locked
-   * until commit, so this runs only where the unit must read its own events (listEvents); at the
-   * end of a unit they go with the COMMIT (takeEventStatements).
+   * Write the appended events now. The counter rows stay locked until commit, so this runs only
+   * where the unit must read its own events (listEvents); at the end of a unit they go with the
+   * COMMIT (takeEventStatements).
    */
   async flushEvents(): Promise<void> {
-    for (const [orgId, events] of this.takeEvents()) {
-      await this.count(eventsInsert({ orgId: '$1', count: '$2', time: '$3', events: '$4' }), [
-        orgId,
-        events.length,
-        this.now,
-        eventsJson(events),
-      ]);
-    }
+    for (const query of this.events.takeQueries(this.now)) await this.count(query.text, query.values);
   }
 
-  /**
-   * The appended events as statements with their values written in, `;`-terminated (or ''), for the
-   * store to send with the COMMIT in one round trip; the buffer is emptied.
-   */
+  /** The appended events as statements for the store to send with the COMMIT (pg-events.ts). */
   takeEventStatements(): string {
-    let sql = '';
-    for (const [orgId, events] of this.takeEvents()) {
-      // Written into the text: a unit's time is an integer (the database's or a clock's ms).
-      if (!Number.isSafeInteger(this.now)) throw new Error(`a write unit's time must be an integer, not ${this.now}`);
-      const count = String(events.length);
-      sql += `${eventsInsert({ orgId: sqlLiteral(orgId), count, time: String(this.now), events: sqlLiteral(eventsJson(events)) })}; `;
-    }
-    return sql;
-  }
-
-  /** The appended events by org, orgs in a fixed order (their counter rows are locked in it). */
-  private takeEvents(): Array<[string, NewEvent[]]> {
-    const byOrg = new Map<string, NewEvent[]>();
-    for (const e of this.events) {
-      const list = byOrg.get(e.orgId);
-      if (list) list.push(e);
-      else byOrg.set(e.orgId, [e]);
-    }
-    this.events = [];
-    return [...byOrg.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return this.events.takeStatements(this.now);
   }
 
   // ---- projects and idempotency ----------------------------------------------------------
@@ -518,7 +487,3 @@ export class PgUnit extends PgReader implements StoreWriter {
     return gone.length;
   }
 }
-
-/** A unit's events of one org as one JSON value (see jsonRows), each event's data embedded as it is. */
-const eventsJson = (events: readonly NewEvent[]): string =>
-  JSON.stringify(events.map((e) => [e.taskId, e.type, e.data]));

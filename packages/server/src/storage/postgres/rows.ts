@@ -86,21 +86,6 @@ export const sqlLiteral = (s: string): string => {
   return /['\\]/.test(s) ? `E'${s.replaceAll('\\', '\\\\').replaceAll("'", "''")}'` : `'${s}'`;
 };
 
-/**
- * The statement that writes one org's events, numbered from its counter (001_init.sql): the
- * counter row stays locked until the unit commits. Its four values are SQL: parameters ($1 …) or
- * literals. `events` is a JSON array of [taskId, type, data], each data embedded as it is.
- */
-export const eventsInsert = (v: { orgId: string; count: string; time: string; events: string }): string =>
-  `WITH counter AS (
-     INSERT INTO event_counters AS c (org_id, last_id) VALUES (${v.orgId}, ${v.count})
-     ON CONFLICT (org_id) DO UPDATE SET last_id = c.last_id + EXCLUDED.last_id
-     RETURNING last_id
-   )
-   INSERT INTO events (org_id, id, task_id, type, time, data)
-   SELECT ${v.orgId}, counter.last_id - ${v.count} + x.ord, x.e ->> 0, x.e ->> 1, ${v.time}, x.e -> 2
-     FROM counter, jsonb_array_elements(${v.events}::jsonb) WITH ORDINALITY AS x(e, ord)`;
-
 /** The task document (task-document.ts) in PostgreSQL's JSON functions. */
 const PG_DOCUMENT: DocumentDialect = {
   // json_build_object keeps its keys in order (jsonb would sort them). 44 fields = 88 arguments,
