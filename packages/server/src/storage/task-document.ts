@@ -7,9 +7,10 @@
  * them straight back. Both adapters instead build the JSON text in SQL from this one list, with
  * the task's steps in the same statement, so the route sends the database's string as it is.
  *
- * The list follows the wire schema (TaskSchema) field by field; a test pins the two together, and
- * the conformance suite checks that each adapter's document parses to exactly what
- * `presentTask` makes of the same task. JSON values are embedded as the database keeps them: the
+ * The list follows the wire schema (TaskSchema) field by field; a test pins the two together, the
+ * conformance suite checks that each adapter's document parses to exactly the wire task of the
+ * same task (test/helpers/wire-task.ts), and an HTTP test that `presentTask` makes the same
+ * (test/http/task-document.test.ts). JSON values are embedded as the database keeps them: the
  * text is equal as JSON, not always byte for byte (PostgreSQL's jsonb puts a space after `:`; a
  * fraction such as 1/3 may carry a 17th digit that names the same double).
  */

@@ -17,8 +17,8 @@ import type {
   TaskStore,
 } from '../../src/storage/task-store.js';
 import { TaskSchema } from '@tasklane/sdk/schemas';
-import { presentTask } from '../../src/http/presenters.js';
 import { ORG_A, ORG_B, T0, idSequence, makeTask, uuidV7 } from '../helpers/task-factory.js';
+import { wireTask } from '../helpers/wire-task.js';
 
 export interface StoreUnderTest {
   store: TaskStore;
@@ -648,15 +648,15 @@ export function storeConformanceSuite(name: string, factory: () => Promise<Store
     });
 
     describe('getTaskDocument', () => {
-      /** What the rest of the API answers for a task: the reference the document must equal. */
+      /** What the rest of the API answers for a task (wire-task.ts): the reference the document must equal. */
       const expected = async (orgId: string, id: string) => {
         const t = await get(orgId, id);
         if (t === null) throw new Error(`no task ${id}`);
-        return presentTask({ task: t, steps: await store.read((tx) => tx.getSteps(orgId, id)) });
+        return wireTask({ task: t, steps: await store.read((tx) => tx.getSteps(orgId, id)) });
       };
       const documentOf = (orgId: string, key: TaskKey) => store.getTaskDocument(orgId, key);
 
-      it('parses to exactly what presentTask makes of the task and its steps, in the schema order', async () => {
+      it('parses to exactly the wire task the API answers for the task and its steps, in the schema order', async () => {
         const plain = task();
         const full = task({
           projectId: 'prj_1',
