@@ -16,7 +16,6 @@ import { freshSchema, pgUrl, type PgStoreFactory } from '../helpers/pg.js';
 import { ORG_A, ORG_B, T0, idSequence, makeTask } from '../helpers/task-factory.js';
 import { recordCacheCoherenceSuite } from './record-cache-coherence.js';
 import { storeConformanceSuite } from './store-conformance.js';
-import { storeWorkerMethodsSuite } from './store-worker-methods.js';
 import { workerConformanceSuite } from './worker-conformance.js';
 
 const SKIPPED = 'PostgreSQL tests skipped: set TASKLANE_TEST_PG_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres)';
@@ -29,7 +28,6 @@ if (pgUrl() === null) {
 } else {
   const fresh = freshSchema('conformance');
   storeConformanceSuite('postgres', () => fresh());
-  storeWorkerMethodsSuite('postgres', () => fresh());
   workerConformanceSuite('postgres', () => fresh());
   recordCacheCoherenceSuite('postgres, two stores on one schema', async () => {
     const a = await fresh();

@@ -1,13 +1,12 @@
 /**
- * The worker services suite and the store's worker-method suite on SQLite: a temp file per test
- * (the reader and writer connections apart, as in production), and the store methods on ':memory:' too.
+ * The worker services suite on SQLite: a temp file per test (the reader and writer connections
+ * apart, as in production). The store's worker methods are part of the store suite (sqlite.test.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../../src/domain/clock.js';
 import { createSqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
-import { storeWorkerMethodsSuite } from './store-worker-methods.js';
 import { workerConformanceSuite } from './worker-conformance.js';
 
 async function tempFileStore() {
@@ -25,13 +24,4 @@ async function tempFileStore() {
   };
 }
 
-async function memoryStore() {
-  const clock = new ManualClock();
-  const store = createSqliteStore({ path: ':memory:', clock });
-  await store.migrate();
-  return { store, clock, cleanup: () => store.close() };
-}
-
 workerConformanceSuite('sqlite (temp file)', tempFileStore);
-storeWorkerMethodsSuite('sqlite (temp file)', tempFileStore);
-storeWorkerMethodsSuite('sqlite (:memory:)', memoryStore);

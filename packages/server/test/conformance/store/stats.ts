@@ -1,0 +1,82 @@
+/** Lists and stats: the tasks of a list, counts by status and type, the oldest queued task. */
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { ManualClock } from '../../../src/domain/clock.js';
+import type { TaskStore } from '../../../src/storage/task-store.js';
+import { ORG_A, ORG_B, T0 } from '../../helpers/task-factory.js';
+import { ids, sortedCounts, type StoreTopic } from './fixture.js';
+
+export const listsAndStats: StoreTopic = (fx) => {
+  const { task, inStatus, insert } = fx;
+
+  describe('lists and stats', () => {
+    let store!: TaskStore;
+    let clock!: ManualClock;
+    beforeEach(() => {
+      ({ store, clock } = fx);
+    });
+
+    it('getListTasks: the tasks of one list of one org, oldest first, at most limit', async () => {
+      const [l1, l2, l3] = [
+        task({ listId: 'L1' }),
+        task({ listId: 'L1', status: 'completed' }),
+        task({ listId: 'L1' }),
+      ];
+      await insert(l3, task({ listId: 'L2' }), l1, task(), task({ orgId: ORG_B, listId: 'L1' }), l2);
+      await store.read(async (tx) => {
+        expect(await tx.getListTasks(ORG_A, 'L1', 100)).toEqual([l1, l2, l3]);
+        expect(ids(await tx.getListTasks(ORG_A, 'L1', 2))).toEqual(ids([l1, l2]));
+        expect(await tx.getListTasks(ORG_A, 'L9', 100)).toEqual([]);
+        expect(await tx.getListTasks(ORG_B, 'L1', 100)).toHaveLength(1);
+      });
+    });
+
+    it('countTasks: counts by status and type, archived included, of the org or one of its lists', async () => {
+      await insert(
+        task({ listId: 'L1' }),
+        task({ listId: 'L1', archivedAt: T0 }),
+        inStatus('completed', { listId: 'L1' }),
+        task({ type: 'pdf.render', listId: 'L1' }),
+        task({ type: 'pdf.render' }),
+        inStatus('failed', { type: 'pdf.render', listId: 'L2' }),
+        task({ orgId: ORG_B, listId: 'L1' }),
+      );
+      await store.read(async (tx) => {
+        expect(sortedCounts(await tx.countTasks(ORG_A))).toEqual(
+          sortedCounts([
+            { status: 'queued', type: 'email.send', count: 2 },
+            { status: 'completed', type: 'email.send', count: 1 },
+            { status: 'queued', type: 'pdf.render', count: 2 },
+            { status: 'failed', type: 'pdf.render', count: 1 },
+          ]),
+        );
+        expect(sortedCounts(await tx.countTasks(ORG_A, 'L1'))).toEqual(
+          sortedCounts([
+            { status: 'queued', type: 'email.send', count: 2 },
+            { status: 'completed', type: 'email.send', count: 1 },
+            { status: 'queued', type: 'pdf.render', count: 1 },
+          ]),
+        );
+        expect(await tx.countTasks(ORG_A, 'L9')).toEqual([]);
+        expect(await tx.countTasks(ORG_B)).toEqual([{ status: 'queued', type: 'email.send', count: 1 }]);
+      });
+    });
+
+    it('oldestQueuedAt: the oldest queuedAt among claimable queued tasks of the org', async () => {
+      clock.set(T0 + 10_000);
+      await store.read(async (tx) => expect(await tx.oldestQueuedAt(ORG_A)).toBeNull());
+      await insert(
+        task({ queuedAt: T0 + 300 }),
+        task({ queuedAt: T0 + 200 }),
+        task({ queuedAt: T0 + 100, runAt: T0 + 20_000 }), // not claimable yet
+        inStatus('backlog', { queuedAt: T0 + 1 }),
+        inStatus('in_progress', { queuedAt: T0 + 2 }),
+        task({ orgId: ORG_B, queuedAt: T0 + 50 }),
+      );
+      await store.read(async (tx) => {
+        expect(await tx.oldestQueuedAt(ORG_A)).toBe(T0 + 200);
+        expect(await tx.oldestQueuedAt(ORG_B)).toBe(T0 + 50);
+        expect(await tx.oldestQueuedAt('org_missing')).toBeNull();
+      });
+    });
+  });
+};
