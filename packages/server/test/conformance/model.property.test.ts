@@ -16,7 +16,7 @@ import type { Task } from '../../src/domain/task.js';
 import { createServices, type Services } from '../../src/service/services.js';
 import { createSqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import { ORG_A, T0 } from '../helpers/task-factory.js';
-import { seededRandom } from './worker-conformance.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 const SEED = Number(process.env.TASKLANE_FC_SEED ?? 20260101);
 const RUNS = 100;
