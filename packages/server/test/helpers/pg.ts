@@ -5,16 +5,42 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, onTestFailed } from 'vitest';
+import { afterAll, describe, it, onTestFailed } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import { createPostgresStore, type PostgresStoreOptions } from '../../src/storage/postgres/pg-store.js';
 import type { TaskStore } from '../../src/storage/task-store.js';
+import { ORG_A, ORG_B, T0 } from './task-factory.js';
 
 /** The test server's URL, or null when PostgreSQL tests are not to run. */
 export function pgUrl(): string | null {
   const url = process.env.TASKLANE_TEST_PG_URL;
   return url === undefined || url === '' ? null : url;
 }
+
+const SKIPPED = 'PostgreSQL tests skipped: set TASKLANE_TEST_PG_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres)';
+
+/**
+ * The PostgreSQL tests of one file: `suite` registers them with a factory of stores on fresh
+ * schemas (`tl_<name>_…`, see freshSchema) when TASKLANE_TEST_PG_URL names a server; otherwise
+ * the file has one skipped test that says why, and says it loudly.
+ */
+export function pgSuite(name: string, suite: (fresh: PgStoreFactory) => void): void {
+  if (pgUrl() === null) {
+    console.warn(SKIPPED);
+    describe.skip(SKIPPED, () => {
+      it('needs a PostgreSQL server', () => undefined);
+    });
+    return;
+  }
+  suite(freshSchema(name));
+}
+
+/** Orgs ORG_A and ORG_B, in one unit. */
+export const insertOrgs = (store: TaskStore): Promise<void> =>
+  store.write(async (tx) => {
+    await tx.insertOrg({ id: ORG_A, name: 'Org A', createdAt: T0 });
+    await tx.insertOrg({ id: ORG_B, name: 'Org B', createdAt: T0 });
+  });
 
 export interface PgStoreUnderTest {
   store: TaskStore;

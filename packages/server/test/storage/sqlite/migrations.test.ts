@@ -1,0 +1,55 @@
+/** SQLite migrations: a database an older Tasklane left, carried over. */
+import Database from 'better-sqlite3';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../src/domain/clock.js';
+import { loadMigrations } from '../../../src/storage/migrations.js';
+import { createSqliteStore } from '../../../src/storage/sqlite/sqlite-store.js';
+import { SQLITE_MIGRATIONS_DIR as MIGRATIONS_DIR, tempDir } from '../../helpers/sqlite.js';
+import { ORG_A, ORG_B, T0, uuidV7 } from '../../helpers/task-factory.js';
+
+describe('sqlite: migrations', () => {
+  it('006 carries the per-task claim log of 005 over as counts, and rate limits keep counting them', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'old.db');
+    try {
+      // A database as a Tasklane at schema version 5 left it, with claims logged one row per task.
+      const old = new Database(path);
+      old.exec(
+        'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+      );
+      for (const m of loadMigrations(MIGRATIONS_DIR).slice(0, 5)) {
+        old.exec(m.sql);
+        old.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
+      }
+      const log = old.prepare('INSERT INTO claims (org_id, type, time, task_id) VALUES (?, ?, ?, ?)');
+      for (const [org, type, time] of [
+        [ORG_A, 'email.send', T0],
+        [ORG_A, 'email.send', T0],
+        [ORG_A, 'email.send', T0 + 5],
+        [ORG_A, 'pdf.render', T0],
+        [ORG_B, 'email.send', T0],
+      ] as const)
+        log.run(org, type, time, uuidV7(time));
+      old.close();
+
+      const clock = new ManualClock(T0 + 10);
+      const store = createSqliteStore({ path, clock });
+      try {
+        await store.migrate();
+        await store.read(async (tx) => {
+          expect(await tx.countClaims(ORG_A, T0)).toBe(4);
+          expect(await tx.countClaims(ORG_A, T0, 'email.send')).toBe(3);
+          expect(await tx.countClaims(ORG_A, T0 + 1, 'email.send')).toBe(1);
+          expect(await tx.firstClaimSince(ORG_A, 'email.send', T0 + 1)).toBe(T0 + 5);
+          expect(await tx.countClaims(ORG_B, T0)).toBe(1);
+        });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
