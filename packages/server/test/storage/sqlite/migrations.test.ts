@@ -1,10 +1,10 @@
-/** SQLite migrations: a database an older Tasklane left, carried over. */
+/** SQLite migrations: an old database carried over, and one newer than the code refused. */
 import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/domain/clock.js';
-import { loadMigrations } from '../../../src/storage/migrations.js';
+import { DatabaseTooNewError, loadMigrations } from '../../../src/storage/migrations.js';
 import { createSqliteStore } from '../../../src/storage/sqlite/sqlite-store.js';
 import { SQLITE_MIGRATIONS_DIR as MIGRATIONS_DIR, tempDir } from '../../helpers/sqlite.js';
 import { ORG_A, ORG_B, T0, uuidV7 } from '../../helpers/task-factory.js';
@@ -47,6 +47,36 @@ describe('sqlite: migrations', () => {
         });
       } finally {
         await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a database newer than the code refuses to start (DatabaseTooNewError), and is left as it was', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'newer.db');
+    try {
+      const current = createSqliteStore({ path, clock: new ManualClock() });
+      await current.migrate();
+      await current.close();
+      const db = new Database(path);
+      db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 0)").run();
+      db.close();
+
+      const store = createSqliteStore({ path, clock: new ManualClock() });
+      try {
+        await expect(store.migrate()).rejects.toBeInstanceOf(DatabaseTooNewError);
+        // Refused inside its transaction: nothing applied, nothing recorded, the lock let go.
+        await expect(store.write((tx) => tx.countOrgs())).resolves.toBe(0);
+      } finally {
+        await store.close();
+      }
+      const after = new Database(path, { readonly: true });
+      try {
+        expect(after.prepare('SELECT max(version) AS v FROM schema_migrations').get()).toEqual({ v: 99 });
+      } finally {
+        after.close();
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
