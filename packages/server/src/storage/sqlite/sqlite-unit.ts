@@ -284,7 +284,8 @@ const claimableTexts = new Map<number, string>();
 /**
  * The claim over `count` types: each type's claim as a subquery of its own (so each keeps its
  * ORDER BY and LIMIT, and its plan on the index), then all of them in claim order, at most the
- * last parameter. Built once per number of types.
+ * last parameter. Built once per number of types. (SQLite takes up to 500 terms in a compound
+ * SELECT; a claim names at most 50 types, ClaimBody in the SDK's schemas.)
  */
 function claimableText(count: number): string {
   if (count === 1) return CLAIMABLE_OF_TYPE;
