@@ -7,17 +7,11 @@
  */
 import type { TaskStatus } from '../domain/status.js';
 import type { Json, Step, Task } from '../domain/task.js';
-import type {
-  ApiKey,
-  IdempotencyRecord,
-  Org,
-  OverdueTask,
-  Project,
-  Scope,
-  StoredEvent,
-  TaskChange,
-  TypeConfig,
-} from './task-store.js';
+import type { ApiKey } from '../domain/api-key.js';
+import type { Org } from '../domain/org.js';
+import type { Project } from '../domain/project.js';
+import type { Scope } from '../domain/scope.js';
+import type { IdempotencyRecord, OverdueTask, StoredEvent, TaskChange, TypeConfig } from './task-store.js';
 import type { RowCodec } from './task-columns.js';
 
 /** Column lists, in the order of the parameters below (`keyValues` …). */

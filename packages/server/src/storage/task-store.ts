@@ -17,14 +17,11 @@
 import type { ApiKey } from '../domain/api-key.js';
 import type { Org } from '../domain/org.js';
 import type { Project } from '../domain/project.js';
-import type { Scope } from '../domain/scope.js';
 import type { TaskStatus } from '../domain/status.js';
 import type { Json, RetryPolicy, Step, Task } from '../domain/task.js';
 import type { TaskDocument, TaskKey } from './task-document.js';
 
 export type { TaskDocument, TaskKey };
-// Domain entity types, re-exported only because the sqlite/ and postgres/ adapters still import them from here.
-export type { ApiKey, Org, Project, Scope };
 
 export interface IdempotencyRecord {
   orgId: string;

@@ -17,8 +17,8 @@ import { randomUUID } from 'node:crypto';
 import pg, { type ClientConfig, type PoolClient } from 'pg';
 import type { Clock } from '../../domain/clock.js';
 import { TasklaneError } from '../../domain/errors.js';
+import type { ApiKey } from '../../domain/api-key.js';
 import type {
-  ApiKey,
   StoreReader,
   StoreWriter,
   TaskChange,

@@ -13,16 +13,10 @@
 import type { PoolClient } from 'pg';
 import { TasklaneError } from '../../domain/errors.js';
 import type { Step, Task } from '../../domain/task.js';
-import type {
-  ApiKey,
-  IdempotencyRecord,
-  NewEvent,
-  Org,
-  Project,
-  StoreWriter,
-  TaskChange,
-  TypeConfig,
-} from '../task-store.js';
+import type { ApiKey } from '../../domain/api-key.js';
+import type { Org } from '../../domain/org.js';
+import type { Project } from '../../domain/project.js';
+import type { IdempotencyRecord, NewEvent, StoreWriter, TaskChange, TypeConfig } from '../task-store.js';
 import { CLAIM_ORDER, changedColumns, columnValue, type TaskColumn } from '../task-columns.js';
 import { UnitWrites, type RecordCache } from '../record-cache.js';
 import { UnitConflict } from './pg-errors.js';

@@ -5,12 +5,12 @@
  */
 import type Database from 'better-sqlite3';
 import type { Step, Task } from '../../domain/task.js';
+import type { ApiKey } from '../../domain/api-key.js';
+import type { Org } from '../../domain/org.js';
+import type { Project } from '../../domain/project.js';
 import type {
-  ApiKey,
   IdempotencyRecord,
-  Org,
   OverdueTask,
-  Project,
   StatusCount,
   StoreReader,
   StoredEvent,

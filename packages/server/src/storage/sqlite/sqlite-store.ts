@@ -20,8 +20,8 @@ import { fileURLToPath } from 'node:url';
 import type { Clock } from '../../domain/clock.js';
 import { TasklaneError } from '../../domain/errors.js';
 import { runMigrations } from '../migrations.js';
+import type { ApiKey } from '../../domain/api-key.js';
 import type {
-  ApiKey,
   StoreReader,
   StoreWriter,
   TaskChange,

@@ -5,16 +5,10 @@
  */
 import { TasklaneError } from '../../domain/errors.js';
 import type { Step, Task } from '../../domain/task.js';
-import type {
-  ApiKey,
-  IdempotencyRecord,
-  NewEvent,
-  Org,
-  Project,
-  StoreWriter,
-  TaskChange,
-  TypeConfig,
-} from '../task-store.js';
+import type { ApiKey } from '../../domain/api-key.js';
+import type { Org } from '../../domain/org.js';
+import type { Project } from '../../domain/project.js';
+import type { IdempotencyRecord, NewEvent, StoreWriter, TaskChange, TypeConfig } from '../task-store.js';
 import { UnitWrites, type RecordCache } from '../record-cache.js';
 import { ALL_UPDATABLE, CLAIM_ORDER, changedColumns, type ColumnSet } from '../task-columns.js';
 import {
