@@ -9,11 +9,11 @@ import { runMigrations } from '../migrations.js';
 import { LOCK_CLASS } from './pg-unit.js';
 
 // Resolved from the package root so it works from src/ (tests) and dist/ alike.
-const MIGRATIONS_DIR = fileURLToPath(new URL('../../../src/storage/postgres/migrations/', import.meta.url));
+export const PG_MIGRATIONS_DIR = fileURLToPath(new URL('../../../src/storage/postgres/migrations/', import.meta.url));
 
 /** `schema` must be a plain lower-case identifier (the store checks it). */
 export function migrate(client: ClientBase, schema: string): Promise<void> {
-  return runMigrations(MIGRATIONS_DIR, {
+  return runMigrations(PG_MIGRATIONS_DIR, {
     begin: async () => {
       await client.query('BEGIN');
       // The lock first: CREATE SCHEMA IF NOT EXISTS is not safe against a concurrent one.

@@ -4,7 +4,8 @@
  * Runs when TASKLANE_TEST_PG_URL names a server; skipped, loudly, otherwise.
  */
 import { describe, expect, it } from 'vitest';
-import { DatabaseTooNewError } from '../../../src/storage/migrations.js';
+import { DatabaseTooNewError, loadMigrations } from '../../../src/storage/migrations.js';
+import { PG_MIGRATIONS_DIR } from '../../../src/storage/postgres/pg-migrator.js';
 import { createPostgresStore } from '../../../src/storage/postgres/pg-store.js';
 import type { TaskStore } from '../../../src/storage/task-store.js';
 import { insertOrgs, pgSuite } from '../../helpers/pg.js';
@@ -19,12 +20,9 @@ pgSuite('migrations', (fresh) => {
         const applied = await fresh.query<{ version: number; n: string }>(
           `SELECT version, count(*) AS n FROM ${schema}.schema_migrations GROUP BY version ORDER BY version`,
         );
-        expect(applied.map((r) => [r.version, Number(r.n)])).toEqual([
-          [1, 1],
-          [2, 1],
-          [3, 1],
-          [4, 1],
-        ]);
+        const files = loadMigrations(PG_MIGRATIONS_DIR);
+        expect(files.length).toBeGreaterThanOrEqual(4);
+        expect(applied.map((r) => [r.version, Number(r.n)])).toEqual(files.map((m) => [m.version, 1]));
         // And the schema works from any of them.
         await insertOrgs(stores[3] as TaskStore);
         expect(await (stores[7] as TaskStore).read((tx) => tx.countOrgs())).toBe(2);
