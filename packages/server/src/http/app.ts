@@ -15,7 +15,7 @@ import type { AppServices } from '../service/services.js';
 import { installAuth, makeAuthenticator } from './auth.js';
 import { dialectRoutes } from './dialects/index.js';
 import type { MindfortOptions } from './dialects/mindfort.js';
-import { installJsonParser } from './json-body.js';
+import { installJsonParser, installTextRule } from './json-body.js';
 import { openApiDocument } from './openapi.js';
 import { sendProblem, toTasklaneError } from './problem.js';
 import { adminRoutes } from './routes/admin.js';
@@ -80,6 +80,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   );
 
   installJsonParser(app);
+  // Before authentication, as a URL the router cannot decode is refused before it.
+  installTextRule(app);
   // One authenticator (and so one per-key rate limit) for the native API and every dialect.
   const authenticate = makeAuthenticator({ auth: services.auth, rateLimit: opts.rateLimit });
   installAuth(app, authenticate);

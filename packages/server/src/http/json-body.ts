@@ -4,7 +4,8 @@
  * - a body is UTF-8 JSON (any other bytes are MALFORMED_JSON), parsed once, then walked once without
  *   recursion: nesting ≤ 32 levels; every string and key valid Unicode without NUL; every number
  *   storable (`isStorableNumber`); no `__proto__` key and no `constructor.prototype` (refused on
- *   purpose, though valid JSON). Each refusal is VALIDATION_FAILED with the JSON Pointer of the value.
+ *   purpose, though valid JSON). Each refusal is VALIDATION_FAILED with the JSON Pointer of the value;
+ * - path parameters and query strings follow the same text rule (`installTextRule`).
  * An empty body parses as {} so that optional bodies may be left out even when a client sends
  * Content-Type: application/json.
  */
@@ -71,7 +72,7 @@ export function isStorableNumber(n: number): boolean {
   return n >= -Number.MAX_SAFE_INTEGER && n <= Number.MAX_SAFE_INTEGER;
 }
 
-/** The one rule for text (strings and keys): valid Unicode, and no NUL. */
+/** The one rule for text (strings, keys, path and query values): valid Unicode, and no NUL. */
 export function textFault(s: string): string | null {
   if (!s.isWellFormed()) return 'is not valid Unicode (it holds a lone UTF-16 surrogate)';
   if (s.includes('\0')) return 'contains the NUL character (\\u0000)';
@@ -188,6 +189,44 @@ function pointerTo(body: unknown, fault: Fault): string {
     .reverse()
     .map((s) => `/${String(s).toWellFormed().replaceAll('~', '~0').replaceAll('/', '~1')}`)
     .join('');
+}
+
+/**
+ * The text rule on what the router and the query parser decoded: a path parameter or a query key or
+ * value (`%00`) that is not valid text is VALIDATION_FAILED naming it (`params/taskId`,
+ * `querystring/label`), before authentication, as a URL that does not decode is. A path that names
+ * no route is left to the not-found answer.
+ */
+export function installTextRule(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request) => {
+    if (request.is404) return;
+    const faults = [
+      ...partFaults('params', request.params as Record<string, unknown>),
+      ...partFaults('querystring', request.query as Record<string, unknown>),
+    ];
+    if (faults.length > 0) {
+      throw new TasklaneError('VALIDATION_FAILED', faults.map((f) => `${f.path} ${f.message}`).join('; '), {
+        errors: faults,
+      });
+    }
+  });
+}
+
+function partFaults(
+  part: string,
+  values: Record<string, unknown> | undefined,
+): Array<{ path: string; message: string }> {
+  const out: Array<{ path: string; message: string }> = [];
+  for (const [name, value] of Object.entries(values ?? {})) {
+    const path = `${part}/${name.toWellFormed()}`;
+    const bad = textFault(name);
+    if (bad !== null) out.push({ path, message: `has a name that ${bad}` });
+    for (const v of Array.isArray(value) ? value : [value]) {
+      const fault = typeof v === 'string' ? textFault(v) : null;
+      if (fault !== null) out.push({ path, message: fault });
+    }
+  }
+  return out;
 }
 
 /** `input` and `result` are capped at 256 KiB each once serialized. */

@@ -1,6 +1,7 @@
 /**
  * The input rules of the edge (docs/api.md, "Input rules") on every route that writes what a client
- * sent (create, batch, patch, steps, claim), on SQLite and on PostgreSQL: one answer on both, 400 VALIDATION_FAILED naming the value, and nothing stored.
+ * sent (create, batch, patch, steps, claim) and on the query strings that reach storage, on SQLite
+ * and on PostgreSQL: one answer on both, 400 VALIDATION_FAILED naming the value, and nothing stored.
  * Before the rules, a lone surrogate answered 500 on PostgreSQL and was stored on SQLite; 1e400 was
  * stored as null; `__proto__` was called "not valid JSON".
  */
@@ -171,6 +172,32 @@ describe.each(backends)('on $name', (backend) => {
       expect(task.metadata).toEqual({ constructor: 'Bob' });
       expect(task.input).toEqual({ constructor: { a: 1 } });
     });
+  });
+
+  describe('query parameters that reach storage follow the text rule', () => {
+    test.each([
+      ['label=%00', 'querystring/label'],
+      ['assignee=a%00b', 'querystring/assignee'],
+      ['listId=%00', 'querystring/listId'],
+      ['cursor=%00', 'querystring/cursor'],
+      ['%00=1', 'querystring/\u0000'],
+    ])('GET /v1/tasks?%s', async (query, path) => {
+      expectRefused(await e.call('GET', `/v1/tasks?${query}`), path);
+    });
+
+    test('a query value that is not percent-encoded UTF-8 is kept as written, not decoded into a surrogate', async () => {
+      const type = freshType();
+      const task = await create({ type });
+      expect((await e.call('PATCH', `/v1/tasks/${task.id}`, { assignee: '%ED%A0%80' })).statusCode).toBe(200);
+      const res = await e.call('GET', `/v1/tasks?type=${type}&assignee=%ED%A0%80`);
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json<{ items: WireTask[] }>().items.map((t) => t.assignee)).toEqual(['%ED%A0%80']);
+    });
+  });
+
+  test('a path parameter with NUL is 400 naming it, before the task is looked up', async () => {
+    expectRefused(await e.call('GET', '/v1/tasks/%00'), 'params/taskId');
+    expectRefused(await e.call('POST', '/v1/tasks/OPS-%00/cancel', {}), 'params/taskId');
   });
 });
 
