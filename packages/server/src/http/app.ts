@@ -9,7 +9,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { TasklaneError } from '../domain/errors.js';
+import type { IncomingHttpHeaders } from 'node:http';
 import { LIMITS } from '../domain/task.js';
 import type { AppServices } from '../service/services.js';
 import { installAuth, makeAuthenticator } from './auth.js';
@@ -17,7 +17,7 @@ import { dialectRoutes } from './dialects/index.js';
 import type { MindfortOptions } from './dialects/mindfort.js';
 import { installJsonParser, installTextRule } from './json-body.js';
 import { openApiDocument } from './openapi.js';
-import { sendProblem, toTasklaneError } from './problem.js';
+import { answerClientError, answerFrameworkError, ErrorRenderers, errorHandler, renderProblem } from './problem.js';
 import { adminRoutes } from './routes/admin.js';
 import { insightRoutes } from './routes/insights.js';
 import { typeRoutes } from './routes/types.js';
@@ -35,9 +35,24 @@ export interface AppOptions {
   shutdown?: AbortSignal;
   /** Settings of the seed products' dialects. */
   dialects?: { mindfort?: MindfortOptions };
+  /**
+   * How long a client may take to send a whole request (line, headers, body) before it is answered
+   * 408 REQUEST_TIMEOUT and the connection closed; once a request has arrived, answering it (a
+   * long-poll, an event stream) takes as long as it takes. Default 30 s.
+   */
+  requestTimeoutMs?: number;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** The longest path parameter the router decodes; a longer one is 414 URI_TOO_LONG. */
+const MAX_PARAM_LENGTH = 200;
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/** A sane X-Request-Id from the client, else a new one. */
+function requestIdOf(headers: IncomingHttpHeaders): string {
+  const given = headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
 
 /** Bodies are validated strictly (no type coercion, unknown fields refused); query strings coerce. */
 function makeValidators() {
@@ -49,19 +64,33 @@ function makeValidators() {
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { services } = opts;
+  const requestTimeoutMs = opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  // Node reports a broken or late request to the server, not to a route: the handler needs the app.
+  let built: FastifyInstance | null = null;
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: LIMITS.bodyMaxBytes,
-    // Echo a sane X-Request-Id from the client, else make one.
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    },
-    routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
+    genReqId: (req) => requestIdOf(req.headers),
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreTrailingSlash: true },
     // While closing, in-flight and keep-alive requests are answered normally (with a request id);
     // the listener is already closed to new connections.
     return503OnClosing: false,
+    // Every error Fastify or Node raises before a route runs is a catalogue error too, in the shape
+    // of the prefix the URL falls under.
+    frameworkErrors: (err, request, reply) => answerFrameworkError(err, request, reply, MAX_PARAM_LENGTH),
+    clientErrorHandler: (err, socket) =>
+      built === null ? socket.destroy() : answerClientError(built, err, socket, requestIdOf, requestTimeoutMs),
+    requestTimeout: requestTimeoutMs,
+    // Node checks for late requests every connectionsCheckingInterval (30 s by default): often
+    // enough that a timeout fires within a tenth of itself late.
+    http: {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: Math.min(60_000, requestTimeoutMs),
+      connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(requestTimeoutMs / 10))),
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.decorate('errorRenderers', new ErrorRenderers());
+  built = app;
 
   const ajv = makeValidators();
   app.setValidatorCompiler(({ schema, httpPart }) =>
@@ -71,13 +100,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  app.setErrorHandler((err, request, reply) => sendProblem(reply, toTasklaneError(err, request)));
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
-      reply,
-      new TasklaneError('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`),
-    ),
-  );
+  const answerError = errorHandler(renderProblem, { methodNotAllowed: true });
+  app.setErrorHandler(answerError);
+  app.setNotFoundHandler((request, reply) => answerError(null, request, reply));
 
   installJsonParser(app);
   // Before authentication, as a URL the router cannot decode is refused before it.

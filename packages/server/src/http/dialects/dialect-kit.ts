@@ -7,7 +7,7 @@
 import { TaskCreateBody, type TaskCreate } from '@tasklane/sdk/schemas';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TasklaneError, type ErrorCode } from '../../domain/errors.js';
 import type { Task } from '../../domain/task.js';
 import { hasScope, type Principal } from '../../service/principal.js';
@@ -16,7 +16,7 @@ import type { Scope } from '../../domain/scope.js';
 import type { AppServices } from '../../service/services.js';
 import type { makeAuthenticator } from '../auth.js';
 import { assertPayloadSize } from '../json-body.js';
-import { toTasklaneError } from '../problem.js';
+import { errorHandler, type ErrorRenderer } from '../problem.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -40,27 +40,36 @@ export interface DialectAnswer {
   body: unknown;
 }
 
-/** A product's rendering of a catalogue error (which status, which body). */
-export type RenderError = (err: TasklaneError, request: FastifyRequest) => DialectAnswer;
+/**
+ * A product's rendering of a catalogue error (which status, which body). `request` is the request
+ * being answered, or only its id when Node refused the request before Fastify made one.
+ */
+export type RenderError = (err: TasklaneError, request: Pick<FastifyRequest, 'id'>) => DialectAnswer;
 
 /**
  * On the dialect's (encapsulated, prefixed) scope: every error, including body-parser and validation
  * errors and unknown routes under the prefix, is mapped to the catalogue first (no stack ever leaks),
  * then rendered in the product's shape; and each route's `dialectScope` is checked before the body is read.
+ * The renderer is also registered under the prefix, for errors raised before routing (a URL that does
+ * not decode, a request that breaks HTTP or times out).
  */
 export function installDialect(
   app: FastifyInstance,
   opts: { authenticate: Authenticate; tokenOf: (request: FastifyRequest) => string | undefined; render: RenderError },
 ): void {
-  const send = (reply: FastifyReply, err: TasklaneError): FastifyReply => {
-    if (err.headers) for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
-    const answer = opts.render(err, reply.request);
-    return reply.code(answer.status).type('application/json; charset=utf-8').send(answer.body);
+  const render: ErrorRenderer = (err, requestId) => {
+    const answer = opts.render(err, { id: requestId });
+    return {
+      status: answer.status,
+      contentType: 'application/json; charset=utf-8',
+      body: answer.body,
+      headers: { ...err.headers },
+    };
   };
-  app.setErrorHandler((err, request, reply) => send(reply, toTasklaneError(err, request)));
-  app.setNotFoundHandler((request, reply) =>
-    send(reply, new TasklaneError('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`)),
-  );
+  app.errorRenderers?.add(app.prefix, render);
+  const answer = errorHandler(render, { methodNotAllowed: false });
+  app.setErrorHandler(answer);
+  app.setNotFoundHandler((request, reply) => answer(null, request, reply));
   app.addHook('onRequest', async (request) => {
     const scope = request.routeOptions.config.dialectScope;
     if (scope === undefined) return;
