@@ -98,6 +98,7 @@ export function sendProblem(reply: FastifyReply, err: TasklaneError): FastifyRep
 
 interface AjvError {
   instancePath: string;
+  schemaPath: string;
   message?: string;
   keyword: string;
   params: Record<string, unknown>;
@@ -136,7 +137,7 @@ export function toTasklaneError(err: unknown, request: FastifyRequest): Tasklane
 
 function validationError(errors: AjvError[], context: string): TasklaneError {
   const prefix = context === 'body' ? '' : context;
-  const fields: FieldError[] = errors.map((e) => {
+  const fields: FieldError[] = oneOfConstants(errors).map((e) => {
     let path = e.instancePath;
     let message = e.message ?? 'is invalid';
     if (e.keyword === 'additionalProperties' && typeof e.params.additionalProperty === 'string') {
@@ -150,6 +151,27 @@ function validationError(errors: AjvError[], context: string): TasklaneError {
   return new TasklaneError('VALIDATION_FAILED', unique.map((f) => `${f.path} ${f.message}`).join('; '), {
     errors: unique,
   });
+}
+
+/**
+ * A union of literals (an action name, a status) fails with one `const` error per literal and an
+ * `anyOf`; Ajv's words for that ("must be equal to constant; must match a schema in anyOf") name no
+ * value a client could send, so they become one error that lists the values.
+ */
+function oneOfConstants(errors: AjvError[]): AjvError[] {
+  const replaced = new Set<AjvError>();
+  const merged = new Map<AjvError, AjvError>();
+  for (const e of errors) {
+    if (e.keyword !== 'anyOf') continue;
+    const branches = errors.filter(
+      (b) => b !== e && b.instancePath === e.instancePath && b.schemaPath.startsWith(`${e.schemaPath}/`),
+    );
+    if (branches.length === 0 || branches.some((b) => b.keyword !== 'const')) continue;
+    for (const b of branches) replaced.add(b);
+    const values = branches.map((b) => String(b.params.allowedValue));
+    merged.set(e, { ...e, message: `must be one of: ${values.join(', ')}` });
+  }
+  return errors.flatMap((e) => merged.get(e) ?? (replaced.has(e) ? [] : [e]));
 }
 
 const pathOf = (url: string): string => url.split('?')[0] ?? url;

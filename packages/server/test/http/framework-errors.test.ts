@@ -100,6 +100,23 @@ describe('a method the path does not take is 405 METHOD_NOT_ALLOWED with Allow',
   });
 });
 
+describe('validator words a client cannot act on are rewritten', () => {
+  test('an unknown action names the actions that exist', async () => {
+    const task = await h.createTask(h.a.admin);
+    const res = await h.call(h.a.admin, 'POST', `/v1/tasks/${task.id}/frobnicate`, {});
+    const body = expectProblem(res, 400, 'VALIDATION_FAILED');
+    const actions = 'start, cancel, retry, block, unblock, approve, reject, archive, unarchive';
+    expect(body.errors).toEqual([{ path: 'params/action', message: `must be one of: ${actions}` }]);
+    expect(body.detail).toBe(`params/action must be one of: ${actions}`);
+    expect(res.body).not.toMatch(/constant|anyOf/);
+  });
+
+  test('so does a status filter that is not a status', async () => {
+    const body = expectProblem(await h.call(h.a.admin, 'GET', '/v1/tasks?status=bogus'), 400, 'VALIDATION_FAILED');
+    expect(body.errors?.[0]?.message).toMatch(/^must be one of: backlog, blocked, queued, /);
+  });
+});
+
 /** One HTTP/1.1 exchange on a fresh connection, the bytes sent as given; resolves when the server closes. */
 function exchange(
   port: number,
