@@ -38,7 +38,8 @@ export interface AppOptions {
   /**
    * How long a client may take to send a whole request (line, headers, body) before it is answered
    * 408 REQUEST_TIMEOUT and the connection closed; once a request has arrived, answering it (a
-   * long-poll, an event stream) takes as long as it takes. Default 30 s.
+   * long-poll, an event stream) takes as long as it takes. Default 30 s; 0 turns it off (Node's own
+   * 60 s limit on headers still holds).
    */
   requestTimeoutMs?: number;
 }
@@ -83,11 +84,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     requestTimeout: requestTimeoutMs,
     // Node checks for late requests every connectionsCheckingInterval (30 s by default): often
     // enough that a timeout fires within a tenth of itself late.
-    http: {
-      requestTimeout: requestTimeoutMs,
-      headersTimeout: Math.min(60_000, requestTimeoutMs),
-      connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(requestTimeoutMs / 10))),
-    },
+    http:
+      requestTimeoutMs > 0
+        ? {
+            requestTimeout: requestTimeoutMs,
+            headersTimeout: Math.min(60_000, requestTimeoutMs),
+            connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(requestTimeoutMs / 10))),
+          }
+        : {},
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('errorRenderers', new ErrorRenderers());
   built = app;
