@@ -10,7 +10,7 @@ import {
 } from '@tasklane/sdk/schemas';
 import type { AuthService, CreatedKey } from '../../service/auth-service.js';
 import { principalOf } from '../auth.js';
-import { ProblemResponses } from '../openapi.js';
+import { documented, json, noBody } from '../openapi-answers.js';
 import { iso, isoOrNull, presentKey, presentOrg } from '../presenters.js';
 
 const withSecret = ({ key, secret }: CreatedKey) => ({
@@ -25,15 +25,19 @@ const withSecret = ({ key, secret }: CreatedKey) => ({
 export const adminRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> = async (app, { auth }) => {
   app.post(
     '/v1/orgs',
-    {
-      config: { scope: 'root' },
-      schema: {
-        tags: ['admin'],
-        summary: 'Create an org and its first admin key',
-        body: OrgCreateBody,
-        response: { 201: OrgCreatedSchema, ...ProblemResponses },
+    documented(
+      'POST',
+      {
+        config: { scope: 'root' },
+        schema: {
+          tags: ['admin'],
+          summary: 'Create an org and its first admin key',
+          body: OrgCreateBody,
+          response: { 201: json(OrgCreatedSchema, 'Created, with its first admin key (the secret is shown once)') },
+        },
       },
-    },
+      ['CONFLICT'],
+    ),
     async (request, reply) => {
       const { org, adminKey } = await auth.createOrg(request.body);
       return reply.code(201).send({ org: presentOrg(org), adminKey: withSecret(adminKey) });
@@ -42,15 +46,19 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> = asy
 
   app.post(
     '/v1/keys',
-    {
-      config: { scope: 'admin' },
-      schema: {
-        tags: ['admin'],
-        summary: 'Create an API key (the secret is shown once)',
-        body: KeyCreateBody,
-        response: { 201: KeyWithSecretSchema, ...ProblemResponses },
+    documented(
+      'POST',
+      {
+        config: { scope: 'admin' },
+        schema: {
+          tags: ['admin'],
+          summary: 'Create an API key (the secret is shown once)',
+          body: KeyCreateBody,
+          response: { 201: json(KeyWithSecretSchema, 'Created (the secret is shown once)') },
+        },
       },
-    },
+      ['FORBIDDEN', 'VALIDATION_FAILED'],
+    ),
     async (request, reply) => {
       const { name, scopes, expiresAt } = request.body;
       const created = await auth.createKey(principalOf(request), {
@@ -64,28 +72,32 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> = asy
 
   app.get(
     '/v1/keys',
-    {
+    documented('GET', {
       config: { scope: 'admin' },
       schema: {
         tags: ['admin'],
         summary: 'List the keys of the org (never their secrets)',
-        response: { 200: KeyListSchema, ...ProblemResponses },
+        response: { 200: json(KeyListSchema, 'The keys of the org, without their secrets') },
       },
-    },
+    }),
     async (request) => ({ items: (await auth.listKeys(principalOf(request).orgId)).map(presentKey) }),
   );
 
   app.delete(
     '/v1/keys/:keyId',
-    {
-      config: { scope: 'admin' },
-      schema: {
-        tags: ['admin'],
-        summary: 'Revoke a key, at once',
-        params: Type.Object({ keyId: Type.String({ maxLength: 64 }) }),
-        response: { 204: Type.Null(), ...ProblemResponses },
+    documented(
+      'DELETE',
+      {
+        config: { scope: 'admin' },
+        schema: {
+          tags: ['admin'],
+          summary: 'Revoke a key, at once',
+          params: Type.Object({ keyId: Type.String({ maxLength: 64 }) }),
+          response: { 204: noBody('Revoked. No body.') },
+        },
       },
-    },
+      ['NOT_FOUND'],
+    ),
     async (request, reply) => {
       await auth.revokeKey(principalOf(request).orgId, request.params.keyId);
       return reply.code(204).send(null);

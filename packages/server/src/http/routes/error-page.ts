@@ -5,12 +5,14 @@
  * `### CODE` section per code, kept in step with the catalogue by a test), rendered once at start.
  * The page is self-contained: no script, no external asset, its one style allowed by hash.
  */
+import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import { Marked, type Tokens } from 'marked';
 import { ERROR_CATALOGUE, type ErrorCode } from '../../domain/errors.js';
+import { documented, header } from '../openapi-answers.js';
 
 /** The repository's docs/errors.md, from src/http/routes and dist/http/routes alike. */
 const ERRORS_DOC = new URL('../../../../../docs/errors.md', import.meta.url);
@@ -37,9 +39,26 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+const errorPageSchema = documented('GET', {
+  schema: {
+    tags: ['system'],
+    summary: "The error catalogue, as a page: where every problem's `type` points",
+    response: {
+      200: {
+        description: 'The page, self-contained',
+        headers: {
+          'Content-Security-Policy': header(Type.String(), "Nothing may load or run but the page's own style"),
+          'Cache-Control': header(Type.Literal('public, max-age=300'), 'The page changes only with the server'),
+        },
+        content: { 'text/html': { schema: Type.String() } },
+      },
+    },
+  },
+});
+
 export const errorPageRoutes: FastifyPluginAsync<ErrorPageOptions> = async (app, opts) => {
   const page = renderErrorPage(opts.markdown === undefined ? readErrorsDoc() : opts.markdown);
-  app.get('/docs/errors', { schema: { hide: true } }, async (_request, reply) =>
+  app.get('/docs/errors', errorPageSchema, async (_request, reply) =>
     reply
       .type('text/html; charset=utf-8')
       .header('content-security-policy', CSP)

@@ -4,33 +4,33 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ListViewSchema, StatsSchema } from '@tasklane/sdk/schemas';
 import type { InsightsService } from '../../service/insights-service.js';
 import { principalOf } from '../auth.js';
-import { ProblemResponses } from '../openapi.js';
+import { documented, json } from '../openapi-answers.js';
 
 export const insightRoutes: FastifyPluginAsyncTypebox<{ insights: InsightsService }> = async (app, { insights }) => {
   app.get(
     '/v1/lists/:listId',
-    {
+    documented('GET', {
       config: { scope: 'tasks:read' },
       schema: {
         tags: ['tasks'],
         summary: 'Counts by status and the dependency graph of a list',
         params: Type.Object({ listId: Type.String({ minLength: 1, maxLength: 200 }) }),
-        response: { 200: ListViewSchema, ...ProblemResponses },
+        response: { 200: json(ListViewSchema, 'Counts and graph; zeros for a list no task names') },
       },
-    },
+    }),
     async (request) => insights.list(principalOf(request).orgId, request.params.listId),
   );
 
   app.get(
     '/v1/stats',
-    {
+    documented('GET', {
       config: { scope: 'tasks:read' },
       schema: {
         tags: ['tasks'],
         summary: 'Counts by status and type, oldest queued age, claims per minute',
-        response: { 200: StatsSchema, ...ProblemResponses },
+        response: { 200: json(StatsSchema, 'The statistics of the org') },
       },
-    },
+    }),
     async (request) => insights.stats(principalOf(request).orgId),
   );
 };

@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   BatchCreateBody,
+  BatchMinimalResponse,
   BatchResponse,
   StepsAppendBody,
   StepsResponse,
@@ -21,7 +22,7 @@ import type { TaskService } from '../../service/task-service.js';
 import { principalOf } from '../auth.js';
 import { assertPayloadSize } from '../json-body.js';
 import { presentStep, presentTask } from '../presenters.js';
-import { ProblemResponses } from '../openapi.js';
+import { ANSWER_HEADERS as H, documented, json, noBody } from '../openapi-answers.js';
 import { requestSignal } from '../request-signal.js';
 
 export interface TaskRoutesOptions {
@@ -32,22 +33,41 @@ export interface TaskRoutesOptions {
 
 const TaskParams = Type.Object({ taskId: Type.String({ maxLength: 64, description: 'UUID or identifier (OPS-42)' }) });
 const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' })),
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x21-\\x7e]+$',
+      description: 'Sent again with the same body within 24 h, the request creates nothing and answers 200',
+    }),
+  ),
 });
+const BatchHeaders = Type.Object({
+  ...IdempotencyHeaders.properties,
+  prefer: Type.Optional(Type.String({ description: '`return=minimal` (RFC 7240): each task answered as CreatedTask' })),
+});
+const created = { ...H.location, ...H.etag };
 
 export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (app, { tasks, shutdown }) => {
   app.post(
     '/v1/tasks',
-    {
-      config: { scope: 'tasks:write' },
-      schema: {
-        tags: ['tasks'],
-        summary: 'Create a task',
-        body: TaskCreateBody,
-        headers: IdempotencyHeaders,
-        response: { 200: TaskSchema, 201: TaskSchema, ...ProblemResponses },
+    documented(
+      'POST',
+      {
+        config: { scope: 'tasks:write' },
+        schema: {
+          tags: ['tasks'],
+          summary: 'Create a task',
+          body: TaskCreateBody,
+          headers: IdempotencyHeaders,
+          response: {
+            201: json(TaskSchema, 'Created', created),
+            200: json(TaskSchema, 'The task this Idempotency-Key created before, as it is now', created),
+          },
+        },
       },
-    },
+      ['VALIDATION_FAILED', 'PAYLOAD_TOO_LARGE', 'UNKNOWN_DEPENDENCY', 'IDEMPOTENCY_MISMATCH', 'CONFLICT'],
+    ),
     async (request, reply) => {
       const body = request.body;
       assertPayloadSize('/input', body.input);
@@ -69,19 +89,38 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
 
   app.post(
     '/v1/tasks/batch',
-    {
-      config: { scope: 'tasks:write' },
-      schema: {
-        tags: ['tasks'],
-        summary: 'Create up to 1,000 tasks, all or none',
-        description:
-          'With `Prefer: return=minimal` (RFC 7240), each task is answered as `{ id, identifier, status, version }` ' +
-          '(the CreatedTask schema) instead of in full, and the answer carries `Preference-Applied: return=minimal`.',
-        body: BatchCreateBody,
-        headers: IdempotencyHeaders,
-        response: { 200: BatchResponse, 201: BatchResponse, ...ProblemResponses },
+    documented(
+      'POST',
+      {
+        config: { scope: 'tasks:write' },
+        schema: {
+          tags: ['tasks'],
+          summary: 'Create up to 1,000 tasks, all or none',
+          description:
+            'With `Prefer: return=minimal` (RFC 7240), each task is answered as `{ id, identifier, status, version }` ' +
+            '(the CreatedTask schema) instead of in full, and the answer carries `Preference-Applied: return=minimal`.',
+          body: BatchCreateBody,
+          headers: BatchHeaders,
+          response: {
+            201: json(BatchResponse, 'Created, in the order given', H.preferenceApplied, [BatchMinimalResponse]),
+            200: json(
+              BatchResponse,
+              'The tasks this Idempotency-Key created before, as they are now',
+              H.preferenceApplied,
+              [BatchMinimalResponse],
+            ),
+          },
+        },
       },
-    },
+      [
+        'VALIDATION_FAILED',
+        'PAYLOAD_TOO_LARGE',
+        'UNKNOWN_DEPENDENCY',
+        'DEPENDENCY_CYCLE',
+        'IDEMPOTENCY_MISMATCH',
+        'CONFLICT',
+      ],
+    ),
     async (request, reply) => {
       request.body.tasks.forEach((t, i) => assertPayloadSize(`/tasks/${i}/input`, t.input));
       const p = principalOf(request);
@@ -113,15 +152,19 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
 
   app.get(
     '/v1/tasks',
-    {
-      config: { scope: 'tasks:read' },
-      schema: {
-        tags: ['tasks'],
-        summary: 'List tasks, newest first',
-        querystring: TaskListQuery,
-        response: { 200: TaskListResponse, ...ProblemResponses },
+    documented(
+      'GET',
+      {
+        config: { scope: 'tasks:read' },
+        schema: {
+          tags: ['tasks'],
+          summary: 'List tasks, newest first',
+          querystring: TaskListQuery,
+          response: { 200: json(TaskListResponse, 'A page of tasks') },
+        },
       },
-    },
+      ['VALIDATION_FAILED'],
+    ),
     async (request) => {
       const q = request.query;
       const filter = {
@@ -142,25 +185,38 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
 
   app.get(
     '/v1/tasks/:taskId',
-    {
-      config: { scope: 'tasks:read' },
-      schema: {
-        tags: ['tasks'],
-        summary: 'Get a task (ETag, If-None-Match, long-poll with ?wait=)',
-        params: TaskParams,
-        querystring: Type.Object(
-          {
-            wait: Type.Optional(Type.Integer({ minimum: 0, maximum: 60, description: 'Seconds to hold the request' })),
+    documented(
+      'GET',
+      {
+        config: { scope: 'tasks:read' },
+        schema: {
+          tags: ['tasks'],
+          summary: 'Get a task (ETag, If-None-Match, long-poll with ?wait=)',
+          params: TaskParams,
+          querystring: Type.Object(
+            {
+              wait: Type.Optional(
+                Type.Integer({ minimum: 0, maximum: 60, description: 'Seconds to hold the request' }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+          headers: Type.Object({
+            'if-none-match': Type.Optional(
+              Type.String({ description: '`"N"`, `W/"N"` or `*`: 304 while the task is at that version' }),
+            ),
+          }),
+          response: {
+            200: json(TaskSchema, 'The task, with all its steps', { ...H.etag, ...H.pollHint }),
+            304: noBody('Not modified: If-None-Match names the current version. No body.', {
+              ...H.etag,
+              ...H.pollHint,
+            }),
           },
-          { additionalProperties: false },
-        ),
-        response: {
-          200: TaskSchema,
-          304: Type.Null({ description: 'Not modified: If-None-Match names the current version. No body.' }),
-          ...ProblemResponses,
         },
       },
-    },
+      ['NOT_FOUND'],
+    ),
     async (request, reply) => {
       const orgId = principalOf(request).orgId;
       const ifNoneMatch = parseEtags(request.headers['if-none-match']);
@@ -188,16 +244,25 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
 
   app.patch(
     '/v1/tasks/:taskId',
-    {
-      config: { scope: 'tasks:write' },
-      schema: {
-        tags: ['tasks'],
-        summary: 'Change title, description, priority, metadata (merge), labels, assignee, requiresReview',
-        params: TaskParams,
-        body: TaskPatchBody,
-        response: { 200: TaskSchema, ...ProblemResponses },
+    documented(
+      'PATCH',
+      {
+        config: { scope: 'tasks:write' },
+        schema: {
+          tags: ['tasks'],
+          summary: 'Change title, description, priority, metadata (merge), labels, assignee, requiresReview',
+          params: TaskParams,
+          body: TaskPatchBody,
+          headers: Type.Object({
+            'if-match': Type.Optional(
+              Type.String({ description: '`"N"` or `W/"N"`: change only at that version (412 otherwise); `*`: any' }),
+            ),
+          }),
+          response: { 200: json(TaskSchema, 'The task, changed', H.etag) },
+        },
       },
-    },
+      ['NOT_FOUND', 'PRECONDITION_FAILED', 'VALIDATION_FAILED'],
+    ),
     async (request, reply) => {
       const ifMatch = parseEtags(request.headers['if-match']);
       const view = await tasks.patch(
@@ -213,15 +278,19 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
 
   app.delete(
     '/v1/tasks/:taskId',
-    {
-      config: { scope: 'tasks:write' },
-      schema: {
-        tags: ['tasks'],
-        summary: 'Delete a terminal task',
-        params: TaskParams,
-        response: { 204: Type.Null(), ...ProblemResponses },
+    documented(
+      'DELETE',
+      {
+        config: { scope: 'tasks:write' },
+        schema: {
+          tags: ['tasks'],
+          summary: 'Delete a terminal task',
+          params: TaskParams,
+          response: { 204: noBody('Deleted, with its steps. No body.') },
+        },
       },
-    },
+      ['NOT_FOUND', 'INVALID_TRANSITION', 'HAS_DEPENDENTS'],
+    ),
     async (request, reply) => {
       await tasks.delete(principalOf(request).orgId, request.params.taskId);
       return reply.code(204).send(null);
@@ -230,15 +299,19 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
 
   app.get(
     '/v1/tasks/:taskId/steps',
-    {
-      config: { scope: 'tasks:read' },
-      schema: {
-        tags: ['tasks'],
-        summary: 'The whole step history',
-        params: TaskParams,
-        response: { 200: StepsResponse, ...ProblemResponses },
+    documented(
+      'GET',
+      {
+        config: { scope: 'tasks:read' },
+        schema: {
+          tags: ['tasks'],
+          summary: 'The whole step history',
+          params: TaskParams,
+          response: { 200: json(StepsResponse, 'The steps, oldest first') },
+        },
       },
-    },
+      ['NOT_FOUND'],
+    ),
     async (request) => {
       const steps = await tasks.getSteps(principalOf(request).orgId, request.params.taskId);
       return { steps: steps.map(presentStep) };
@@ -247,16 +320,20 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
 
   app.post(
     '/v1/tasks/:taskId/steps',
-    {
-      config: { scope: ['tasks:write', 'tasks:work'] },
-      schema: {
-        tags: ['tasks'],
-        summary: 'Append steps (with the lease, or tasks:write on a task no worker holds)',
-        params: TaskParams,
-        body: StepsAppendBody,
-        response: { 200: StepsResponse, ...ProblemResponses },
+    documented(
+      'POST',
+      {
+        config: { scope: ['tasks:write', 'tasks:work'] },
+        schema: {
+          tags: ['tasks'],
+          summary: 'Append steps (with the lease, or tasks:write on a task no worker holds)',
+          params: TaskParams,
+          body: StepsAppendBody,
+          response: { 200: json(StepsResponse, 'The whole step history, oldest first') },
+        },
       },
-    },
+      ['NOT_FOUND', 'FORBIDDEN', 'LEASE_LOST', 'TASK_CANCELED', 'PAYLOAD_TOO_LARGE'],
+    ),
     async (request) => {
       const p = principalOf(request);
       request.body.steps.forEach((s, i) => assertPayloadSize(`/steps/${i}/data`, s.data));
@@ -271,17 +348,23 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
   app.post(
     '/v1/tasks/:taskId/:action',
     {
-      config: { scope: 'tasks:write' },
-      schema: {
-        tags: ['tasks'],
-        summary: 'start, cancel, retry, block, unblock, approve, reject, archive, unarchive',
-        params: Type.Object({
-          taskId: TaskParams.properties.taskId,
-          action: Type.Union(TASK_ACTIONS.map((a) => Type.Literal(a))),
-        }),
-        body: TaskActionBody,
-        response: { 200: TaskSchema, ...ProblemResponses },
-      },
+      ...documented(
+        'POST',
+        {
+          config: { scope: 'tasks:write' },
+          schema: {
+            tags: ['tasks'],
+            summary: 'start, cancel, retry, block, unblock, approve, reject, archive, unarchive',
+            params: Type.Object({
+              taskId: TaskParams.properties.taskId,
+              action: Type.Union(TASK_ACTIONS.map((a) => Type.Literal(a))),
+            }),
+            body: TaskActionBody,
+            response: { 200: json(TaskSchema, 'The task after the action', H.etag) },
+          },
+        },
+        ['NOT_FOUND', 'INVALID_TRANSITION'],
+      ),
       // The body is optional: a request without one is the empty object.
       preValidation: async (request) => {
         request.body ??= {};

@@ -5,7 +5,7 @@ import { TaskTypeName, TypeSettingsBody, TypeSettingsList, TypeSettingsSchema } 
 import type { TypeService } from '../../service/type-service.js';
 import type { TypeConfig } from '../../storage/task-store.js';
 import { principalOf } from '../auth.js';
-import { ProblemResponses } from '../openapi.js';
+import { documented, json } from '../openapi-answers.js';
 import { iso } from '../presenters.js';
 
 const present = (c: TypeConfig) => ({
@@ -20,16 +20,16 @@ const TypeParams = Type.Object({ type: TaskTypeName });
 export const typeRoutes: FastifyPluginAsyncTypebox<{ types: TypeService }> = async (app, { types }) => {
   app.put(
     '/v1/types/:type',
-    {
+    documented('PUT', {
       config: { scope: 'admin' },
       schema: {
         tags: ['workers'],
         summary: 'Set the defaults, concurrency and rate limit of a type (fields left out are cleared)',
         params: TypeParams,
         body: TypeSettingsBody,
-        response: { 200: TypeSettingsSchema, ...ProblemResponses },
+        response: { 200: json(TypeSettingsSchema, 'The settings now') },
       },
-    },
+    }),
     async (request) => {
       const b = request.body;
       return present(
@@ -44,28 +44,32 @@ export const typeRoutes: FastifyPluginAsyncTypebox<{ types: TypeService }> = asy
 
   app.get(
     '/v1/types',
-    {
+    documented('GET', {
       config: { scope: 'tasks:read' },
       schema: {
         tags: ['workers'],
         summary: 'List type settings',
-        response: { 200: TypeSettingsList, ...ProblemResponses },
+        response: { 200: json(TypeSettingsList, 'The settings of every type that has some') },
       },
-    },
+    }),
     async (request) => ({ items: (await types.list(principalOf(request).orgId)).map(present) }),
   );
 
   app.get(
     '/v1/types/:type',
-    {
-      config: { scope: 'tasks:read' },
-      schema: {
-        tags: ['workers'],
-        summary: 'Get the settings of a type',
-        params: TypeParams,
-        response: { 200: TypeSettingsSchema, ...ProblemResponses },
+    documented(
+      'GET',
+      {
+        config: { scope: 'tasks:read' },
+        schema: {
+          tags: ['workers'],
+          summary: 'Get the settings of a type',
+          params: TypeParams,
+          response: { 200: json(TypeSettingsSchema, 'The settings') },
+        },
       },
-    },
+      ['NOT_FOUND'],
+    ),
     async (request) => present(await types.get(principalOf(request).orgId, request.params.type)),
   );
 };

@@ -17,7 +17,7 @@ import {
 import type { WorkerService } from '../../service/worker-service.js';
 import { principalOf } from '../auth.js';
 import { assertPayloadSize } from '../json-body.js';
-import { ProblemResponses } from '../openapi.js';
+import { documented, json } from '../openapi-answers.js';
 import { iso, presentTask } from '../presenters.js';
 import { requestSignal } from '../request-signal.js';
 
@@ -32,15 +32,17 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ workers: WorkerService; s
 
   app.post(
     '/v1/tasks/claim',
-    {
+    documented('POST', {
       config,
       schema: {
         tags: ['workers'],
         summary: 'Claim queued tasks of some types (long-poll with waitMs)',
         body: ClaimBody,
-        response: { 200: ClaimResponse, ...ProblemResponses },
+        response: {
+          200: json(ClaimResponse, 'The tasks claimed, each with its lease; none when nothing was claimable in time'),
+        },
       },
-    },
+    }),
     async (request, reply) => {
       const b = request.body;
       const views = await workers.claim(
@@ -54,15 +56,19 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ workers: WorkerService; s
 
   app.post(
     '/v1/tasks/reports',
-    {
-      config,
-      schema: {
-        tags: ['workers'],
-        summary: 'Many heartbeats, completions, failures and releases in one request, each applied on its own',
-        body: ReportsBody,
-        response: { 200: ReportsResponse, ...ProblemResponses },
+    documented(
+      'POST',
+      {
+        config,
+        schema: {
+          tags: ['workers'],
+          summary: 'Many heartbeats, completions, failures and releases in one request, each applied on its own',
+          body: ReportsBody,
+          response: { 200: json(ReportsResponse, 'One result per report, in order; a failed report is a result too') },
+        },
       },
-    },
+      ['PAYLOAD_TOO_LARGE'],
+    ),
     async (request) => {
       request.body.reports.forEach((r, i) => {
         if (r.action === 'complete') assertPayloadSize(`/reports/${i}/result`, r.result);
@@ -84,32 +90,40 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ workers: WorkerService; s
 
   app.post(
     '/v1/tasks/:taskId/claim',
-    {
-      config,
-      schema: {
-        tags: ['workers'],
-        summary: 'Claim one given task',
-        params: TaskParams,
-        body: ClaimOneBody,
-        response: { 200: TaskSchema, ...ProblemResponses },
+    documented(
+      'POST',
+      {
+        config,
+        schema: {
+          tags: ['workers'],
+          summary: 'Claim one given task',
+          params: TaskParams,
+          body: ClaimOneBody,
+          response: { 200: json(TaskSchema, 'The task, claimed, with its lease') },
+        },
       },
-    },
+      ['NOT_FOUND', 'INVALID_TRANSITION', 'RATE_LIMITED'],
+    ),
     async (request) =>
       presentTask(await workers.claimOne(principalOf(request).orgId, request.params.taskId, request.body), leased),
   );
 
   app.post(
     '/v1/tasks/:taskId/heartbeat',
-    {
-      config,
-      schema: {
-        tags: ['workers'],
-        summary: 'Extend the lease; report progress and steps',
-        params: TaskParams,
-        body: HeartbeatBody,
-        response: { 200: HeartbeatResponse, ...ProblemResponses },
+    documented(
+      'POST',
+      {
+        config,
+        schema: {
+          tags: ['workers'],
+          summary: 'Extend the lease; report progress and steps',
+          params: TaskParams,
+          body: HeartbeatBody,
+          response: { 200: json(HeartbeatResponse, 'The lease, extended') },
+        },
       },
-    },
+      ['NOT_FOUND', 'LEASE_LOST', 'TASK_CANCELED'],
+    ),
     async (request) => {
       const view = await workers.heartbeat(principalOf(request).orgId, request.params.taskId, request.body);
       return { leaseExpiresAt: iso(view.task.lease?.expiresAt ?? 0), task: presentTask(view, leased) };
@@ -118,16 +132,20 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ workers: WorkerService; s
 
   app.post(
     '/v1/tasks/:taskId/complete',
-    {
-      config,
-      schema: {
-        tags: ['workers'],
-        summary: 'Complete (or ask for review)',
-        params: TaskParams,
-        body: CompleteBody,
-        response: { 200: TaskSchema, ...ProblemResponses },
+    documented(
+      'POST',
+      {
+        config,
+        schema: {
+          tags: ['workers'],
+          summary: 'Complete (or ask for review)',
+          params: TaskParams,
+          body: CompleteBody,
+          response: { 200: json(TaskSchema, 'The task, completed or waiting for review') },
+        },
       },
-    },
+      ['NOT_FOUND', 'LEASE_LOST', 'TASK_CANCELED', 'PAYLOAD_TOO_LARGE'],
+    ),
     async (request) => {
       assertPayloadSize('/result', request.body.result);
       return presentTask(await workers.complete(principalOf(request).orgId, request.params.taskId, request.body));
@@ -136,16 +154,20 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ workers: WorkerService; s
 
   app.post(
     '/v1/tasks/:taskId/fail',
-    {
-      config,
-      schema: {
-        tags: ['workers'],
-        summary: 'Fail this attempt (retried per policy unless retryable: false)',
-        params: TaskParams,
-        body: FailBody,
-        response: { 200: TaskSchema, ...ProblemResponses },
+    documented(
+      'POST',
+      {
+        config,
+        schema: {
+          tags: ['workers'],
+          summary: 'Fail this attempt (retried per policy unless retryable: false)',
+          params: TaskParams,
+          body: FailBody,
+          response: { 200: json(TaskSchema, 'The task, queued for a retry or failed') },
+        },
       },
-    },
+      ['NOT_FOUND', 'LEASE_LOST', 'TASK_CANCELED', 'PAYLOAD_TOO_LARGE'],
+    ),
     async (request) => {
       assertPayloadSize('/error/details', request.body.error.details);
       return presentTask(await workers.fail(principalOf(request).orgId, request.params.taskId, request.body));
@@ -154,16 +176,20 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ workers: WorkerService; s
 
   app.post(
     '/v1/tasks/:taskId/release',
-    {
-      config,
-      schema: {
-        tags: ['workers'],
-        summary: 'Give the task back without spending a retry',
-        params: TaskParams,
-        body: ReleaseBody,
-        response: { 200: TaskSchema, ...ProblemResponses },
+    documented(
+      'POST',
+      {
+        config,
+        schema: {
+          tags: ['workers'],
+          summary: 'Give the task back without spending a retry',
+          params: TaskParams,
+          body: ReleaseBody,
+          response: { 200: json(TaskSchema, 'The task, queued again') },
+        },
       },
-    },
+      ['NOT_FOUND', 'LEASE_LOST', 'TASK_CANCELED'],
+    ),
     async (request) =>
       presentTask(await workers.release(principalOf(request).orgId, request.params.taskId, request.body)),
   );
