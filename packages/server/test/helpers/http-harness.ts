@@ -1,6 +1,7 @@
 /**
  * The HTTP test harness: the real app (buildApp, never listening) over a real SQLite file in a
- * temp folder, with the root key bootstrapped and two orgs, each with an admin key:
+ * temp folder (or the store a test passes), with the root key bootstrapped and two orgs, each with
+ * an admin key:
  * - org A is `default` (the bootstrap org); its admin key is a plain `admin` key made with the root key,
  * - org B is made through `POST /v1/orgs`, as a client would.
  * Requests go through `app.inject()`. `cleanup()` closes the app and the store and removes the folder.
@@ -27,6 +28,8 @@ export interface HarnessOptions {
   rateLimit?: number;
   /** Run the store and services on a ManualClock (2026-01-01T00:00:00Z) the test moves by hand. */
   manualClock?: boolean;
+  /** The store to run on, not migrated yet (default: SQLite in the harness's temp folder). */
+  store?: (clock: Clock) => TaskStore;
 }
 
 export interface OrgKeys {
@@ -95,7 +98,7 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'tasklane-http-'));
   const manualClock = opts.manualClock === true ? new ManualClock() : null;
   const clock: Clock = manualClock ?? systemClock;
-  const real = createSqliteStore({ path: join(dir, 'tasklane.db'), clock });
+  const real = opts.store?.(clock) ?? createSqliteStore({ path: join(dir, 'tasklane.db'), clock });
   await real.migrate();
   const faults = faultInjecting(real);
   const store = faults.store;

@@ -1,0 +1,535 @@
+/**
+ * The cases of openapi-responses.test.ts: for every operation of the native API, the request that
+ * succeeds, the one that names something missing (404), and the answers of its own that are cheap
+ * to provoke; and the error answers every operation can be brought to give, derived from its
+ * method, path and security. A case names the status it provokes; the test checks the answer
+ * against the document.
+ */
+import type { Clock } from '../../src/domain/clock.js';
+import type { Scope } from '../../src/domain/scope.js';
+import { hasScope } from '../../src/service/principal.js';
+import type { TaskStore } from '../../src/storage/task-store.js';
+import { makeHarness, missingUuid, type Harness, type Response, type WireTask } from '../helpers/http-harness.js';
+
+/** An operation of the served document, as the cases need it. */
+export interface OperationUnderTest {
+  /** `METHOD /path`, as the document names it. */
+  name: string;
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE' | 'PATCH';
+  path: string;
+  /** No key needed (`security: []`). */
+  public: boolean;
+  /** The scopes it names, any one of which suffices. */
+  scopes: Scope[];
+  pathParams: Array<{ name: string; maxLength?: number }>;
+}
+
+/** A request on an operation's method and path. */
+export interface Req {
+  /** The key; left out: one holding the first scope the operation names; null: none. */
+  key?: string | null;
+  params?: Record<string, string>;
+  query?: string;
+  body?: unknown;
+  /** A raw body (sent as is, with `content-type` from headers or application/json). */
+  payload?: string;
+  headers?: Record<string, string>;
+}
+
+export interface World {
+  h: Harness;
+  /** The same server with a rate limit of 1 request per second (burst 2). */
+  limited: Harness;
+  /** The same server with its store closed. */
+  broken: Harness;
+  keys: Record<Scope, string>;
+  /** A fresh task type, so that claims find only the task a case made. */
+  type(): string;
+  task(body?: Record<string, unknown>): Promise<WireTask>;
+  /** A task claimed through the worker API, and its lease id. */
+  claimed(): Promise<{ task: WireTask; leaseId: string }>;
+  canceled(task?: WireTask): Promise<WireTask>;
+  /** Send `req` on `op`'s method and path. */
+  send(op: OperationUnderTest, req: Req, app?: Harness): Promise<Response>;
+}
+
+export type StoreFactory = (clock: Clock) => TaskStore;
+
+/** The server three times over the same kind of store: as it is, rate-limited, and with storage gone. */
+export async function makeWorld(store?: StoreFactory): Promise<World> {
+  const opts = store === undefined ? {} : { store };
+  const h = await makeHarness(opts);
+  const limited = await makeHarness({ ...opts, rateLimit: 1 });
+  const broken = await makeHarness(opts);
+  await broken.store.close();
+  const key = async (scope: Scope) => (await h.createKey(h.a.admin, [scope])).secret;
+  const keys: Record<Scope, string> = {
+    'tasks:read': await key('tasks:read'),
+    'tasks:write': await key('tasks:write'),
+    'tasks:work': await key('tasks:work'),
+    admin: h.a.admin,
+    root: h.rootKey,
+  };
+  let n = 0;
+  const world: World = {
+    h,
+    limited,
+    broken,
+    keys,
+    type: () => `openapi.t${++n}`,
+    task: (body = {}) => h.createTask(keys['tasks:write'], { type: world.type(), ...body }),
+    async claimed() {
+      const task = await world.task();
+      const res = await h.call(keys['tasks:work'], 'POST', `/v1/tasks/${task.id}/claim`, { workerId: 'w' });
+      const claimed = res.json<WireTask>();
+      return { task: claimed, leaseId: claimed.lease?.id ?? '' };
+    },
+    async canceled(task) {
+      const t = task ?? (await world.task());
+      return (await h.call(keys['tasks:write'], 'POST', `/v1/tasks/${t.id}/cancel`, {})).json<WireTask>();
+    },
+    send(op, req, app = h) {
+      const url = op.path.replace(/\{(\w+)\}/g, (_, p: string) => req.params?.[p] ?? 'missing-param');
+      return app.call(req.key ?? null, op.method, `${url}${req.query ?? ''}`, req.payload ?? req.body, req.headers);
+    },
+  };
+  return world;
+}
+
+// ---- the cases ---------------------------------------------------------------------------------------
+
+export interface Case {
+  name: string;
+  status: number;
+  request: (w: World) => Promise<Req> | Req;
+  /** Run on the rate-limited or the broken app. */
+  app?: 'limited' | 'broken';
+}
+
+export interface OperationCases {
+  /** The request that succeeds (its key: one with the scope the document names), and its status. */
+  ok: [status: number, request: (w: World) => Promise<Req> | Req];
+  /** The request naming something that does not exist: 404. */
+  missing?: (w: World) => Promise<Req> | Req;
+  /** More answers: the operation's own conflicts, preconditions, variants. */
+  more?: Case[];
+  /** Documented `status media` that cannot be provoked here, and why. */
+  unprovoked?: Record<string, string>;
+}
+
+const json = (body: unknown): Pick<Req, 'body'> => ({ body });
+const task = (t: WireTask) => ({ taskId: t.id });
+const LARGE = `{"x":"${'x'.repeat(1 << 20)}"}`;
+
+/** Cases of every operation, by `METHOD /path` as the document names it. */
+export const CASES: Record<string, OperationCases> = {
+  'GET /healthz': { ok: [200, () => ({})] },
+  'GET /readyz': {
+    ok: [200, () => ({})],
+    more: [{ name: 'storage gone', status: 503, app: 'broken', request: () => ({}) }],
+  },
+  'GET /openapi.json': { ok: [200, () => ({})] },
+  'GET /docs/errors': { ok: [200, () => ({})] },
+
+  'POST /v1/tasks': {
+    ok: [201, (w) => json({ type: w.type() })],
+    more: [
+      { name: 'replayed Idempotency-Key', status: 200, request: (w) => replay(w, '/v1/tasks', { type: w.type() }) },
+      { name: 'a field it does not take', status: 400, request: (w) => json({ type: w.type(), status: 'queued' }) },
+      { name: 'input over 256 KiB', status: 413, request: (w) => json({ type: w.type(), input: 'x'.repeat(300_000) }) },
+      { name: 'unknown dependency', status: 422, request: (w) => json({ type: w.type(), dependsOn: [missingUuid()] }) },
+      { name: 'Idempotency-Key, other body', status: 422, request: (w) => reused(w, '/v1/tasks', { type: w.type() }) },
+      { name: 'Idempotency-Key of a deleted task', status: 409, request: (w) => orphaned(w, 'single') },
+      {
+        name: 'unexpected failure',
+        status: 500,
+        request: (w) => {
+          w.h.failNextWrite(new Error('boom'));
+          return json({ type: w.type() });
+        },
+      },
+    ],
+  },
+  'POST /v1/tasks/batch': {
+    ok: [201, (w) => json({ tasks: [{ type: w.type() }] })],
+    more: [
+      {
+        name: 'Prefer: return=minimal',
+        status: 201,
+        request: (w) => ({ ...json({ tasks: [{ type: w.type() }] }), headers: { prefer: 'return=minimal' } }),
+      },
+      { name: 'replayed', status: 200, request: (w) => replay(w, '/v1/tasks/batch', { tasks: [{ type: w.type() }] }) },
+      { name: 'no tasks', status: 400, request: () => json({ tasks: [] }) },
+      {
+        name: 'a cycle',
+        status: 422,
+        request: (w) =>
+          json({
+            tasks: [
+              { ref: 'a', type: w.type(), dependsOn: ['b'] },
+              { ref: 'b', type: w.type(), dependsOn: ['a'] },
+            ],
+          }),
+      },
+      { name: 'Idempotency-Key of a deleted task', status: 409, request: (w) => orphaned(w, 'batch') },
+    ],
+  },
+  'GET /v1/tasks': {
+    ok: [200, () => ({ query: '?limit=5' })],
+    more: [{ name: 'a cursor it did not give', status: 400, request: () => ({ query: '?cursor=nope' }) }],
+  },
+  'GET /v1/tasks/{taskId}': {
+    ok: [200, async (w) => ({ params: task(await w.task()) })],
+    missing: () => ({ params: { taskId: missingUuid() } }),
+    more: [
+      { name: 'terminal', status: 200, request: async (w) => ({ params: task(await w.canceled()) }) },
+      {
+        name: 'If-None-Match of its version',
+        status: 304,
+        request: async (w) => {
+          const t = await w.task();
+          return { params: task(t), headers: { 'if-none-match': `"${t.version}"` } };
+        },
+      },
+      {
+        name: 'wait over 60',
+        status: 400,
+        request: async (w) => ({ params: task(await w.task()), query: '?wait=61' }),
+      },
+    ],
+  },
+  'PATCH /v1/tasks/{taskId}': {
+    ok: [
+      200,
+      async (w) => {
+        const t = await w.task();
+        return { params: task(t), ...json({ priority: 5 }), headers: { 'if-match': `"${t.version}"` } };
+      },
+    ],
+    missing: () => ({ params: { taskId: missingUuid() }, ...json({ priority: 5 }) }),
+    more: [
+      {
+        name: 'If-Match of another version',
+        status: 412,
+        request: async (w) => ({
+          params: task(await w.task()),
+          ...json({ priority: 5 }),
+          headers: { 'if-match': '"9"' },
+        }),
+      },
+    ],
+  },
+  'DELETE /v1/tasks/{taskId}': {
+    ok: [204, async (w) => ({ params: task(await w.canceled()) })],
+    missing: () => ({ params: { taskId: missingUuid() } }),
+    more: [
+      { name: 'an active task', status: 409, request: async (w) => ({ params: task(await w.task()) }) },
+      {
+        name: 'an active task depends on it',
+        status: 409,
+        request: async (w) => {
+          const dep = await w.task({ start: false });
+          await w.task({ dependsOn: [dep.id], onDependencyFailure: 'run' });
+          return { params: task(await w.canceled(dep)) };
+        },
+      },
+    ],
+  },
+  'GET /v1/tasks/{taskId}/steps': {
+    ok: [200, async (w) => ({ params: task(await w.task()) })],
+    missing: () => ({ params: { taskId: missingUuid() } }),
+  },
+  'POST /v1/tasks/{taskId}/steps': {
+    ok: [200, async (w) => ({ params: task(await w.task()), ...json({ steps: [{ message: 'm' }] }) })],
+    missing: () => ({ params: { taskId: missingUuid() }, ...json({ steps: [{ message: 'm' }] }) }),
+    more: [
+      {
+        name: 'tasks:work without a lease id',
+        status: 403,
+        request: async (w) => ({
+          key: w.keys['tasks:work'],
+          params: task(await w.task()),
+          ...json({ steps: [{ message: 'm' }] }),
+        }),
+      },
+      {
+        name: 'a worker holds it',
+        status: 409,
+        request: async (w) => ({ params: task((await w.claimed()).task), ...json({ steps: [{ message: 'm' }] }) }),
+      },
+      {
+        name: 'a lease id on a canceled task',
+        status: 409,
+        request: async (w) => ({
+          params: task(await w.canceled()),
+          ...json({ steps: [{ message: 'm' }], leaseId: 'gone' }),
+        }),
+      },
+    ],
+  },
+  'POST /v1/tasks/{taskId}/{action}': {
+    ok: [200, async (w) => ({ params: { ...task(await w.task()), action: 'cancel' }, ...json({}) })],
+    missing: () => ({ params: { taskId: missingUuid(), action: 'cancel' }, ...json({}) }),
+    more: [
+      {
+        name: 'approve a queued task',
+        status: 409,
+        request: async (w) => ({ params: { ...task(await w.task()), action: 'approve' }, ...json({}) }),
+      },
+      {
+        name: 'an unknown action',
+        status: 400,
+        request: async (w) => ({ params: { ...task(await w.task()), action: 'explode' }, ...json({}) }),
+      },
+    ],
+  },
+  'POST /v1/tasks/claim': {
+    ok: [200, async (w) => json({ types: [(await w.task()).type], workerId: 'w' })],
+    more: [{ name: 'no types', status: 400, request: () => json({ workerId: 'w' }) }],
+  },
+  'POST /v1/tasks/reports': {
+    ok: [
+      200,
+      async (w) => {
+        const { task: t, leaseId } = await w.claimed();
+        return json({ reports: [{ taskId: t.id, action: 'heartbeat', leaseId }] });
+      },
+    ],
+  },
+  'POST /v1/tasks/{taskId}/claim': {
+    ok: [200, async (w) => ({ params: task(await w.task()), ...json({ workerId: 'w' }) })],
+    missing: () => ({ params: { taskId: missingUuid() }, ...json({ workerId: 'w' }) }),
+    more: [
+      {
+        name: 'a task in backlog',
+        status: 409,
+        request: async (w) => ({ params: task(await w.task({ start: false })), ...json({ workerId: 'w' }) }),
+      },
+      {
+        name: 'its type at its concurrency',
+        status: 429,
+        request: async (w) => {
+          const type = w.type();
+          await w.h.call(w.keys.admin, 'PUT', `/v1/types/${type}`, { concurrency: 1 });
+          const [first, second] = [await w.task({ type }), await w.task({ type })];
+          await w.h.call(w.keys['tasks:work'], 'POST', `/v1/tasks/${first.id}/claim`, { workerId: 'w' });
+          return { params: task(second), ...json({ workerId: 'w' }) };
+        },
+      },
+    ],
+  },
+  ...leaseRoutes(),
+
+  'PUT /v1/types/{type}': { ok: [200, (w) => ({ params: { type: w.type() }, ...json({ concurrency: 2 }) })] },
+  'GET /v1/types': { ok: [200, () => ({})] },
+  'GET /v1/types/{type}': {
+    ok: [
+      200,
+      async (w) => {
+        const type = w.type();
+        await w.h.call(w.keys.admin, 'PUT', `/v1/types/${type}`, { concurrency: 2 });
+        return { params: { type } };
+      },
+    ],
+    missing: (w) => ({ params: { type: w.type() } }),
+  },
+  'GET /v1/lists/{listId}': {
+    ok: [200, () => ({ params: { listId: 'some-list' } })],
+    unprovoked: {
+      '400 application/problem+json':
+        'listId takes 1-200 characters, and the router refuses a longer parameter first (414)',
+    },
+  },
+  'GET /v1/stats': { ok: [200, () => ({})] },
+
+  'POST /v1/projects': {
+    ok: [201, () => json({ key: projectKey(), name: 'P' })],
+    more: [
+      {
+        name: 'its key exists',
+        status: 409,
+        request: async (w) => {
+          const key = projectKey();
+          await w.h.call(w.keys['tasks:write'], 'POST', '/v1/projects', { key, name: 'P' });
+          return json({ key, name: 'P' });
+        },
+      },
+    ],
+  },
+  'GET /v1/projects': { ok: [200, () => ({})] },
+  'GET /v1/projects/{projectId}': {
+    ok: [
+      200,
+      async (w) => {
+        const key = projectKey();
+        await w.h.call(w.keys['tasks:write'], 'POST', '/v1/projects', { key, name: 'P' });
+        return { params: { projectId: key } };
+      },
+    ],
+    missing: () => ({ params: { projectId: 'NOPE' } }),
+  },
+
+  'POST /v1/orgs': {
+    ok: [201, (w) => json({ id: `org-${w.type().replace(/\W/g, '-')}`, name: 'O' })],
+    more: [{ name: 'its id exists', status: 409, request: () => json({ id: 'org-b', name: 'O' }) }],
+  },
+  'POST /v1/keys': {
+    ok: [201, () => json({ name: 'k', scopes: ['tasks:read'] })],
+    more: [
+      { name: 'root from an admin key', status: 403, request: () => json({ name: 'k', scopes: ['root'] }) },
+      {
+        name: 'expired already',
+        status: 400,
+        request: () => json({ name: 'k', scopes: ['tasks:read'], expiresAt: '2001-01-01T00:00:00.000Z' }),
+      },
+    ],
+  },
+  'GET /v1/keys': { ok: [200, () => ({})] },
+  'DELETE /v1/keys/{keyId}': {
+    ok: [204, async (w) => ({ params: { keyId: (await w.h.createKey(w.keys.admin, ['tasks:read'])).id } })],
+    missing: () => ({ params: { keyId: missingUuid() } }),
+  },
+};
+
+/** heartbeat, complete, fail, release: the same shape, each with a lease. */
+function leaseRoutes(): Record<string, OperationCases> {
+  const extra: Record<string, Record<string, unknown>> = {
+    heartbeat: {},
+    complete: {},
+    fail: { error: { message: 'm' } },
+    release: {},
+  };
+  return Object.fromEntries(
+    Object.entries(extra).map(([action, more]) => [
+      `POST /v1/tasks/{taskId}/${action}`,
+      {
+        ok: [
+          200,
+          async (w) => {
+            const { task: t, leaseId } = await w.claimed();
+            return { params: task(t), ...json({ leaseId, ...more }) };
+          },
+        ],
+        missing: () => ({ params: { taskId: missingUuid() }, ...json({ leaseId: 'l', ...more }) }),
+        more: [
+          {
+            name: 'another lease',
+            status: 409,
+            request: async (w) => ({ params: task((await w.claimed()).task), ...json({ leaseId: 'other', ...more }) }),
+          },
+          {
+            name: 'canceled meanwhile',
+            status: 409,
+            request: async (w) => {
+              const { task: t, leaseId } = await w.claimed();
+              await w.canceled(t);
+              return { params: task(t), ...json({ leaseId, ...more }) };
+            },
+          },
+        ],
+      } satisfies OperationCases,
+    ]),
+  );
+}
+
+let projects = 0;
+const projectKey = () => `P${++projects}`;
+
+/** A create sent once with an Idempotency-Key: the same request, to send again. */
+async function replay(w: World, url: string, body: unknown): Promise<Req> {
+  const headers = { 'idempotency-key': `replay-${w.type()}` };
+  await w.h.call(w.keys['tasks:write'], 'POST', url, body, headers);
+  return { ...json(body), headers };
+}
+
+/** An Idempotency-Key used once; the request that reuses it with another body. */
+async function reused(w: World, url: string, body: unknown): Promise<Req> {
+  const headers = { 'idempotency-key': `reused-${w.type()}` };
+  await w.h.call(w.keys['tasks:write'], 'POST', url, body, headers);
+  return { ...json({ type: w.type() }), headers };
+}
+
+/** A create replayed after the task it made was deleted. */
+async function orphaned(w: World, kind: 'single' | 'batch'): Promise<Req> {
+  const headers = { 'idempotency-key': `orphan-${w.type()}` };
+  const body = kind === 'single' ? { type: w.type() } : { tasks: [{ type: w.type() }] };
+  const res = await w.h.call(
+    w.keys['tasks:write'],
+    'POST',
+    kind === 'single' ? '/v1/tasks' : '/v1/tasks/batch',
+    body,
+    headers,
+  );
+  const made = kind === 'single' ? res.json<WireTask>() : (res.json<{ tasks: WireTask[] }>().tasks[0] as WireTask);
+  await w.canceled(made);
+  await w.h.call(w.keys['tasks:write'], 'DELETE', `/v1/tasks/${made.id}`);
+  return { ...json(body), headers };
+}
+
+/** The error answers every operation can be brought to give, from its method, path and security. */
+export function genericCases(o: OperationUnderTest, shape: Req): Case[] {
+  const cases: Case[] = [];
+  const scopes = o.scopes;
+  if (!o.public) {
+    cases.push({ name: 'no key', status: 401, request: () => ({ ...shape, key: null }) });
+    cases.push({
+      name: 'a key without its scope',
+      status: 403,
+      request: (w) => ({ ...shape, key: keyWithout(w, scopes) }),
+    });
+    cases.push({
+      name: 'storage gone',
+      status: 503,
+      app: 'broken',
+      request: () => ({ ...shape, key: `tl_${'Z'.repeat(40)}` }),
+    });
+    cases.push({ name: 'over the rate limit', status: 429, app: 'limited', request: (w) => burnt(w, o, shape) });
+  }
+  for (const p of o.pathParams) {
+    const params = (value: string) => ({ ...shape, params: { ...shape.params, [p.name]: value } });
+    cases.push({ name: `${p.name} of 201 characters`, status: 414, request: () => params('x'.repeat(201)) });
+    cases.push({ name: `${p.name} not percent-encoded`, status: 400, request: () => params('%zz') });
+    const max = p.maxLength;
+    if (max !== undefined && max < 200) {
+      cases.push({ name: `${p.name} over ${max} characters`, status: 400, request: () => params('x'.repeat(max + 1)) });
+    }
+  }
+  if (o.method !== 'GET') {
+    const raw =
+      (payload: string, headers: Record<string, string> = {}) =>
+      () => ({ ...shape, payload, headers });
+    cases.push({ name: 'not JSON', status: 400, request: raw('{') });
+    cases.push({ name: 'a NUL in the body', status: 400, request: raw('{"x":"\\u0000"}') });
+    cases.push({ name: 'a body over 1 MiB', status: 413, request: raw(LARGE) });
+    cases.push({ name: 'text/plain', status: 415, request: raw('x', { 'content-type': 'text/plain' }) });
+  }
+  return cases;
+}
+
+/** A key of the world holding none of `scopes`. */
+function keyWithout(w: World, scopes: readonly Scope[]): string {
+  const candidates: Scope[] = ['tasks:read', 'tasks:work', 'tasks:write', 'admin'];
+  const lacking = candidates.find(
+    (c) => !scopes.some((s) => hasScope({ orgId: '', keyId: '', keyName: '', scopes: [c] }, s)),
+  );
+  if (lacking === undefined) throw new Error(`every key holds one of ${scopes.join(', ')}`);
+  return w.keys[lacking];
+}
+
+/** A key of the rate-limited app that has spent its burst (2 requests) already. */
+async function burnt(w: World, o: OperationUnderTest, shape: Req): Promise<Req> {
+  const key = (
+    await w.limited.services.auth.createKey(
+      { orgId: 'default', keyId: 'x', keyName: 'x', scopes: ['root', 'admin'] },
+      { name: 'limited', scopes: ['tasks:read'] },
+    )
+  ).secret;
+  for (let i = 0; i < 2; i++) await w.send(o, { params: shape.params ?? {}, key }, w.limited);
+  return { params: shape.params ?? {}, key };
+}
+
+/** The ok request's key: one holding exactly the first scope the document names. */
+export function okKey(w: World, o: OperationUnderTest): string | null {
+  const [scope] = o.scopes;
+  return scope === undefined ? null : w.keys[scope];
+}
