@@ -180,6 +180,10 @@ describe.each(backends)('$name', ({ store }) => {
     await Promise.all([w.h.cleanup(), w.limited.cleanup(), w.broken.cleanup()]);
   });
 
+  test('/openapi.json serves the generated document whole (its response schema drops nothing)', () => {
+    expect(JSON.parse(JSON.stringify(w.h.app.swagger()))).toEqual(DOC);
+  });
+
   test.each(OPERATIONS)('$name answers as documented', async (o) => {
     const cases = CASES[o.name];
     if (cases === undefined) throw new Error(`${o.name} has no cases in openapi-responses.cases.ts: add them`);
