@@ -164,8 +164,9 @@ export function documented<O extends RouteShape>(method: Method, options: O, rai
   const conditions = new Set<Condition>(['always']);
   if (scopes.length > 0) conditions.add('authenticated');
   if (method !== 'GET') conditions.add('body');
-  if (schema.body !== undefined || schema.params !== undefined) conditions.add('input');
-  if (schema.querystring !== undefined || schema.headers !== undefined) conditions.add('input');
+  if ([schema.body, schema.params, schema.querystring, schema.headers].some((s) => s !== undefined)) {
+    conditions.add('input');
+  }
   if (schema.params !== undefined) conditions.add('pathParams');
 
   const served: Record<number, unknown> = {};
@@ -273,10 +274,7 @@ function errorAnswers(conditions: ReadonlySet<Condition>, raises: readonly Error
           ? {}
           : {
               ...problem.headers,
-              'X-Request-Id': header(
-                REQUEST_ID_VALUE,
-                `Only on the problem answers (not on FST_ERR_BAD_URL). ${REQUEST_ID}`,
-              ),
+              'X-Request-Id': header(REQUEST_ID_VALUE, `Only on the problem answers (not on ${f.code}). ${REQUEST_ID}`),
             },
       content: { ...problem?.content, 'application/json': { schema: body } },
     });
