@@ -33,12 +33,18 @@ type Condition =
  * the compiler says so.
  */
 const WHEN = {
-  VALIDATION_FAILED: ['input', 'body'], // the schemas; json-body.ts's depth and NUL checks
+  // The schemas; json-body.ts's text, number, depth and prototype-key rules; a path parameter
+  // that is not valid percent-encoding or not valid text (problem.ts, the router's errors).
+  VALIDATION_FAILED: ['input', 'body', 'pathParams'],
   MALFORMED_JSON: ['body'],
   UNAUTHORIZED: ['authenticated'],
   FORBIDDEN: ['authenticated'],
   NOT_FOUND: [],
   ROUTE_NOT_FOUND: [], // no route matched: the answer of no operation
+  METHOD_NOT_ALLOWED: [], // the path exists with other methods: the answer of no operation
+  REQUEST_TIMEOUT: ['body'], // the body did not arrive within the request timeout
+  URI_TOO_LONG: ['pathParams'], // a path parameter longer than the router allows
+  HEADERS_TOO_LARGE: [], // Node refuses the request before any route is known
   INVALID_TRANSITION: [],
   LEASE_LOST: [],
   TASK_CANCELED: [],
@@ -54,22 +60,6 @@ const WHEN = {
   INTERNAL: ['always'],
   STORAGE_UNAVAILABLE: ['authenticated'], // authentication reads the store
 } as const satisfies Record<ErrorCode, readonly Condition[]>;
-
-/**
- * Answers Fastify's router gives before any route runs, outside the catalogue: its own
- * `{ error, code, message, statusCode }` as application/json, without X-Request-Id. Each stays
- * documented until the catalogue has a code of its status placed under the same condition in WHEN
- * (app.ts then answers it as a problem); the openapi-responses test tells when the two disagree.
- */
-const FRAMEWORK_ANSWERS = [
-  { code: 'FST_ERR_BAD_URL', status: 400, when: 'pathParams', about: 'a path parameter is not valid percent-encoding' },
-  {
-    code: 'FST_ERR_MAX_PARAM_LENGTH',
-    status: 414,
-    when: 'pathParams',
-    about: 'a path parameter is longer than 200 characters',
-  },
-] as const satisfies ReadonlyArray<{ code: string; status: number; when: Condition; about: string }>;
 
 // ---- headers -------------------------------------------------------------------------------------
 
@@ -251,32 +241,6 @@ function errorAnswers(conditions: ReadonlySet<Condition>, raises: readonly Error
       description: group.map((c) => `${c}: ${ERROR_CATALOGUE[c].title}`).join('; '),
       headers: { 'X-Request-Id': header(REQUEST_ID_VALUE, REQUEST_ID), ...codeHeaders(group) },
       content: { 'application/problem+json': { schema: problemSchema(group, status) } },
-    });
-  }
-  for (const f of FRAMEWORK_ANSWERS) {
-    if (!conditions.has(f.when)) continue;
-    const superseded = ERROR_CODES.some(
-      (c) => ERROR_CATALOGUE[c].status === f.status && (WHEN[c] as readonly Condition[]).includes(f.when),
-    );
-    if (superseded) continue;
-    const body = Type.Object({
-      error: Type.String(),
-      code: Type.Literal(f.code),
-      message: Type.String(),
-      statusCode: Type.Literal(f.status),
-    });
-    const own = `${f.code}: ${f.about} (Fastify's own answer, not a problem document, without X-Request-Id)`;
-    const problem = answers.get(f.status);
-    answers.set(f.status, {
-      description: problem === undefined ? own : `${problem.description}; ${own}`,
-      headers:
-        problem === undefined
-          ? {}
-          : {
-              ...problem.headers,
-              'X-Request-Id': header(REQUEST_ID_VALUE, `Only on the problem answers (not on ${f.code}). ${REQUEST_ID}`),
-            },
-      content: { ...problem?.content, 'application/json': { schema: body } },
     });
   }
   return answers;
