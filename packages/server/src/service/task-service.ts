@@ -14,7 +14,7 @@ import type { ChangeHub } from './change-hub.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { UUID_PATTERN } from './ids.js';
 import { TaskCreator, type Caller } from './task-creator.js';
-import { deletedEvent } from './task-events.js';
+import { deletedEvent, stepEvents } from './task-events.js';
 import { findTask, findTaskForUpdate, taskKey, taskNotFound } from './task-lookup.js';
 import { withSteps, type TaskView } from './task-view.js';
 import type { TaskWriter } from './task-writer.js';
@@ -188,7 +188,10 @@ export class TaskService {
         next = await this.writer.transition(tx, task, await this.eventFor(tx, task, action, body));
       }
       if (body.reason !== undefined && action !== 'block') {
-        await tx.appendSteps(orgId, task.id, [{ time: tx.now, message: `${action}: ${body.reason}` }]);
+        // Part of the action's change (no version of its own), but a step like any other: its event.
+        const step = [{ time: tx.now, message: `${action}: ${body.reason}` }];
+        await tx.appendSteps(orgId, task.id, step);
+        await tx.appendEvents(stepEvents(next, step));
       }
       return { task: next, steps: await tx.getSteps(orgId, task.id) };
     });

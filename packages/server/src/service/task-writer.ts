@@ -12,7 +12,7 @@ import { isTerminal } from '../domain/status.js';
 import type { Json, Step, Task } from '../domain/task.js';
 import { applyTransition, viewDependencies, type DependencyView, type TransitionEvent } from '../domain/transitions.js';
 import type { NewEvent, StoreReader, StoreWriter } from '../storage/task-store.js';
-import { changeEvent, stepEvent } from './task-events.js';
+import { changeEvent, stepEvents } from './task-events.js';
 
 export interface TaskWriterOptions {
   /** Uniform in [0, 1) (retry jitter); tests pass a seeded one. */
@@ -76,7 +76,7 @@ export class TaskWriter {
     for (const { after } of settled) if (dependedOn.has(after.id)) await this.settleDependents(tx, after);
   }
 
-  /** Append steps to a task inside the caller's unit: a change like any other (version, event). */
+  /** Append steps to a task inside the caller's unit: a change like any other (version), an event per step. */
   async addSteps(
     tx: StoreWriter,
     task: Task,
@@ -86,7 +86,7 @@ export class TaskWriter {
     await tx.appendSteps(task.orgId, task.id, rows);
     const next = { ...task, version: task.version + 1, updatedAt: tx.now };
     if (!(await tx.updateTask(next, task))) throw new TasklaneError('CONFLICT', 'The task changed; try again.');
-    await tx.appendEvents([stepEvent(next, rows.length)]);
+    await tx.appendEvents(stepEvents(next, rows));
     return next;
   }
 

@@ -16,7 +16,7 @@ import type { TransitionEvent } from '../domain/transitions.js';
 import type { NewEvent, StoreReader, StoreWriter, TaskStore, TypeConfig } from '../storage/task-store.js';
 import type { ChangeHub } from './change-hub.js';
 import { UUID_PATTERN, newLeaseId } from './ids.js';
-import { changeEvent, stepEvent } from './task-events.js';
+import { changeEvent, stepEvents } from './task-events.js';
 import { findTask, findTaskForUpdate, isTaskRef, taskNotFound } from './task-lookup.js';
 import { withSteps, type TaskView } from './task-view.js';
 import type { TaskWriter } from './task-writer.js';
@@ -290,10 +290,10 @@ export class WorkerService {
         let next = this.writer.next(tx, task, reportEvent(r));
         events.push(changeEvent(task, next, r.action));
         if (r.action === 'heartbeat' && r.steps !== undefined && r.steps.length > 0) {
-          // Like addSteps: the steps are a change of their own (version, event).
+          // Like addSteps: the steps are a change of their own (version), with an event per step.
           const rows = this.writer.stepRows(tx, r.steps);
           next = { ...next, version: next.version + 1, updatedAt: tx.now };
-          events.push(stepEvent(next, rows.length));
+          for (const e of stepEvents(next, rows)) events.push(e);
           steps.set(task.id, [...(steps.get(task.id) ?? []), ...rows]);
         }
         current.set(task.id, next);

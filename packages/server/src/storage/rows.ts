@@ -18,7 +18,7 @@ import type { RowCodec } from './task-columns.js';
 export const ORG_COLUMNS = 'id, name, created_at';
 export const KEY_COLUMNS = 'org_id, id, name, scopes, hash, created_at, expires_at, revoked_at';
 export const PROJECT_COLUMNS = 'org_id, id, key, name, next_number, created_at';
-export const EVENT_COLUMNS = 'org_id, id, task_id, type, time, data';
+export const EVENT_COLUMNS = 'org_id, id, task_id, type, task_type, list_id, project_id, time, data';
 /** PostgreSQL selects `data` as text instead (see StepRow). */
 export const STEP_COLUMNS = 'task_id, time, message, data';
 export const IDEMPOTENCY_COLUMNS = 'org_id, key, request_hash, task_ids, created_at';
@@ -66,6 +66,9 @@ export interface EventRow {
   id: number;
   task_id: string;
   type: string;
+  task_type: string;
+  list_id: string | null;
+  project_id: string | null;
   time: number;
   data: unknown;
 }
@@ -139,6 +142,9 @@ export function rowMappers(codec: RowCodec): RowMappers {
       orgId: r.org_id,
       taskId: r.task_id,
       type: r.type as StoredEvent['type'],
+      taskType: r.task_type,
+      listId: r.list_id,
+      projectId: r.project_id,
       time: r.time,
       data: codec.json(r.data) as Json,
     }),

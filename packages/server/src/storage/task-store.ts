@@ -36,15 +36,28 @@ export interface IdempotencyRecord {
 export type EventType =
   'task.created' | 'task.status_changed' | 'task.progress' | 'task.step' | 'task.updated' | 'task.deleted';
 
+/**
+ * One change of one task (SPEC §10), written in the unit that makes the change: the one source of
+ * streams, webhooks, metrics and the CLI. It carries the task's type, list and project as they were
+ * at the change, so that a stream filters without reading tasks, a deleted task's events included.
+ */
 export interface NewEvent {
   orgId: string;
   taskId: string;
   type: EventType;
+  /** The task's type. '' only on events written before the column existed whose task was gone by then. */
+  taskType: string;
+  listId: string | null;
+  projectId: string | null;
+  /** What a client needs without another GET; its keys per type are in service/task-events.ts. */
   data: Json;
 }
 
 export interface StoredEvent extends NewEvent {
-  /** Monotonic per org. */
+  /**
+   * Increasing per org, and visible in increasing order: once a reader has seen id N, no event
+   * with a smaller id commits later, so resuming after N misses nothing. Not dense: ids may skip.
+   */
   id: number;
   time: number;
 }

@@ -3,7 +3,8 @@
  * that reached a given status through the lifecycle. Deterministic: fixed times, ids from a counter.
  */
 import type { TaskStatus } from '../../src/domain/status.js';
-import { DEFAULT_RETRY_POLICY, type Task } from '../../src/domain/task.js';
+import { DEFAULT_RETRY_POLICY, type Json, type Task } from '../../src/domain/task.js';
+import type { EventType, NewEvent } from '../../src/storage/task-store.js';
 
 /** The ManualClock's default time: 2026-01-01T00:00:00.000Z. */
 export const T0 = Date.UTC(2026, 0, 1);
@@ -77,6 +78,19 @@ export function makeTask(overrides: Partial<Task> = {}): Task {
     timeoutAt: null,
     lease: null,
     ...overrides,
+  };
+}
+
+/** An event of `task` (its org, type, list and project) with this type and data. */
+export function eventOf(task: Task, type: EventType, data: Json = null): NewEvent {
+  return {
+    orgId: task.orgId,
+    taskId: task.id,
+    type,
+    taskType: task.type,
+    listId: task.listId,
+    projectId: task.projectId,
+    data,
   };
 }
 

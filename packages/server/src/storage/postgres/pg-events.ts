@@ -63,7 +63,7 @@ export class UnitEvents {
 /**
  * The statement that writes one org's events, numbered from its counter: the counter row stays
  * locked until the unit commits. Its four values are SQL: parameters ($1 …) or literals. `events`
- * is a JSON array of [taskId, type, data], each data embedded as it is.
+ * is a JSON array of [taskId, type, taskType, listId, projectId, data], each data embedded as it is.
  */
 const eventsInsert = (v: { orgId: string; count: string; time: string; events: string }): string =>
   `WITH counter AS (
@@ -71,10 +71,11 @@ const eventsInsert = (v: { orgId: string; count: string; time: string; events: s
      ON CONFLICT (org_id) DO UPDATE SET last_id = c.last_id + EXCLUDED.last_id
      RETURNING last_id
    )
-   INSERT INTO events (org_id, id, task_id, type, time, data)
-   SELECT ${v.orgId}, counter.last_id - ${v.count} + x.ord, x.e ->> 0, x.e ->> 1, ${v.time}, x.e -> 2
+   INSERT INTO events (org_id, id, task_id, type, task_type, list_id, project_id, time, data)
+   SELECT ${v.orgId}, counter.last_id - ${v.count} + x.ord, x.e ->> 0, x.e ->> 1, x.e ->> 2, x.e ->> 3, x.e ->> 4,
+          ${v.time}, x.e -> 5
      FROM counter, jsonb_array_elements(${v.events}::jsonb) WITH ORDINALITY AS x(e, ord)`;
 
 /** A unit's events of one org as one JSON value (see jsonRows), each event's data embedded as it is. */
 const eventsJson = (events: readonly NewEvent[]): string =>
-  JSON.stringify(events.map((e) => [e.taskId, e.type, e.data]));
+  JSON.stringify(events.map((e) => [e.taskId, e.type, e.taskType, e.listId, e.projectId, e.data]));

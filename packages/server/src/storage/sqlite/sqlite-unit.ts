@@ -32,7 +32,16 @@ import { TASK_COLUMNS, TASK_SELECT, rowToTask, sqliteValue, taskValues, type Tas
 import { SqliteReader, prepared, type Db } from './sqlite-reader.js';
 
 /** An event's columns but its id, which SQLite numbers. */
-const EVENT_INSERT_COLUMNS = ['org_id', 'task_id', 'type', 'time', 'data'] as const;
+const EVENT_INSERT_COLUMNS = [
+  'org_id',
+  'task_id',
+  'type',
+  'task_type',
+  'list_id',
+  'project_id',
+  'time',
+  'data',
+] as const;
 
 /** One unit of work on one connection. Statements are cached per connection (prepared). */
 export class SqliteUnit extends SqliteReader implements StoreWriter {
@@ -175,7 +184,16 @@ export class SqliteUnit extends SqliteReader implements StoreWriter {
       this.db,
       'events',
       EVENT_INSERT_COLUMNS,
-      events.map((e) => [e.orgId, e.taskId, e.type, this.now, JSON.stringify(e.data)]),
+      events.map((e) => [
+        e.orgId,
+        e.taskId,
+        e.type,
+        e.taskType,
+        e.listId,
+        e.projectId,
+        this.now,
+        JSON.stringify(e.data),
+      ]),
     );
   }
 

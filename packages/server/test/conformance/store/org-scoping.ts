@@ -1,7 +1,7 @@
 /** Every method is scoped by org: nothing of org A is visible or writable through org B. */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { TaskStore } from '../../../src/storage/task-store.js';
-import { ORG_A, ORG_B, T0 } from '../../helpers/task-factory.js';
+import { ORG_A, ORG_B, T0, eventOf } from '../../helpers/task-factory.js';
 import { ids, type StoreTopic } from './fixture.js';
 
 export const orgScoping: StoreTopic = (fx) => {
@@ -52,7 +52,7 @@ export const orgScoping: StoreTopic = (fx) => {
       const t = task();
       await insert(t);
       await store.write(async (tx) => {
-        await tx.appendEvents([{ orgId: ORG_A, taskId: t.id, type: 'task.created', data: { a: 1 } }]);
+        await tx.appendEvents([eventOf(t, 'task.created', { a: 1 })]);
         await tx.insertProject(project(ORG_A, 'p1', 'OPS'));
         await tx.putIdempotency({ orgId: ORG_A, key: 'k', requestHash: 'h', taskIds: [t.id], createdAt: T0 });
       });

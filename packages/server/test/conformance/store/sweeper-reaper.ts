@@ -2,7 +2,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../../src/domain/clock.js';
 import type { TaskStore } from '../../../src/storage/task-store.js';
-import { ORG_A, ORG_B, T0 } from '../../helpers/task-factory.js';
+import { ORG_A, ORG_B, T0, eventOf } from '../../helpers/task-factory.js';
 import { ids, type StoreTopic } from './fixture.js';
 
 export const sweeperAndReaper: StoreTopic = (fx) => {
@@ -76,7 +76,7 @@ export const sweeperAndReaper: StoreTopic = (fx) => {
     it('reap deletes events, idempotency records and claim log rows older than their cutoffs', async () => {
       const t = task();
       await insert(t);
-      const event = { orgId: ORG_A, taskId: t.id, type: 'task.updated' as const, data: null };
+      const event = eventOf(t, 'task.updated');
       for (const at of [T0 + 100, T0 + 200, T0 + 300]) {
         clock.set(at);
         await store.write(async (tx) => {

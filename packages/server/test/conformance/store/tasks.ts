@@ -1,7 +1,7 @@
 /** Tasks: insert, read, update one or many (version-fenced), lock, dependencies, delete. */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { TaskChange, TaskStore } from '../../../src/storage/task-store.js';
-import { ORG_A, ORG_B, T0, uuidV7 } from '../../helpers/task-factory.js';
+import { ORG_A, ORG_B, T0, uuidV7, eventOf } from '../../helpers/task-factory.js';
 import { byId, core, type StoreTopic } from './fixture.js';
 
 export const tasks: StoreTopic = (fx) => {
@@ -238,7 +238,7 @@ export const tasks: StoreTopic = (fx) => {
       await insert(a, b);
       await store.write(async (tx) => {
         await tx.appendSteps(ORG_A, b.id, [{ time: T0, message: 'done' }]);
-        await tx.appendEvents([{ orgId: ORG_A, taskId: b.id, type: 'task.created', data: null }]);
+        await tx.appendEvents([eventOf(b, 'task.created')]);
       });
       expect(await store.write((tx) => tx.deleteTask(ORG_B, b.id))).toBe(false);
       expect(await store.write((tx) => tx.deleteTask(ORG_A, b.id))).toBe(true);

@@ -5,7 +5,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../../src/domain/clock.js';
 import type { TaskChange, TaskStore } from '../../../src/storage/task-store.js';
-import { ORG_A, T0 } from '../../helpers/task-factory.js';
+import { ORG_A, T0, eventOf } from '../../helpers/task-factory.js';
 import { byId, deferred, ids, increment, type StoreTopic } from './fixture.js';
 
 export const unitsOfWork: StoreTopic = (fx) => {
@@ -48,7 +48,7 @@ export const unitsOfWork: StoreTopic = (fx) => {
           expect(await tx.updateTask({ ...kept, version: 2, title: 'changed' })).toBe(true);
           expect(await tx.deleteTask(ORG_A, doomed.id)).toBe(true);
           await tx.appendSteps(ORG_A, kept.id, [{ time: T0 + 1, message: 'after' }]);
-          await tx.appendEvents([{ orgId: ORG_A, taskId: kept.id, type: 'task.updated', data: null }]);
+          await tx.appendEvents([eventOf(kept, 'task.updated')]);
           await tx.insertProject(project(ORG_A, 'p2', 'DEV'));
           expect(await tx.takeProjectNumbers(ORG_A, 'p1', 5)).toBe(1);
           await tx.putIdempotency({ orgId: ORG_A, key: 'i', requestHash: 'h', taskIds: [fresh.id], createdAt: T0 });
@@ -135,7 +135,7 @@ export const unitsOfWork: StoreTopic = (fx) => {
             expect(await tx.updateTask({ ...kept, version: 2, title: 'undone' })).toBe(true);
             await tx.appendSteps(ORG_A, kept.id, [{ time: T0, message: 'undone' }]);
             await tx.recordClaims(ORG_A, [{ type: 'email.send', count: 1 }]);
-            await tx.appendEvents([{ orgId: ORG_A, taskId: kept.id, type: 'task.updated', data: null }]);
+            await tx.appendEvents([eventOf(kept, 'task.updated')]);
             expect(await tx.getTask(ORG_A, undone.id)).toEqual(undone); // visible inside
             throw boom;
           }),
@@ -206,7 +206,7 @@ export const unitsOfWork: StoreTopic = (fx) => {
       const seen = await store.write(async (tx) => {
         const atStart = tx.now;
         clock.advance(5_000);
-        await tx.appendEvents([{ orgId: ORG_A, taskId: t.id, type: 'task.created', data: null }]);
+        await tx.appendEvents([eventOf(t, 'task.created')]);
         return { atStart, later: tx.now };
       });
       expect(seen).toEqual({ atStart: T0 + 12_345, later: T0 + 12_345 });

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { sqlLiteral } from '../../../src/storage/postgres/rows.js';
 import type { TaskChange } from '../../../src/storage/task-store.js';
 import { insertOrgs, pgSuite } from '../../helpers/pg.js';
-import { ORG_A, T0, idSequence, makeTask } from '../../helpers/task-factory.js';
+import { ORG_A, T0, idSequence, makeTask, eventOf } from '../../helpers/task-factory.js';
 
 pgSuite('encoding', (fresh) => {
   describe('postgres: encoding (changed columns, JSON rows, literals, NUL)', () => {
@@ -99,7 +99,7 @@ pgSuite('encoding', (fresh) => {
         await store.write(async (tx) => {
           await tx.insertOrg({ id: orgId, name: 'odd', createdAt: T0 });
           await tx.insertTasks([t]);
-          await tx.appendEvents([{ orgId, taskId: t.id, type: 'task.created', data: { note: 'it\'s \\ "x"' } }]);
+          await tx.appendEvents([eventOf(t, 'task.created', { note: 'it\'s \\ "x"' })]);
         });
         const events = await store.read((tx) => tx.listEvents(orgId, 0, 10));
         expect(events.map((e) => [e.orgId, e.taskId, e.data])).toEqual([[orgId, t.id, { note: 'it\'s \\ "x"' }]]);
@@ -121,7 +121,7 @@ pgSuite('encoding', (fresh) => {
         await expect(
           store.write(async (tx) => {
             expect(await tx.updateTask({ ...t, version: t.version + 1, title: 'changed' })).toBe(true);
-            await tx.appendEvents([{ orgId: ORG_A, taskId: t.id, type: 'task.updated', data: { bad: 'a\u0000b' } }]);
+            await tx.appendEvents([eventOf(t, 'task.updated', { bad: 'a\u0000b' })]);
           }),
         ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
         stop();

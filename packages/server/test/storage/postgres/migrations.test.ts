@@ -3,12 +3,15 @@
  * schema newer than the code refuses to start.
  * Runs when TASKLANE_TEST_PG_URL names a server; skipped, loudly, otherwise.
  */
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { DatabaseTooNewError, loadMigrations } from '../../../src/storage/migrations.js';
 import { PG_MIGRATIONS_DIR } from '../../../src/storage/postgres/pg-migrator.js';
 import { createPostgresStore } from '../../../src/storage/postgres/pg-store.js';
+import { TASK_COLUMNS, taskParams } from '../../../src/storage/postgres/rows.js';
 import type { TaskStore } from '../../../src/storage/task-store.js';
 import { insertOrgs, pgSuite } from '../../helpers/pg.js';
+import { ORG_A, T0, makeTask, uuidV7 } from '../../helpers/task-factory.js';
 
 pgSuite('migrations', (fresh) => {
   describe('postgres: migrations', () => {
@@ -28,6 +31,45 @@ pgSuite('migrations', (fresh) => {
         expect(await (stores[7] as TaskStore).read((tx) => tx.countOrgs())).toBe(2);
       } finally {
         await Promise.all(stores.map((s) => s.close()));
+      }
+    });
+
+    it("006 gives the events already written their task's type, list and project; a deleted task's stay unknown", async () => {
+      const schema = fresh.newSchema();
+      // A schema as a Tasklane at version 5 left it: a task, and events of it and of a task deleted since.
+      const old = new pg.Client({ connectionString: fresh.url, options: `-c search_path=${schema}` });
+      await old.connect();
+      const t = makeTask({ id: uuidV7(1), type: 'pdf.render', listId: 'list-1', projectId: 'p1' });
+      try {
+        await old.query(`CREATE SCHEMA ${schema}`);
+        await old.query(
+          'CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)',
+        );
+        const before = loadMigrations(PG_MIGRATIONS_DIR).filter((m) => m.version < 6);
+        expect(before.map((m) => m.name)).not.toContain('event_streams');
+        for (const m of before) {
+          await old.query(m.sql);
+          await old.query('INSERT INTO schema_migrations VALUES ($1, $2, 0)', [m.version, m.name]);
+        }
+        await old.query("INSERT INTO orgs (id, name, created_at) VALUES ($1, 'A', 0)", [ORG_A]);
+        const params = TASK_COLUMNS.map((_, i) => `$${i + 1}`).join(', ');
+        await old.query(`INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${params})`, taskParams(t));
+        await old.query('INSERT INTO event_counters VALUES ($1, 2)', [ORG_A]);
+        const event = 'INSERT INTO events (org_id, id, task_id, type, time, data) VALUES ($1, $2, $3, $4, $5, $6)';
+        await old.query(event, [ORG_A, 1, t.id, 'task.created', T0, '{"status":"queued","version":1}']);
+        await old.query(event, [ORG_A, 2, uuidV7(2), 'task.deleted', T0, '{"version":5}']);
+      } finally {
+        await old.end();
+      }
+      const { store, cleanup } = await fresh({ schema });
+      try {
+        const events = await store.read((tx) => tx.listEvents(ORG_A, 0, 10));
+        expect(events.map((e) => [e.id, e.taskType, e.listId, e.projectId])).toEqual([
+          [1, 'pdf.render', 'list-1', 'p1'],
+          [2, '', null, null],
+        ]);
+      } finally {
+        await cleanup();
       }
     });
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createServices } from '../../../src/service/services.js';
 import type { TaskChange } from '../../../src/storage/task-store.js';
 import { insertOrgs, pgSuite } from '../../helpers/pg.js';
-import { ORG_A, T0, idSequence, makeTask } from '../../helpers/task-factory.js';
+import { ORG_A, T0, idSequence, makeTask, eventOf } from '../../helpers/task-factory.js';
 
 /** Resolves when `check` holds, polling; fails after `ms`. */
 async function until(check: () => boolean | Promise<boolean>, ms = 5_000, what = 'the condition'): Promise<void> {
@@ -236,7 +236,7 @@ pgSuite('nodes', (fresh) => {
         await store.write((tx) => tx.insertTasks([t]));
         let release!: () => void;
         const gate = new Promise<void>((resolve) => (release = resolve));
-        const ev = { orgId: ORG_A, taskId: t.id, type: 'task.updated' as const, data: null };
+        const ev = eventOf(t, 'task.updated');
         // A unit that appended first but commits last.
         const slow = store.write(async (tx) => {
           await tx.appendEvents([ev]);

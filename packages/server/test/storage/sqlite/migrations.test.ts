@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/domain/clock.js';
 import { DatabaseTooNewError, loadMigrations } from '../../../src/storage/migrations.js';
+import { TASK_COLUMNS, taskValues } from '../../../src/storage/sqlite/rows.js';
 import { createSqliteStore } from '../../../src/storage/sqlite/sqlite-store.js';
 import { SQLITE_MIGRATIONS_DIR as MIGRATIONS_DIR, tempDir } from '../../helpers/sqlite.js';
-import { ORG_A, ORG_B, T0, uuidV7 } from '../../helpers/task-factory.js';
+import { ORG_A, ORG_B, T0, makeTask, uuidV7 } from '../../helpers/task-factory.js';
 
 describe('sqlite: migrations', () => {
   it('006 carries the per-task claim log of 005 over as counts, and rate limits keep counting them', async () => {
@@ -45,6 +46,48 @@ describe('sqlite: migrations', () => {
           expect(await tx.firstClaimSince(ORG_A, 'email.send', T0 + 1)).toBe(T0 + 5);
           expect(await tx.countClaims(ORG_B, T0)).toBe(1);
         });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("008 gives the events already written their task's type, list and project; a deleted task's stay unknown", async () => {
+    const dir = tempDir();
+    const path = join(dir, 'old.db');
+    try {
+      // A database as a Tasklane at schema version 7 left it: a task, and events of it and of a task deleted since.
+      const old = new Database(path);
+      old.exec(
+        'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+      );
+      const before = loadMigrations(MIGRATIONS_DIR).filter((m) => m.name !== 'event_streams' && m.version < 8);
+      expect(before).toHaveLength(7);
+      for (const m of before) {
+        old.exec(m.sql);
+        old.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
+      }
+      old.prepare('INSERT INTO orgs (id, name, created_at) VALUES (?, ?, 0)').run(ORG_A, 'A');
+      const t = makeTask({ id: uuidV7(1), type: 'pdf.render', listId: 'list-1', projectId: 'p1' });
+      const columns = TASK_COLUMNS.join(', ');
+      old
+        .prepare(`INSERT INTO tasks (${columns}) VALUES (${TASK_COLUMNS.map(() => '?').join(', ')})`)
+        .run(...taskValues(t));
+      const event = old.prepare('INSERT INTO events (org_id, task_id, type, time, data) VALUES (?, ?, ?, ?, ?)');
+      event.run(ORG_A, t.id, 'task.created', T0, '{"status":"queued","version":1}');
+      event.run(ORG_A, uuidV7(2), 'task.deleted', T0, '{"version":5}');
+      old.close();
+
+      const store = createSqliteStore({ path, clock: new ManualClock(T0 + 10) });
+      try {
+        await store.migrate();
+        const events = await store.read((tx) => tx.listEvents(ORG_A, 0, 10));
+        expect(events.map((e) => [e.taskId, e.taskType, e.listId, e.projectId])).toEqual([
+          [t.id, 'pdf.render', 'list-1', 'p1'],
+          [uuidV7(2), '', null, null],
+        ]);
       } finally {
         await store.close();
       }
