@@ -11,7 +11,7 @@ import type { ApiKey } from '../domain/api-key.js';
 import type { Org } from '../domain/org.js';
 import type { Project } from '../domain/project.js';
 import type { Scope } from '../domain/scope.js';
-import type { IdempotencyRecord, OverdueTask, StoredEvent, TaskChange, TypeConfig } from './task-store.js';
+import type { EventFilter, IdempotencyRecord, OverdueTask, StoredEvent, TaskChange, TypeConfig } from './task-store.js';
 import type { RowCodec } from './task-columns.js';
 
 /** Column lists, in the order of the parameters below (`keyValues` …). */
@@ -201,6 +201,25 @@ export const typeConfigValues = (c: TypeConfig): unknown[] => [
   JSON.stringify({ concurrency: c.concurrency, rateLimit: c.rateLimit, defaults: c.defaults }),
   c.updatedAt,
 ];
+
+/**
+ * The conditions of listEvents beyond org and id, for both databases: `param` writes a value's
+ * placeholder, `anyOf` the test of a column against a list. Written in one fixed order, so each
+ * combination of filters is one statement text (prepared once).
+ */
+export function eventConditions(
+  filter: EventFilter,
+  param: (value: unknown) => string,
+  anyOf: (column: string, values: readonly string[]) => string,
+): string[] {
+  const where: string[] = [];
+  if (filter.taskId !== undefined) where.push(`task_id = ${param(filter.taskId)}`);
+  if (filter.types !== undefined) where.push(anyOf('type', filter.types));
+  if (filter.taskType !== undefined) where.push(`task_type = ${param(filter.taskType)}`);
+  if (filter.listId !== undefined) where.push(`list_id = ${param(filter.listId)}`);
+  if (filter.projectId !== undefined) where.push(`project_id = ${param(filter.projectId)}`);
+  return where;
+}
 
 /** A step's `data` column: JSON text, or SQL NULL for a step without data. */
 export const stepData = (s: Step): string | null => (s.data === undefined ? null : JSON.stringify(s.data));

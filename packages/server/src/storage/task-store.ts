@@ -62,6 +62,31 @@ export interface StoredEvent extends NewEvent {
   time: number;
 }
 
+/** Which events of an org listEvents returns; every field given must match (AND). */
+export interface EventFilter {
+  taskId?: string;
+  /** Any of these event types; an empty list matches none. */
+  types?: readonly EventType[];
+  taskType?: string;
+  listId?: string;
+  projectId?: string;
+}
+
+/** Where an org's event history starts and ends, for a reader resuming after an id (SSE Last-Event-ID). */
+export interface EventBounds {
+  /**
+   * The highest id the reaper has deleted in the org (0: none). A reader resuming after an id
+   * below it may have missed events.
+   */
+  horizon: number;
+  /**
+   * The highest id written in the org so far (at least `horizon`; 0 when none ever was). A reader
+   * resuming after an id above it holds an id that never existed. Read in the same unit as
+   * listEvents, it is consistent with it: no event up to it is still to come.
+   */
+  lastId: number;
+}
+
 export interface TaskFilter {
   status?: TaskStatus[];
   type?: string;
@@ -160,8 +185,13 @@ export interface StoreReader {
   /** The record if it exists and was made at or after `notBefore`. */
   getIdempotency(orgId: string, key: string, notBefore: number): Promise<IdempotencyRecord | null>;
 
-  /** Events of one org with id > `afterId`, oldest first. */
-  listEvents(orgId: string, afterId: number, limit: number): Promise<StoredEvent[]>;
+  /**
+   * Events of one org with id > `afterId` that match `filter`, oldest first (id order), at most
+   * `limit`. In a write unit, the unit's own events are listed too.
+   */
+  listEvents(orgId: string, afterId: number, limit: number, filter?: EventFilter): Promise<StoredEvent[]>;
+  /** The org's event horizon and last id (EventBounds). */
+  eventBounds(orgId: string): Promise<EventBounds>;
 
   getTypeConfig(orgId: string, type: string): Promise<TypeConfig | null>;
   listTypeConfigs(orgId: string): Promise<TypeConfig[]>;
@@ -264,6 +294,8 @@ export interface StoreWriter extends StoreReader {
    * Across orgs, for the reaper: deletes at most `limit` tasks whose `expiresAt` passed (with their
    * steps and edges), events older than `eventsBefore`, idempotency records older than
    * `idempotencyBefore`, and claim log rows older than `claimsBefore`. Returns how many tasks went.
+   * In the same unit it raises each org's event horizon (EventBounds) to the highest event id it
+   * deleted there; a horizon is never lowered.
    */
   reap(
     limit: number,

@@ -3,7 +3,8 @@
  * (001_init.sql) that stays locked until the unit commits, so ids follow commit order and a reader
  * resuming after an id misses nothing. A unit therefore keeps what it appends here and writes it
  * at its end, with its COMMIT in one round trip (`takeStatements`), or earlier where it must read
- * its own events (`takeQueries`, for listEvents).
+ * its own events (`takeQueries`, for listEvents). The reaper's statement, which records the
+ * horizon, is here too.
  */
 import type { NewEvent } from '../task-store.js';
 import { sqlLiteral } from './rows.js';
@@ -79,3 +80,17 @@ const eventsInsert = (v: { orgId: string; count: string; time: string; events: s
 /** A unit's events of one org as one JSON value (see jsonRows), each event's data embedded as it is. */
 const eventsJson = (events: readonly NewEvent[]): string =>
   JSON.stringify(events.map((e) => [e.taskId, e.type, e.taskType, e.listId, e.projectId, e.data]));
+
+/**
+ * The reaper's deletion of events older than $1 (at most $2, found by the BRIN index on time),
+ * raising each org's horizon to the highest id it deleted there, in the same statement: what it
+ * deleted is exactly what it records. The orgs' horizon rows are written in org order, so two
+ * nodes reaping at once wait for each other instead of deadlocking; `greatest` never lowers one.
+ */
+export const REAP_EVENTS_SQL = `WITH gone AS (
+    DELETE FROM events WHERE (org_id, id) IN (SELECT org_id, id FROM events WHERE time < $1 LIMIT $2)
+    RETURNING org_id, id
+  )
+  INSERT INTO event_horizons AS h (org_id, reaped_through)
+  SELECT org_id, max(id) FROM gone GROUP BY org_id ORDER BY org_id
+  ON CONFLICT (org_id) DO UPDATE SET reaped_through = greatest(h.reaped_through, EXCLUDED.reaped_through)`;

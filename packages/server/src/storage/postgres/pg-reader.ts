@@ -8,6 +8,8 @@ import type { ApiKey } from '../../domain/api-key.js';
 import type { Org } from '../../domain/org.js';
 import type { Project } from '../../domain/project.js';
 import type {
+  EventBounds,
+  EventFilter,
   IdempotencyRecord,
   OverdueTask,
   StatusCount,
@@ -26,6 +28,7 @@ import {
   ORG_COLUMNS,
   PROJECT_COLUMNS,
   TYPE_COLUMNS,
+  eventConditions,
   type EventRow,
   type IdempotencyRow,
   type KeyRow,
@@ -187,14 +190,36 @@ export class PgReader implements StoreReader {
     return out;
   }
 
-  async listEvents(orgId: string, afterId: number, limit: number): Promise<StoredEvent[]> {
+  /**
+   * One task's events walk events_task (org_id, task_id, id), an org's walk the primary key
+   * (org_id, id), other filters checked on the way. EXPLAIN of the generic plans, on a table of
+   * 200,000 events: `Index Scan using events_task on events (Index Cond: org_id = $1 AND task_id =
+   * $4 AND id > $2)`, and `Index Scan using events_pkey (Index Cond: org_id = $1 AND id > $2,
+   * Filter: …)` without a task.
+   */
+  async listEvents(orgId: string, afterId: number, limit: number, filter: EventFilter = {}): Promise<StoredEvent[]> {
     await this.beforeEventsRead();
+    const values: unknown[] = [orgId, afterId, limit];
+    const param = (v: unknown): string => `$${values.push(v)}`;
+    const more = eventConditions(filter, param, (column, list) => `${column} = ANY(${param(list)}::text[])`);
+    const where = more.map((c) => ` AND ${c}`).join('');
     return (
       await this.rows<EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM events WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
-        [orgId, afterId, limit],
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE org_id = $1 AND id > $2${where} ORDER BY id LIMIT $3`,
+        values,
       )
     ).map(fromRow.event);
+  }
+
+  /** The last id is the org's counter (001_init.sql), which only the committed units have moved. */
+  async eventBounds(orgId: string): Promise<EventBounds> {
+    await this.beforeEventsRead();
+    const [r] = await this.rows<{ horizon: number; last_id: number }>(
+      `SELECT coalesce((SELECT reaped_through FROM event_horizons WHERE org_id = $1), 0) AS horizon,
+              coalesce((SELECT last_id FROM event_counters WHERE org_id = $1), 0) AS last_id`,
+      [orgId],
+    );
+    return { horizon: r?.horizon ?? 0, lastId: r?.last_id ?? 0 };
   }
 
   // ---- projects and idempotency ----------------------------------------------------------

@@ -20,7 +20,7 @@ import type { IdempotencyRecord, NewEvent, StoreWriter, TaskChange, TypeConfig }
 import { CLAIM_ORDER, changedColumns, columnValue, type TaskColumn } from '../task-columns.js';
 import { UnitWrites, type RecordCache } from '../record-cache.js';
 import { UnitConflict } from './pg-errors.js';
-import { UnitEvents } from './pg-events.js';
+import { REAP_EVENTS_SQL, UnitEvents } from './pg-events.js';
 import { PgReader } from './pg-reader.js';
 import {
   DELETED_COLUMNS,
@@ -466,10 +466,7 @@ export class PgUnit extends PgReader implements StoreWriter {
     );
     for (const r of gone) this.announceDeleted(r);
     const batch = limit * 10;
-    await this.client.query(
-      'DELETE FROM events WHERE (org_id, id) IN (SELECT org_id, id FROM events WHERE time < $1 LIMIT $2)',
-      [cutoffs.eventsBefore, batch],
-    );
+    await this.client.query(REAP_EVENTS_SQL, [cutoffs.eventsBefore, batch]);
     await this.client.query(
       'DELETE FROM idempotency_keys WHERE (org_id, key) IN (SELECT org_id, key FROM idempotency_keys WHERE created_at < $1 LIMIT $2)',
       [cutoffs.idempotencyBefore, batch],

@@ -272,11 +272,7 @@ export class SqliteUnit extends SqliteReader implements StoreWriter {
       id: string;
     }>;
     for (const t of expired) await this.deleteTask(t.org_id, t.id);
-    // Events are appended in time order: the oldest ids are the oldest rows (no time index needed).
-    this.stmt('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ? ORDER BY id LIMIT ?)').run(
-      cutoffs.eventsBefore,
-      limit * 10,
-    );
+    this.reapEvents(cutoffs.eventsBefore, limit * 10);
     this.stmt(
       'DELETE FROM idempotency_keys WHERE (org_id, key) IN (SELECT org_id, key FROM idempotency_keys WHERE created_at < ? LIMIT ?)',
     ).run(cutoffs.idempotencyBefore, limit * 10);
@@ -285,6 +281,24 @@ export class SqliteUnit extends SqliteReader implements StoreWriter {
       limit * 10,
     );
     return expired.length;
+  }
+
+  /**
+   * Delete at most `limit` events older than `before`, and raise each org's horizon to the highest
+   * id deleted there (never lowering it). Events are appended in time order: the oldest ids are
+   * the oldest rows (no time index needed).
+   */
+  private reapEvents(before: number, limit: number): void {
+    const gone = this.stmt(
+      'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ? ORDER BY id LIMIT ?) RETURNING org_id, id',
+    ).all(before, limit) as Array<{ org_id: string; id: number }>;
+    const through = new Map<string, number>();
+    for (const r of gone) if (r.id > (through.get(r.org_id) ?? 0)) through.set(r.org_id, r.id);
+    const raise = this.stmt(
+      `INSERT INTO event_horizons (org_id, reaped_through) VALUES (?, ?)
+       ON CONFLICT (org_id) DO UPDATE SET reaped_through = max(reaped_through, excluded.reaped_through)`,
+    );
+    for (const [orgId, id] of through) raise.run(orgId, id);
   }
 }
 

@@ -68,6 +68,7 @@ pgSuite('migrations', (fresh) => {
           [1, 'pdf.render', 'list-1', 'p1'],
           [2, '', null, null],
         ]);
+        expect(await store.read((tx) => tx.eventBounds(ORG_A))).toEqual({ horizon: 0, lastId: 2 });
       } finally {
         await cleanup();
       }

@@ -88,6 +88,8 @@ describe('sqlite: migrations', () => {
           [t.id, 'pdf.render', 'list-1', 'p1'],
           [uuidV7(2), '', null, null],
         ]);
+        const filtered = await store.read((tx) => tx.listEvents(ORG_A, 0, 10, { listId: 'list-1' }));
+        expect(filtered.map((e) => e.taskId)).toEqual([t.id]);
       } finally {
         await store.close();
       }
