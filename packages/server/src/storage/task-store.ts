@@ -12,7 +12,8 @@
  *   (the sweeper's and the key lookup by hash).
  * - Times are epoch milliseconds from the store's clock (`tx.now`), one clock for every node.
  * - After a `write` commits, every task it inserted or updated is announced to `subscribe` listeners
- *   (on every node sharing the store).
+ *   (on every node sharing the store), and the events it wrote to `onCommit` listeners (on this
+ *   store instance only).
  */
 import type { ApiKey } from '../domain/api-key.js';
 import type { Org } from '../domain/org.js';
@@ -330,8 +331,19 @@ export interface TaskStore {
    * getTaskDocument: one round trip per request instead of three.
    */
   findKeyByHash(hash: string): Promise<ApiKey | null>;
-  /** Called after each commit with every task the unit inserted or updated. */
+  /**
+   * Called after each commit with every task the unit inserted or updated, whichever node (store
+   * instance sharing the database) committed it. For waking waiters; changes may arrive late.
+   */
   subscribe(listener: (change: TaskChange) => void): Unsubscribe;
+  /**
+   * Called once after each `write` unit this store instance committed that wrote events, with
+   * exactly those events in the order appended (a nested unit that was undone contributes none; a
+   * unit rolled back calls nothing). Never for another node's units: for local counters (metrics).
+   * The events carry no id or time; read them with listEvents for those. A listener that throws
+   * is ignored: the unit has committed.
+   */
+  onCommit(listener: (events: readonly NewEvent[]) => void): Unsubscribe;
   /** Resolves when storage answers; rejects with STORAGE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -3,29 +3,47 @@
  * (001_init.sql) that stays locked until the unit commits, so ids follow commit order and a reader
  * resuming after an id misses nothing. A unit therefore keeps what it appends here and writes it
  * at its end, with its COMMIT in one round trip (`takeStatements`), or earlier where it must read
- * its own events (`takeQueries`, for listEvents). The reaper's statement, which records the
- * horizon, is here too.
+ * its own events (`takeQueries`, for listEvents). It keeps them all, written or not, for the
+ * store's onCommit listeners. The reaper's statement, which records the horizon, is here too.
  */
 import type { NewEvent } from '../task-store.js';
 import { sqlLiteral } from './rows.js';
 
+/** Where a savepoint left the unit's events (UnitEvents.mark). */
+export interface EventsMark {
+  appended: number;
+  written: number;
+}
+
 export class UnitEvents {
-  private events: NewEvent[] = [];
+  /** Every event the unit appended, in order: what onCommit listeners hear if it commits. */
+  private readonly appended: NewEvent[] = [];
+  /** How many of them are written already (the rest wait for the COMMIT). */
+  private written = 0;
 
   append(events: readonly NewEvent[]): void {
-    this.events.push(...events);
+    for (const e of events) this.appended.push(e);
   }
 
-  /** A savepoint: a copy, since a flush inside it empties the buffer and a rollback must bring those back. */
-  mark(): NewEvent[] {
-    return [...this.events];
+  get all(): readonly NewEvent[] {
+    return this.appended;
   }
 
-  undo(mark: NewEvent[]): void {
-    this.events = mark;
+  /** A savepoint's position: two counts, since events are only ever added after it. */
+  mark(): EventsMark {
+    return { appended: this.appended.length, written: this.written };
   }
 
-  /** The buffered events as parameterized statements, to run now; the buffer is emptied. */
+  /**
+   * Back to a savepoint: its events are dropped, and those written since it (rolled back with it)
+   * wait to be written again.
+   */
+  undo(mark: EventsMark): void {
+    this.appended.length = mark.appended;
+    this.written = mark.written;
+  }
+
+  /** The events not written yet as parameterized statements, to run now. */
   takeQueries(now: number): Array<{ text: string; values: unknown[] }> {
     return this.take().map(([orgId, events]) => ({
       text: eventsInsert({ orgId: '$1', count: '$2', time: '$3', events: '$4' }),
@@ -34,8 +52,8 @@ export class UnitEvents {
   }
 
   /**
-   * The buffered events as statements with their values written in, `;`-terminated (or ''), for
-   * the store to send with the COMMIT in one round trip; the buffer is emptied.
+   * The events not written yet as statements with their values written in, `;`-terminated (or
+   * ''), for the store to send with the COMMIT in one round trip.
    */
   takeStatements(now: number): string {
     let sql = '';
@@ -48,15 +66,16 @@ export class UnitEvents {
     return sql;
   }
 
-  /** The buffered events by org, orgs in a fixed order (their counter rows are locked in it). */
+  /** The events not written yet, by org, orgs in a fixed order (their counter rows are locked in it). */
   private take(): Array<[string, NewEvent[]]> {
     const byOrg = new Map<string, NewEvent[]>();
-    for (const e of this.events) {
+    for (let i = this.written; i < this.appended.length; i++) {
+      const e = this.appended[i] as NewEvent;
       const list = byOrg.get(e.orgId);
       if (list) list.push(e);
       else byOrg.set(e.orgId, [e]);
     }
-    this.events = [];
+    this.written = this.appended.length;
     return [...byOrg.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
 }

@@ -19,6 +19,7 @@ import type { Clock } from '../../domain/clock.js';
 import { TasklaneError } from '../../domain/errors.js';
 import type { ApiKey } from '../../domain/api-key.js';
 import type {
+  NewEvent,
   StoreReader,
   StoreWriter,
   TaskChange,
@@ -27,6 +28,7 @@ import type {
   TaskStore,
   Unsubscribe,
 } from '../task-store.js';
+import { CommitHooks } from '../commit-hooks.js';
 import { RecordCache } from '../record-cache.js';
 import { CHANNEL, ChangeFeed, encodeChanges } from './change-feed.js';
 import { closedError, isConnectionBroken, isRetryable, storageError } from './pg-errors.js';
@@ -81,6 +83,7 @@ class PostgresStore implements TaskStore {
   private readonly nodeId = randomUUID();
   private readonly connection: ClientConfig;
   private readonly listeners = new Set<(change: TaskChange) => void>();
+  private readonly commitHooks = new CommitHooks();
   /** In-progress records this store committed (record-cache.ts). */
   private readonly records = new RecordCache();
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -178,6 +181,7 @@ class PostgresStore implements TaskStore {
       committed: (unit) => {
         this.records.commit(unit.writes);
         this.announce(unit.changes);
+        this.commitHooks.emit(unit.appendedEvents);
       },
     });
   }
@@ -303,6 +307,11 @@ class PostgresStore implements TaskStore {
       this.feed.start();
     }
     return () => this.listeners.delete(listener);
+  }
+
+  /** This store's units only: other nodes' events never come through the change feed. */
+  onCommit(listener: (events: readonly NewEvent[]) => void): Unsubscribe {
+    return this.commitHooks.add(listener);
   }
 
   async ping(): Promise<void> {

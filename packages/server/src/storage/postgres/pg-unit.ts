@@ -122,7 +122,7 @@ export class PgUnit extends PgReader implements StoreWriter {
 
   async nested<T>(fn: () => Promise<T>): Promise<T> {
     const name = `n${++this.depth}`;
-    // Copies: a listEvents inside may flush the buffer, and a rollback must bring those events back.
+    // A copy of `seen`: the nested unit may change it, and a rollback must bring it back.
     const mark = {
       changes: this.changes.length,
       events: this.events.mark(),
@@ -365,6 +365,11 @@ export class PgUnit extends PgReader implements StoreWriter {
   /** The appended events as statements for the store to send with the COMMIT (pg-events.ts). */
   takeEventStatements(): string {
     return this.events.takeStatements(this.now);
+  }
+
+  /** Every event this unit appended (but those of nested units undone), for onCommit. */
+  get appendedEvents(): readonly NewEvent[] {
+    return this.events.all;
   }
 
   // ---- projects and idempotency ----------------------------------------------------------

@@ -22,6 +22,7 @@ import { TasklaneError } from '../../domain/errors.js';
 import { runMigrations } from '../migrations.js';
 import type { ApiKey } from '../../domain/api-key.js';
 import type {
+  NewEvent,
   StoreReader,
   StoreWriter,
   TaskChange,
@@ -30,6 +31,7 @@ import type {
   TaskStore,
   Unsubscribe,
 } from '../task-store.js';
+import { CommitHooks } from '../commit-hooks.js';
 import { RecordCache, UnitWrites } from '../record-cache.js';
 import { SerialQueue } from '../serial-queue.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
@@ -70,6 +72,7 @@ class SqliteStore implements TaskStore {
   private readonly writes = new SerialQueue();
   private readonly reads = new SerialQueue();
   private readonly listeners = new Set<(change: TaskChange) => void>();
+  private readonly commitHooks = new CommitHooks();
   /** In-progress records this store committed (record-cache.ts). */
   private readonly records = new RecordCache();
   private readonly clock: Clock;
@@ -139,10 +142,11 @@ class SqliteStore implements TaskStore {
     return this.writes.run(async () => {
       const changes: TaskChange[] = [];
       const written = new UnitWrites();
+      const events: NewEvent[] = [];
       await this.beginImmediate();
       let result: T;
       try {
-        result = await fn(new SqliteUnit(db, this.clock.now(), changes, this.records, written));
+        result = await fn(new SqliteUnit(db, this.clock.now(), changes, this.records, written, events));
         prepared(db, 'COMMIT').run();
       } catch (err) {
         if (db.inTransaction) prepared(db, 'ROLLBACK').run();
@@ -150,6 +154,7 @@ class SqliteStore implements TaskStore {
       }
       this.records.commit(written);
       for (const change of changes) for (const l of this.listeners) l(change);
+      this.commitHooks.emit(events);
       return result;
     });
   }
@@ -194,6 +199,10 @@ class SqliteStore implements TaskStore {
   subscribe(listener: (change: TaskChange) => void): Unsubscribe {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  onCommit(listener: (events: readonly NewEvent[]) => void): Unsubscribe {
+    return this.commitHooks.add(listener);
   }
 
   async ping(): Promise<void> {

@@ -52,6 +52,8 @@ export class SqliteUnit extends SqliteReader implements StoreWriter {
     /** The store's cache of in-progress records, and what this unit wrote for it. */
     private readonly cache: RecordCache | null = null,
     private readonly writes: UnitWrites = new UnitWrites(),
+    /** The events this unit wrote, in order, for the store's onCommit listeners. */
+    private readonly events: NewEvent[] = [],
   ) {
     super(db, now);
   }
@@ -61,6 +63,7 @@ export class SqliteUnit extends SqliteReader implements StoreWriter {
   async nested<T>(fn: () => Promise<T>): Promise<T> {
     const name = `n${++this.depth}`;
     const announced = this.changes.length;
+    const appended = this.events.length;
     const written = this.writes.mark();
     this.stmt(`SAVEPOINT ${name}`).run();
     try {
@@ -71,6 +74,7 @@ export class SqliteUnit extends SqliteReader implements StoreWriter {
       this.stmt(`ROLLBACK TO ${name}`).run();
       this.stmt(`RELEASE ${name}`).run();
       this.changes.length = announced;
+      this.events.length = appended;
       this.writes.undo(written);
       throw err;
     } finally {
@@ -180,21 +184,12 @@ export class SqliteUnit extends SqliteReader implements StoreWriter {
   }
 
   async appendEvents(events: readonly NewEvent[]): Promise<void> {
-    insertRows(
-      this.db,
-      'events',
-      EVENT_INSERT_COLUMNS,
-      events.map((e) => [
-        e.orgId,
-        e.taskId,
-        e.type,
-        e.taskType,
-        e.listId,
-        e.projectId,
-        this.now,
-        JSON.stringify(e.data),
-      ]),
-    );
+    const rows: unknown[][] = [];
+    for (const e of events) {
+      rows.push([e.orgId, e.taskId, e.type, e.taskType, e.listId, e.projectId, this.now, JSON.stringify(e.data)]);
+      this.events.push(e);
+    }
+    insertRows(this.db, 'events', EVENT_INSERT_COLUMNS, rows);
   }
 
   // ---- projects and idempotency ----------------------------------------------------------

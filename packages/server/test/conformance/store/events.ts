@@ -1,6 +1,6 @@
 /**
  * Events: appended in a unit with their task's type, list and project; listed per org by increasing
- * id, filtered; the org's bounds (the reaper's horizon, the last id).
+ * id, filtered; the org's bounds (the reaper's horizon, the last id); the local commit hook.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../../src/domain/clock.js';
@@ -213,6 +213,106 @@ export const events: StoreTopic = (fx) => {
       expect(await list(ORG_A)).toEqual([]);
       expect(early?.id).toBeLessThan(late?.id ?? 0);
       expect((await bounds(ORG_A)).horizon).toBe(late?.id);
+    });
+  });
+
+  describe('onCommit', () => {
+    let store!: TaskStore;
+    beforeEach(() => {
+      ({ store } = fx);
+    });
+
+    /** Every call of an onCommit listener, as the events it heard. */
+    const hear = () => {
+      const heard: Array<readonly NewEvent[]> = [];
+      const stop = store.onCommit((evs) => heard.push(evs));
+      return { heard, stop };
+    };
+
+    it('hears each committed unit once, with exactly its events in order; not a unit without events', async () => {
+      const [a, b] = [task(), task({ orgId: ORG_B, listId: 'L' })];
+      await insert(a, b);
+      const { heard, stop } = hear();
+      const first = [eventOf(a, 'task.created', { n: 1 }), eventOf(b, 'task.created'), eventOf(a, 'task.step')];
+      const second = [eventOf(b, 'task.deleted', { version: 2 })];
+      await store.write(async (tx) => {
+        await tx.appendEvents(first.slice(0, 2));
+        await tx.insertTasks([task()]);
+        await tx.appendEvents(first.slice(2));
+      });
+      await store.write((tx) => tx.appendEvents(second));
+      await store.write((tx) => tx.insertTasks([task()]));
+      await store.read((tx) => tx.listEvents(ORG_A, 0, 10));
+      expect(heard).toEqual([first, second]);
+      stop();
+      await store.write((tx) => tx.appendEvents(second));
+      expect(heard).toHaveLength(2);
+    });
+
+    it('hears nothing of a unit rolled back, nor of a nested unit undone; a listener that throws fails nothing', async () => {
+      const t = task();
+      await insert(t);
+      const { heard } = hear();
+      store.onCommit(() => {
+        throw new Error('a broken metrics listener');
+      });
+      const boom = new Error('boom');
+      await expect(
+        store.write(async (tx) => {
+          await tx.appendEvents([eventOf(t, 'task.updated', { rolledBack: true })]);
+          throw boom;
+        }),
+      ).rejects.toBe(boom);
+      expect(heard).toEqual([]);
+
+      const ev = (n: number) => eventOf(t, 'task.updated', { n });
+      await store.write(async (tx) => {
+        await tx.appendEvents([ev(1)]);
+        await tx.nested(() => tx.appendEvents([ev(2)]));
+        await expect(
+          tx.nested(async () => {
+            await tx.appendEvents([ev(3)]);
+            throw boom;
+          }),
+        ).rejects.toBe(boom);
+        await tx.appendEvents([ev(4)]);
+      });
+      expect(heard).toEqual([[ev(1), ev(2), ev(4)]]);
+      expect((await store.read((tx) => tx.listEvents(ORG_A, 0, 10))).map((e) => e.data)).toEqual([
+        { n: 1 },
+        { n: 2 },
+        { n: 4 },
+      ]);
+    });
+
+    it('a nested unit undone after listing its own events: they are gone, the earlier ones stay', async () => {
+      const t = task();
+      await insert(t);
+      const { heard } = hear();
+      const ev = (n: number) => eventOf(t, 'task.updated', { n });
+      const boom = new Error('boom');
+      const listed = await store.write(async (tx) => {
+        await tx.appendEvents([ev(1)]);
+        expect((await tx.listEvents(ORG_A, 0, 10)).map((e) => e.data)).toEqual([{ n: 1 }]);
+        await tx.appendEvents([ev(2)]);
+        await expect(
+          tx.nested(async () => {
+            await tx.appendEvents([ev(3)]);
+            expect((await tx.listEvents(ORG_A, 0, 10)).map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+            throw boom;
+          }),
+        ).rejects.toBe(boom);
+        await tx.nested(async () => {
+          await tx.appendEvents([ev(4)]);
+          await tx.listEvents(ORG_A, 0, 10);
+        });
+        await tx.appendEvents([ev(5)]);
+        return (await tx.listEvents(ORG_A, 0, 10)).map((e) => e.data);
+      });
+      const want = [1, 2, 4, 5].map((n) => ({ n }));
+      expect(listed).toEqual(want);
+      expect((await store.read((tx) => tx.listEvents(ORG_A, 0, 10))).map((e) => e.data)).toEqual(want);
+      expect(heard).toEqual([[ev(1), ev(2), ev(4), ev(5)]]);
     });
   });
 };
