@@ -8,6 +8,7 @@ import { parseRetryAfter, TasklaneApiError, TasklaneConnectionError } from './er
 import type { ApiResponse, Query, Requester, RequestOptions } from './request.js';
 import { InsightsResource } from './resources/insights.js';
 import { KeysResource } from './resources/keys.js';
+import { OrgResource } from './resources/org.js';
 import { OrgsResource } from './resources/orgs.js';
 import { ProjectsResource } from './resources/projects.js';
 import { TasksResource } from './resources/tasks.js';
@@ -37,6 +38,8 @@ export class TasklaneClient implements Requester {
   readonly tasks: TasksResource;
   readonly keys: KeysResource;
   readonly orgs: OrgsResource;
+  /** The caller's own org: its settings. */
+  readonly org: OrgResource;
   readonly projects: ProjectsResource;
   readonly workers: WorkersResource;
   readonly types: TypesResource;
@@ -55,6 +58,7 @@ export class TasklaneClient implements Requester {
     this.tasks = new TasksResource(this);
     this.keys = new KeysResource(this);
     this.orgs = new OrgsResource(this);
+    this.org = new OrgResource(this);
     this.projects = new ProjectsResource(this);
     this.workers = new WorkersResource(this);
     this.types = new TypesResource(this);

@@ -4,6 +4,7 @@ export type { RequestOptions, ApiResponse, Query, Requester } from './request.js
 export type { TasksResource, TaskActionInput, EtagLike } from './resources/tasks.js';
 export type { KeysResource } from './resources/keys.js';
 export type { OrgsResource } from './resources/orgs.js';
+export type { OrgResource } from './resources/org.js';
 export type { ProjectsResource } from './resources/projects.js';
 export type { AnswerHeaders } from './http-exchange.js';
 export { TasklaneApiError, TasklaneConnectionError, parseRetryAfter, type FieldError } from './errors.js';

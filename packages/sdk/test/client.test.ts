@@ -69,6 +69,22 @@ describe('orgs', () => {
     expect(err.status).toBe(403);
     expect(err.code).toBe('FORBIDDEN');
   });
+
+  it("reads and changes the caller's org; its defaults reach new tasks", async () => {
+    expect(await admin.org.get()).toMatchObject({
+      id: 'sdk-test',
+      name: 'SDK test',
+      defaults: { maxRetries: null, ttlSeconds: null },
+    });
+    const changed = await admin.org.update({ defaults: { maxRetries: 8 } });
+    expect(changed.defaults).toEqual({ maxRetries: 8, ttlSeconds: null });
+    expect(await admin.org.get()).toEqual(changed);
+    expect((await admin.tasks.create({ type: 'sdk.org-defaults' })).maxRetries).toBe(8);
+    const back = await admin.org.update({ defaults: { maxRetries: null } });
+    expect(back.defaults.maxRetries).toBeNull();
+    const err = await apiError(admin.org.update({ defaults: { ttlSeconds: 0 } }));
+    expect([err.status, err.code]).toEqual([400, 'VALIDATION_FAILED']);
+  });
 });
 
 describe('keys', () => {

@@ -1,5 +1,5 @@
 /** Wire schemas of orgs, keys and projects (SPEC §8). */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { SCOPES } from '../vocabulary.js';
 
 const Timestamp = Type.String({ format: 'date-time' });
@@ -16,7 +16,45 @@ export const OrgCreateBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const OrgSchema = Type.Object({ id: Type.String(), name: Type.String(), createdAt: Timestamp });
+/** Bounds of the org defaults: the same as a task's own fields (domain LIMITS; a server test checks). */
+const MaxRetries = Type.Integer({ minimum: 0, maximum: 100 });
+const TtlSeconds = Type.Integer({ minimum: 1, maximum: 315_360_000 });
+const OrNull = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+
+export const OrgDefaultsSchema = Type.Object(
+  {
+    maxRetries: OrNull(MaxRetries),
+    ttlSeconds: OrNull(TtlSeconds),
+  },
+  {
+    description:
+      "What the org's new tasks take when neither the request nor the task's type says; null: the built-in default (3 retries, 30 days)",
+  },
+);
+
+export const OrgSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  createdAt: Timestamp,
+  defaults: OrgDefaultsSchema,
+});
+
+/** PATCH /v1/org: fields left out stay as they are; a default set to null goes back to the built-in one. */
+export const OrgUpdateBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    defaults: Type.Optional(
+      Type.Object(
+        {
+          maxRetries: Type.Optional(OrNull(MaxRetries)),
+          ttlSeconds: Type.Optional(OrNull(TtlSeconds)),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 export const KeyCreateBody = Type.Object(
   {
@@ -69,6 +107,9 @@ export const ProjectListSchema = Type.Object({ items: Type.Array(ProjectSchema) 
 export type { Scope } from '../vocabulary.js';
 export type OrgCreate = Static<typeof OrgCreateBody>;
 export type OrgCreated = Static<typeof OrgCreatedSchema>;
+export type OrgInfo = Static<typeof OrgSchema>;
+export type OrgDefaults = Static<typeof OrgDefaultsSchema>;
+export type OrgUpdate = Static<typeof OrgUpdateBody>;
 export type KeyCreate = Static<typeof KeyCreateBody>;
 export type KeyInfo = Static<typeof KeySchema>;
 export type KeyWithSecret = Static<typeof KeyWithSecretSchema>;

@@ -127,6 +127,13 @@ export const TypeSettingsBody = Type.Object(
           leaseMs: Type.Optional(LeaseMs),
           timeoutMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 604_800_000 })),
           priority: Type.Optional(Type.Integer({ minimum: -1000, maximum: 1000 })),
+          ttlSeconds: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              maximum: 315_360_000,
+              description: "How long the type's tasks are kept once they end (before the org's default)",
+            }),
+          ),
         },
         { additionalProperties: false },
       ),
@@ -145,6 +152,7 @@ export const TypeSettingsSchema = Type.Object({
     leaseMs: Type.Optional(Type.Integer()),
     timeoutMs: Type.Optional(Type.Integer()),
     priority: Type.Optional(Type.Integer()),
+    ttlSeconds: Type.Optional(Type.Integer()),
   }),
   updatedAt: Type.String({ format: 'date-time' }),
 });

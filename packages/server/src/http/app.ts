@@ -20,6 +20,7 @@ import { openApiDocument } from './openapi.js';
 import { answerClientError, answerFrameworkError, ErrorRenderers, errorHandler, renderProblem } from './problem.js';
 import { adminRoutes } from './routes/admin.js';
 import { insightRoutes } from './routes/insights.js';
+import { orgRoutes } from './routes/org.js';
 import { typeRoutes } from './routes/types.js';
 import { workerRoutes } from './routes/worker.js';
 import { projectRoutes } from './routes/projects.js';
@@ -127,6 +128,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(insightRoutes, { insights: services.insights });
   await app.register(projectRoutes, { projects: services.projects });
   await app.register(adminRoutes, { auth: services.auth });
+  await app.register(orgRoutes, { org: services.org });
   await app.register(dialectRoutes, {
     services,
     authenticate,

@@ -86,7 +86,12 @@ export function presentTask({ task: t, steps }: TaskView, opts: { showLeaseId?: 
   };
 }
 
-export const presentOrg = (o: Org) => ({ id: o.id, name: o.name, createdAt: iso(o.createdAt) });
+export const presentOrg = (o: Org) => ({
+  id: o.id,
+  name: o.name,
+  createdAt: iso(o.createdAt),
+  defaults: { maxRetries: o.defaults.maxRetries, ttlSeconds: o.defaults.ttlSeconds },
+});
 
 export const presentKey = (k: ApiKey) => ({
   id: k.id,

@@ -2,7 +2,7 @@
 import { systemClock, type Clock } from '../domain/clock.js';
 import { TasklaneError } from '../domain/errors.js';
 import type { ApiKey } from '../domain/api-key.js';
-import type { Org } from '../domain/org.js';
+import { NO_ORG_DEFAULTS, type Org } from '../domain/org.js';
 import type { Scope } from '../domain/scope.js';
 import type { TaskStore } from '../storage/task-store.js';
 import { KEY_PATTERN, newKeyId, newKeySecret, sha256Hex } from './ids.js';
@@ -92,7 +92,7 @@ export class AuthService {
       if ((await tx.getOrg(input.id)) !== null) {
         throw new TasklaneError('CONFLICT', `An org with id '${input.id}' exists.`);
       }
-      const org: Org = { id: input.id, name: input.name, createdAt: tx.now };
+      const org: Org = { id: input.id, name: input.name, createdAt: tx.now, defaults: NO_ORG_DEFAULTS };
       await tx.insertOrg(org);
       const secret = newKeySecret();
       const key = this.keyRecord(org.id, 'admin', ['admin'], secret, tx.now, null);

@@ -5,6 +5,7 @@ import { AuthService } from './auth-service.js';
 import { ChangeHub } from './change-hub.js';
 import { InsightsService } from './insights-service.js';
 import { Maintenance, type MaintenanceOptions } from './maintenance.js';
+import { OrgService } from './org-service.js';
 import { ProjectService } from './project-service.js';
 import { TaskService } from './task-service.js';
 import { TaskWriter } from './task-writer.js';
@@ -18,6 +19,8 @@ export interface Services {
   /** Fans committed changes out to the long-polls waiting on them. */
   changes: ChangeHub;
   auth: AuthService;
+  /** The caller's org: its settings. */
+  org: OrgService;
   tasks: TaskService;
   workers: WorkerService;
   projects: ProjectService;
@@ -48,6 +51,7 @@ export function createServices(store: TaskStore, opts: ServicesOptions): Service
     writer,
     changes,
     auth: new AuthService(store, opts.clock),
+    org: new OrgService(store),
     tasks: new TaskService({ store, writer, changes }),
     workers: new WorkerService(store, writer, changes, opts.clock),
     projects: new ProjectService(store),

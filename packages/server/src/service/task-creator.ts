@@ -6,6 +6,7 @@
  */
 import type { BatchCreate, TaskCreate } from '@tasklane/sdk/schemas';
 import { TasklaneError } from '../domain/errors.js';
+import { NO_ORG_DEFAULTS } from '../domain/org.js';
 import type { TaskStatus } from '../domain/status.js';
 import type { Task } from '../domain/task.js';
 import { viewDependencies } from '../domain/transitions.js';
@@ -109,10 +110,12 @@ export class TaskCreator {
     // an unknown one.
     const external = await this.resolveExternalDeps(tx, orgId, plan);
     const identifiers = await this.assignIdentifiers(tx, orgId, plan);
+    // Defaults: the request's, else its type's, else the org's, else the built-in ones (task-draft.ts).
     const defaults = new Map<string, TypeConfig['defaults']>();
     for (const type of new Set(plan.map((p) => p.input.type))) {
       defaults.set(type, (await tx.getTypeConfig(orgId, type))?.defaults ?? {});
     }
+    const orgDefaults = (await tx.getOrg(orgId))?.defaults ?? NO_ORG_DEFAULTS;
     const statusById = new Map([...external.values()].map((t) => [t.id, t.status]));
     const created = new Map<string, Task>();
     // Topological order: a task's in-batch dependencies are created (and have a status) before it.
@@ -127,6 +130,7 @@ export class TaskCreator {
         dependsOn,
         idempotencyKey,
         defaults: defaults.get(item.input.type) ?? {},
+        orgDefaults,
       });
       const deps = dependsOn.map((id) => ({
         id,

@@ -1,5 +1,6 @@
 /** Turns a validated create request into a draft task record, filling every default. */
 import type { TaskCreate } from '@tasklane/sdk/schemas';
+import type { OrgDefaults } from '../domain/org.js';
 import type { TypeConfig } from '../storage/task-store.js';
 import {
   DEFAULT_MAX_RETRIES,
@@ -23,6 +24,8 @@ export interface DraftContext {
   idempotencyKey: string | null;
   /** The type's defaults (PUT /v1/types/{type}); the request wins over them. */
   defaults: TypeConfig['defaults'];
+  /** The org's defaults (PATCH /v1/org): after the type's, before the built-in ones. */
+  orgDefaults: OrgDefaults;
 }
 
 export function draftTask(input: TaskCreate, ctx: DraftContext): Task {
@@ -45,7 +48,7 @@ export function draftTask(input: TaskCreate, ctx: DraftContext): Task {
     error: null,
     attempt: 0,
     retryCount: 0,
-    maxRetries: input.maxRetries ?? ctx.defaults.maxRetries ?? DEFAULT_MAX_RETRIES,
+    maxRetries: input.maxRetries ?? ctx.defaults.maxRetries ?? ctx.orgDefaults.maxRetries ?? DEFAULT_MAX_RETRIES,
     retryPolicy: { ...DEFAULT_RETRY_POLICY, ...ctx.defaults.retryPolicy, ...input.retryPolicy },
     leaseMs: input.leaseMs ?? ctx.defaults.leaseMs ?? null,
     timeoutMs: input.timeoutMs ?? ctx.defaults.timeoutMs ?? null,
@@ -62,7 +65,7 @@ export function draftTask(input: TaskCreate, ctx: DraftContext): Task {
     metadata: (input.metadata ?? {}) as JsonObject,
     labels: input.labels ?? [],
     idempotencyKey: ctx.idempotencyKey,
-    ttlSeconds: input.ttlSeconds ?? DEFAULT_TTL_SECONDS,
+    ttlSeconds: input.ttlSeconds ?? ctx.defaults.ttlSeconds ?? ctx.orgDefaults.ttlSeconds ?? DEFAULT_TTL_SECONDS,
     version: 1,
     createdAt: ctx.now,
     updatedAt: ctx.now,

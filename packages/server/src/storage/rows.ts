@@ -8,14 +8,22 @@
 import type { TaskStatus } from '../domain/status.js';
 import type { Json, Step, Task } from '../domain/task.js';
 import type { ApiKey } from '../domain/api-key.js';
-import type { Org } from '../domain/org.js';
+import { NO_ORG_DEFAULTS, type Org } from '../domain/org.js';
 import type { Project } from '../domain/project.js';
 import type { Scope } from '../domain/scope.js';
-import type { EventFilter, IdempotencyRecord, OverdueTask, StoredEvent, TaskChange, TypeConfig } from './task-store.js';
+import type {
+  EventFilter,
+  IdempotencyRecord,
+  NewOrg,
+  OverdueTask,
+  StoredEvent,
+  TaskChange,
+  TypeConfig,
+} from './task-store.js';
 import type { RowCodec } from './task-columns.js';
 
 /** Column lists, in the order of the parameters below (`keyValues` …). */
-export const ORG_COLUMNS = 'id, name, created_at';
+export const ORG_COLUMNS = 'id, name, created_at, default_max_retries, default_ttl_seconds';
 export const KEY_COLUMNS = 'org_id, id, name, scopes, hash, created_at, expires_at, revoked_at';
 export const PROJECT_COLUMNS = 'org_id, id, key, name, next_number, created_at';
 export const EVENT_COLUMNS = 'org_id, id, task_id, type, task_type, list_id, project_id, time, data';
@@ -30,6 +38,8 @@ export interface OrgRow {
   id: string;
   name: string;
   created_at: number;
+  default_max_retries: number | null;
+  default_ttl_seconds: number | null;
 }
 /** JSON columns (`scopes`, `task_ids`, `config`, event `data`) as the driver gives them. */
 export interface KeyRow {
@@ -114,7 +124,12 @@ export interface RowMappers {
 /** The row mappers of a driver whose JSON columns `codec.json` reads. */
 export function rowMappers(codec: RowCodec): RowMappers {
   return {
-    org: (r) => ({ id: r.id, name: r.name, createdAt: r.created_at }),
+    org: (r) => ({
+      id: r.id,
+      name: r.name,
+      createdAt: r.created_at,
+      defaults: { maxRetries: r.default_max_retries, ttlSeconds: r.default_ttl_seconds },
+    }),
     key: (r) => ({
       id: r.id,
       orgId: r.org_id,
@@ -172,7 +187,10 @@ export function rowMappers(codec: RowCodec): RowMappers {
 
 // ---- records → parameters, in the column lists' order ---------------------------------------
 
-export const orgValues = (o: Org): unknown[] => [o.id, o.name, o.createdAt];
+export const orgValues = (o: NewOrg): unknown[] => {
+  const d = o.defaults ?? NO_ORG_DEFAULTS;
+  return [o.id, o.name, o.createdAt, d.maxRetries, d.ttlSeconds];
+};
 
 export const keyValues = (k: ApiKey): unknown[] => [
   k.orgId,

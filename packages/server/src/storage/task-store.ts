@@ -16,13 +16,16 @@
  *   store instance only).
  */
 import type { ApiKey } from '../domain/api-key.js';
-import type { Org } from '../domain/org.js';
+import type { Org, OrgDefaults } from '../domain/org.js';
 import type { Project } from '../domain/project.js';
 import type { TaskStatus } from '../domain/status.js';
 import type { Json, RetryPolicy, Step, Task } from '../domain/task.js';
 import type { TaskDocument, TaskKey } from './task-document.js';
 
 export type { TaskDocument, TaskKey };
+
+/** An org as inserted: without `defaults` it has none of its own (NO_ORG_DEFAULTS). */
+export type NewOrg = Omit<Org, 'defaults'> & { defaults?: OrgDefaults };
 
 export interface IdempotencyRecord {
   orgId: string;
@@ -133,6 +136,7 @@ export interface TypeConfig {
     leaseMs?: number;
     timeoutMs?: number;
     priority?: number;
+    ttlSeconds?: number;
   };
   updatedAt: number;
 }
@@ -221,7 +225,16 @@ export interface StoreWriter extends StoreReader {
    */
   nested<T>(fn: () => Promise<T>): Promise<T>;
 
-  insertOrg(org: Org): Promise<void>;
+  insertOrg(org: NewOrg): Promise<void>;
+  /**
+   * Like getOrg, and serializes the units that call it for the same org: no other unit passes this
+   * call for that org until this one ends, and what this unit reads after it (the org's keys) is
+   * what had committed by then. Org-wide rules that count rows before changing one (the last admin
+   * key of an org) hold under it.
+   */
+  lockOrg(orgId: string): Promise<Org | null>;
+  /** Writes the org's name and defaults; false when there is no such org. */
+  updateOrg(org: Org): Promise<boolean>;
   insertKey(key: ApiKey): Promise<void>;
   /** Sets `revokedAt`; false when the org has no such key (or it was revoked already). */
   revokeKey(orgId: string, keyId: string, at: number): Promise<boolean>;

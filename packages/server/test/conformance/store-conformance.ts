@@ -13,6 +13,7 @@ import { useStore, type StoreTopic, type StoreUnderTest } from './store/fixture.
 import { idempotency } from './store/idempotency.js';
 import { listTasks } from './store/list-tasks.js';
 import { orgScoping } from './store/org-scoping.js';
+import { orgSettings } from './store/org-settings.js';
 import { orgsAndKeys } from './store/orgs-keys.js';
 import { projects } from './store/projects.js';
 import { listsAndStats } from './store/stats.js';
@@ -29,6 +30,7 @@ export type { StoreUnderTest };
 /** Every topic, in the order they run. */
 const TOPICS: readonly StoreTopic[] = [
   orgsAndKeys,
+  orgSettings,
   tasks,
   orgScoping,
   listTasks,

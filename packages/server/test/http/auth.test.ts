@@ -97,6 +97,9 @@ const ROUTES: Record<string, RouteCase> = {
   'GET /v1/keys': { need: 'admin', req: () => ({ url: '/v1/keys' }) },
   'HEAD /v1/keys': { need: 'admin', req: () => ({ url: '/v1/keys' }) },
   'DELETE /v1/keys/:keyId': { need: 'admin', req: (c) => ({ url: `/v1/keys/${c.keyId}` }) },
+  'GET /v1/org': { need: 'tasks:read', req: () => ({ url: '/v1/org' }) },
+  'HEAD /v1/org': { need: 'tasks:read', req: () => ({ url: '/v1/org' }) },
+  'PATCH /v1/org': { need: 'admin', req: () => ({ url: '/v1/org', body: { defaults: { maxRetries: null } } }) },
 };
 
 /** Every (route, method) as a request to make: the action route once per action. */

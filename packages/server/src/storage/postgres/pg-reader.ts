@@ -90,8 +90,13 @@ export class PgReader implements StoreReader {
 
   // ---- orgs and keys ---------------------------------------------------------------------
 
-  async getOrg(orgId: string): Promise<Org | null> {
-    const [r] = await this.rows<OrgRow>(`SELECT ${ORG_COLUMNS} FROM orgs WHERE id = $1`, [orgId]);
+  getOrg(orgId: string): Promise<Org | null> {
+    return this.org(orgId, '');
+  }
+
+  /** The org's row, read as it is or (`FOR UPDATE`, in a write unit) locked. */
+  protected async org(orgId: string, lock: '' | 'FOR UPDATE'): Promise<Org | null> {
+    const [r] = await this.rows<OrgRow>(`SELECT ${ORG_COLUMNS} FROM orgs WHERE id = $1 ${lock}`, [orgId]);
     return r ? fromRow.org(r) : null;
   }
 

@@ -16,7 +16,7 @@ import type { Step, Task } from '../../domain/task.js';
 import type { ApiKey } from '../../domain/api-key.js';
 import type { Org } from '../../domain/org.js';
 import type { Project } from '../../domain/project.js';
-import type { IdempotencyRecord, NewEvent, StoreWriter, TaskChange, TypeConfig } from '../task-store.js';
+import type { IdempotencyRecord, NewEvent, NewOrg, StoreWriter, TaskChange, TypeConfig } from '../task-store.js';
 import { CLAIM_ORDER, changedColumns, columnValue, type TaskColumn } from '../task-columns.js';
 import { UnitWrites, type RecordCache } from '../record-cache.js';
 import { UnitConflict } from './pg-errors.js';
@@ -149,8 +149,22 @@ export class PgUnit extends PgReader implements StoreWriter {
 
   // ---- orgs and keys ---------------------------------------------------------------------
 
-  async insertOrg(org: Org): Promise<void> {
-    await this.client.query(`INSERT INTO orgs (${ORG_COLUMNS}) VALUES ($1, $2, $3)`, orgValues(org));
+  async insertOrg(org: NewOrg): Promise<void> {
+    await this.client.query(`INSERT INTO orgs (${ORG_COLUMNS}) VALUES ($1, $2, $3, $4, $5)`, orgValues(org));
+  }
+
+  /**
+   * The org's row lock (FOR UPDATE), held to the end of the unit. At READ COMMITTED each later
+   * statement takes a new snapshot, so once the lock is granted they see what the unit that held it
+   * committed: a count of the org's keys made after it cannot miss a revocation that raced it.
+   */
+  lockOrg(orgId: string): Promise<Org | null> {
+    return this.org(orgId, 'FOR UPDATE');
+  }
+
+  async updateOrg(org: Org): Promise<boolean> {
+    const sql = 'UPDATE orgs SET name = $2, default_max_retries = $3, default_ttl_seconds = $4 WHERE id = $1';
+    return (await this.count(sql, [org.id, org.name, org.defaults.maxRetries, org.defaults.ttlSeconds])) === 1;
   }
 
   async insertKey(k: ApiKey): Promise<void> {

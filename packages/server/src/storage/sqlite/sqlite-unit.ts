@@ -8,7 +8,7 @@ import type { Step, Task } from '../../domain/task.js';
 import type { ApiKey } from '../../domain/api-key.js';
 import type { Org } from '../../domain/org.js';
 import type { Project } from '../../domain/project.js';
-import type { IdempotencyRecord, NewEvent, StoreWriter, TaskChange, TypeConfig } from '../task-store.js';
+import type { IdempotencyRecord, NewEvent, NewOrg, StoreWriter, TaskChange, TypeConfig } from '../task-store.js';
 import { UnitWrites, type RecordCache } from '../record-cache.js';
 import { ALL_UPDATABLE, CLAIM_ORDER, changedColumns, type ColumnSet } from '../task-columns.js';
 import {
@@ -84,8 +84,19 @@ export class SqliteUnit extends SqliteReader implements StoreWriter {
 
   // ---- orgs and keys ---------------------------------------------------------------------
 
-  async insertOrg(org: Org): Promise<void> {
-    this.stmt(`INSERT INTO orgs (${ORG_COLUMNS}) VALUES (?, ?, ?)`).run(...orgValues(org));
+  async insertOrg(org: NewOrg): Promise<void> {
+    this.stmt(`INSERT INTO orgs (${ORG_COLUMNS}) VALUES (?, ?, ?, ?, ?)`).run(...orgValues(org));
+  }
+
+  /** The whole unit holds SQLite's write lock (BEGIN IMMEDIATE), across processes too: units of one org are serial. */
+  lockOrg(orgId: string): Promise<Org | null> {
+    return this.getOrg(orgId);
+  }
+
+  async updateOrg(org: Org): Promise<boolean> {
+    const { maxRetries, ttlSeconds } = org.defaults;
+    const sql = 'UPDATE orgs SET name = ?, default_max_retries = ?, default_ttl_seconds = ? WHERE id = ?';
+    return this.stmt(sql).run(org.name, maxRetries, ttlSeconds, org.id).changes === 1;
   }
 
   async insertKey(key: ApiKey): Promise<void> {

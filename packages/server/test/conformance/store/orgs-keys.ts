@@ -1,5 +1,6 @@
 /** Migrations, ping, orgs, and API keys: the contract of the records every request starts from. */
 import { beforeEach, describe, expect, it } from 'vitest';
+import { NO_ORG_DEFAULTS } from '../../../src/domain/org.js';
 import type { TaskStore } from '../../../src/storage/task-store.js';
 import { ORG_A, ORG_B, T0 } from '../../helpers/task-factory.js';
 import { byId, deferred, type StoreTopic } from './fixture.js';
@@ -26,8 +27,13 @@ export const orgsAndKeys: StoreTopic = (fx) => {
     it('insertOrg, getOrg, countOrgs', async () => {
       await store.write((tx) => tx.insertOrg({ id: 'org_c', name: 'Org C', createdAt: T0 + 5 }));
       await store.read(async (tx) => {
-        expect(await tx.getOrg('org_c')).toEqual({ id: 'org_c', name: 'Org C', createdAt: T0 + 5 });
-        expect(await tx.getOrg(ORG_A)).toEqual({ id: ORG_A, name: 'Org A', createdAt: T0 });
+        expect(await tx.getOrg('org_c')).toEqual({
+          id: 'org_c',
+          name: 'Org C',
+          createdAt: T0 + 5,
+          defaults: NO_ORG_DEFAULTS,
+        });
+        expect(await tx.getOrg(ORG_A)).toEqual({ id: ORG_A, name: 'Org A', createdAt: T0, defaults: NO_ORG_DEFAULTS });
         expect(await tx.getOrg('org_missing')).toBeNull();
         expect(await tx.countOrgs()).toBe(3);
       });
