@@ -15,7 +15,10 @@ export class KeysResource {
     return (await this.client.request<Static<typeof KeyListSchema>>('GET', '/v1/keys')).body.items;
   }
 
-  /** Revoke at once: the next request with that key answers 401. */
+  /**
+   * Revoke at once: the next request with that key answers 401. Refused (409) for the calling key
+   * itself (`KEY_IS_CALLER`) and for the org's last admin key (`LAST_ADMIN_KEY`).
+   */
   async revoke(id: string): Promise<void> {
     await this.client.request<undefined>('DELETE', `/v1/keys/${encodeURIComponent(id)}`);
   }

@@ -16,6 +16,8 @@ export const ERROR_CATALOGUE = {
   TASK_CANCELED: { status: 409, title: 'The task was canceled' },
   CONFLICT: { status: 409, title: 'The resource conflicts with the current state' },
   HAS_DEPENDENTS: { status: 409, title: 'Active tasks depend on this task' },
+  KEY_IS_CALLER: { status: 409, title: 'A key cannot revoke itself' },
+  LAST_ADMIN_KEY: { status: 409, title: 'The last admin key of an org cannot be revoked' },
   PRECONDITION_FAILED: { status: 412, title: 'The resource changed (If-Match)' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The body or a field is too large' },
   URI_TOO_LONG: { status: 414, title: 'A path segment is too long' },

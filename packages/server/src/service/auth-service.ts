@@ -6,7 +6,7 @@ import { NO_ORG_DEFAULTS, type Org } from '../domain/org.js';
 import type { Scope } from '../domain/scope.js';
 import type { TaskStore } from '../storage/task-store.js';
 import { KEY_PATTERN, newKeyId, newKeySecret, sha256Hex } from './ids.js';
-import type { Principal } from './principal.js';
+import { hasScope, type Principal } from './principal.js';
 
 export const DEFAULT_ORG_ID = 'default';
 
@@ -82,8 +82,7 @@ export class AuthService {
         else this.cache.delete(hash);
       }
     }
-    if (key === null || key.revokedAt !== null) return null;
-    if (key.expiresAt !== null && key.expiresAt <= now) return null;
+    if (key === null || key.revokedAt !== null || expired(key, now)) return null;
     return { orgId: key.orgId, keyId: key.id, keyName: key.name, scopes: key.scopes };
   }
 
@@ -126,9 +125,37 @@ export class AuthService {
     return this.store.read((tx) => tx.listKeys(orgId));
   }
 
-  async revokeKey(orgId: string, keyId: string): Promise<void> {
-    const done = await this.store.write((tx) => tx.revokeKey(orgId, keyId, tx.now));
-    if (!done) throw new TasklaneError('NOT_FOUND', 'No such key.');
+  /**
+   * Revoke a key of the caller's org, at once. Two rules keep an org from locking itself out, since
+   * nothing but an admin key makes keys: a key may not revoke itself (KEY_IS_CALLER), and the org's
+   * last usable admin key (one holding `admin`, or `root`, which implies it; not revoked, not
+   * expired) may not be revoked (LAST_ADMIN_KEY).
+   */
+  async revokeKey(caller: Principal, keyId: string): Promise<void> {
+    if (keyId === caller.keyId) {
+      throw new TasklaneError('KEY_IS_CALLER', 'A key cannot revoke itself; revoke it with another admin key.');
+    }
+    const orgId = caller.orgId;
+    await this.store.write(async (tx) => {
+      // What makes the count below safe is the org's lock, taken before the keys are read: every
+      // revocation in the org passes it one at a time, and each sees what the one before committed.
+      // (SQLite: the unit holds the database's write lock from BEGIN IMMEDIATE. PostgreSQL: the org's
+      // row FOR UPDATE; at READ COMMITTED the listKeys after it sees the revocation it waited for.)
+      // Without it, two admins revoking each other's keys at once would each count the other and
+      // leave the org with none.
+      await tx.lockOrg(orgId);
+      const keys = await tx.listKeys(orgId);
+      const target = keys.find((k) => k.id === keyId && k.revokedAt === null);
+      if (target === undefined) throw new TasklaneError('NOT_FOUND', 'No such key.');
+      const administers = (k: ApiKey) => k.revokedAt === null && !expired(k, tx.now) && hasScope(k, 'admin');
+      if (administers(target) && !keys.some((k) => k.id !== keyId && administers(k))) {
+        throw new TasklaneError(
+          'LAST_ADMIN_KEY',
+          'This is the last admin key of the org: create another admin key first, then revoke this one.',
+        );
+      }
+      await tx.revokeKey(orgId, keyId, tx.now);
+    });
     if (this.cache !== null)
       for (const [hash, entry] of this.cache) if (entry.key.id === keyId) this.cache.delete(hash);
   }
@@ -144,3 +171,5 @@ export class AuthService {
     return { id: newKeyId(), orgId, name, scopes, hash: sha256Hex(secret), createdAt: now, expiresAt, revokedAt: null };
   }
 }
+
+const expired = (k: ApiKey, now: number): boolean => k.expiresAt !== null && k.expiresAt <= now;

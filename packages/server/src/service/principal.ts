@@ -8,8 +8,8 @@ export interface Principal {
   scopes: readonly Scope[];
 }
 
-/** `admin` holds every task scope of its org; `root` holds everything. */
-export function hasScope(p: Principal, needed: Scope): boolean {
+/** `admin` holds every task scope of its org; `root` holds everything. (`p`: a principal, or a key.) */
+export function hasScope(p: { readonly scopes: readonly Scope[] }, needed: Scope): boolean {
   if (p.scopes.includes('root') || p.scopes.includes(needed)) return true;
   return needed !== 'root' && p.scopes.includes('admin');
 }

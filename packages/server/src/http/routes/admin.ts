@@ -91,15 +91,15 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> = asy
         config: { scope: 'admin' },
         schema: {
           tags: ['admin'],
-          summary: 'Revoke a key, at once',
+          summary: 'Revoke a key, at once (not the calling key, nor the last admin key of the org)',
           params: Type.Object({ keyId: Type.String({ maxLength: 64 }) }),
           response: { 204: noBody('Revoked. No body.') },
         },
       },
-      ['NOT_FOUND'],
+      ['NOT_FOUND', 'KEY_IS_CALLER', 'LAST_ADMIN_KEY'],
     ),
     async (request, reply) => {
-      await auth.revokeKey(principalOf(request).orgId, request.params.keyId);
+      await auth.revokeKey(principalOf(request), request.params.keyId);
       return reply.code(204).send(null);
     },
   );
