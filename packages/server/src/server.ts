@@ -3,13 +3,13 @@
  * `serve` and the end-to-end tests both start the server through here.
  */
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { TasklaneError } from './domain/errors.js';
 import { buildApp } from './http/app.js';
+import { writeRootKeyFile } from './root-key.js';
+import type { GivenRootKey } from './service/auth-service.js';
 import { createServices } from './service/services.js';
 import { openStore } from './storage/open-store.js';
 import type { TaskStore } from './storage/task-store.js';
@@ -26,6 +26,8 @@ export interface RunningServer {
    * `database`. Only a `created` key is the server's to show.
    */
   rootKeyOrigin: 'created' | 'environment' | 'database';
+  /** For `environment`: what the database says of that key (`valid`, or why it will not work). */
+  givenRootKey: GivenRootKey | null;
   rootKeyFile: string | null;
   /** Stop accepting, answer held long-polls, finish in-flight requests, close storage. */
   close(): Promise<void>;
@@ -102,15 +104,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     clock,
     maintenance: { onError: (err) => process.stderr.write(`maintenance: ${String(err)}\n`) },
   });
-  const { rootKey } = await services.auth.bootstrap(config.rootKey);
-  let rootKeyFile: string | null = null;
+  const { rootKey, given: givenRootKey } = await services.auth.bootstrap(config.rootKey);
   const rootKeyOrigin = config.rootKey !== undefined ? 'environment' : rootKey !== null ? 'created' : 'database';
-  if (rootKeyOrigin === 'created') {
-    mkdirSync(config.dataDir, { recursive: true });
-    rootKeyFile = join(config.dataDir, 'root-key');
-    writeFileSync(rootKeyFile, `${rootKey}\n`, { mode: 0o600 });
-    chmodSync(rootKeyFile, 0o600);
-  }
+  const rootKeyFile =
+    rootKeyOrigin === 'created' && rootKey !== null ? writeRootKeyFile(config.dataDir, rootKey) : null;
   const shutdown = new AbortController();
   const app = await buildApp({
     services,
@@ -134,6 +131,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     url: address.replace('[::1]', 'localhost'),
     rootKey,
     rootKeyOrigin,
+    givenRootKey,
     rootKeyFile,
     close: () => {
       closing ??= (async () => {

@@ -6,6 +6,7 @@ const USAGE = `Usage: tasklane <command> [options]
 Commands:
   serve                      Start the server (embedded SQLite in ./data by default)
   keys create|list|revoke    Manage API keys of your org
+  keys reset-root            A new root key, made on the database (lost or revoked root key)
   tasks create|get|list      Create and follow tasks
   work --type T -- COMMAND   Run COMMAND for each claimed task of type T
 

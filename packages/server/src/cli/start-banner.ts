@@ -3,11 +3,13 @@
  * apart from the log lines around it. Its first line stays `Tasklane listening on URL …`: scripts
  * and the tests wait for it.
  */
+import type { GivenRootKey } from '../service/auth-service.js';
 
 /** Where the root key came from (RunningServer.rootKeyOrigin, with what each case shows). */
 export type RootKeyFact =
   | { origin: 'created'; secret: string; file: string }
-  | { origin: 'environment' }
+  /** `state`: what the database says of TASKLANE_ROOT_KEY's key. */
+  | { origin: 'environment'; state: GivenRootKey }
   /** `file`: a root-key file in the data folder, from the start that created the key. */
   | { origin: 'database'; file: string | null };
 
@@ -62,7 +64,9 @@ function rootKeyLines(key: RootKeyFact): string[] {
         '',
       ];
     case 'environment':
-      return ['Root key: taken from TASKLANE_ROOT_KEY (not printed).'];
+      return key.state === 'valid'
+        ? ['Root key: taken from TASKLANE_ROOT_KEY (not printed).']
+        : givenKeyProblem(key.state);
     case 'database':
       return [
         key.file === null
@@ -74,4 +78,23 @@ function rootKeyLines(key: RootKeyFact): string[] {
       return never;
     }
   }
+}
+
+/**
+ * A TASKLANE_ROOT_KEY that will not work as a root key, said plainly with the way out. On a database
+ * that has orgs the variable only names a key, it never adds one (AuthService.bootstrap).
+ */
+function givenKeyProblem(state: Exclude<GivenRootKey, 'valid'>): string[] {
+  const what = {
+    revoked: 'is revoked in this database: requests with it answer 401.',
+    expired: 'has expired in this database: requests with it answer 401.',
+    unknown: 'is not a key of this database (which has its own root key): requests with it answer 401.',
+    'not-root': 'is a key of this database without the root scope: it cannot create orgs.',
+  }[state];
+  return [
+    `Root key: TASKLANE_ROOT_KEY (not printed) ${what}`,
+    "  To get a working root key, run 'tasklane keys reset-root' with this server's --database or",
+    '  --data-dir: it prints a new root key for org default and revokes the old ones (README, Operations).',
+    '  Then set TASKLANE_ROOT_KEY to the new key, or unset it.',
+  ];
 }

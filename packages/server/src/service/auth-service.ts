@@ -19,6 +19,21 @@ export interface CreatedKey {
 export interface BootstrapResult {
   /** The root key's secret when this start created it (empty database), else null. */
   rootKey: string | null;
+  /** What the database says of the root key given to bootstrap (TASKLANE_ROOT_KEY); null: none given. */
+  given: GivenRootKey | null;
+}
+
+/**
+ * A given root key, as the database knows it: `valid` (a live root key), `revoked`, `expired`,
+ * `unknown` (no key of this database), or `not-root` (a key of it without the root scope).
+ */
+export type GivenRootKey = 'valid' | 'revoked' | 'expired' | 'unknown' | 'not-root';
+
+export interface ResetRootResult {
+  /** The new root key of org `default`, with its secret (shown once). */
+  created: CreatedKey;
+  /** The root keys the reset revoked. */
+  revoked: ApiKey[];
 }
 
 /** How long a verified key is trusted without asking storage again (single-node stores only). */
@@ -27,9 +42,11 @@ const KEY_CACHE_MAX = 10_000;
 
 export class AuthService {
   /**
-   * Keys recently found valid, by hash. Only where this process is the only writer of keys
-   * (a single-node store): revoking here drops the entry at once, so revocation stays immediate.
-   * With several nodes, every request asks storage. Expiry is checked on every use either way.
+   * Keys recently found valid, by hash. Only on a single-node store, where keys change through this
+   * process: revoking here drops the entry at once, so revocation stays immediate. (The one other
+   * writer of keys, `tasklane keys reset-root` beside a running server, is taken up within
+   * KEY_CACHE_MS; README says so.) With several nodes, every request asks storage. Expiry is checked
+   * on every use either way.
    */
   private readonly cache: Map<string, { key: ApiKey; until: number }> | null;
 
@@ -42,7 +59,9 @@ export class AuthService {
 
   /**
    * First start on an empty database: org `default` and a root key (`rootKey` if given, else a new
-   * one). A given `rootKey` that the database does not know yet is added to org `default`.
+   * one). On a database that has orgs, a given `rootKey` is only checked, never added: a key that
+   * an environment variable could slip into any database would be a second, silent way to root
+   * beside `resetRoot`, one that revokes nothing. The caller tells the operator what was found.
    */
   async bootstrap(rootKey?: string): Promise<BootstrapResult> {
     if (rootKey !== undefined && !KEY_PATTERN.test(rootKey)) {
@@ -53,13 +72,38 @@ export class AuthService {
         await tx.insertOrg({ id: DEFAULT_ORG_ID, name: 'Default', createdAt: tx.now });
         const secret = rootKey ?? newKeySecret();
         await tx.insertKey(this.keyRecord(DEFAULT_ORG_ID, 'root', ['root', 'admin'], secret, tx.now, null));
-        return { rootKey: secret };
+        return { rootKey: secret, given: rootKey === undefined ? null : 'valid' };
       }
-      if (rootKey !== undefined && (await tx.findKeyByHash(sha256Hex(rootKey))) === null) {
-        await tx.insertKey(this.keyRecord(DEFAULT_ORG_ID, 'root', ['root', 'admin'], rootKey, tx.now, null));
-      }
-      return { rootKey: null };
+      if (rootKey === undefined) return { rootKey: null, given: null };
+      return { rootKey: null, given: givenRootKey(await tx.findKeyByHash(sha256Hex(rootKey)), tx.now) };
     });
+  }
+
+  /**
+   * The operator's way back in when the root key is lost or revoked (`tasklane keys reset-root`,
+   * run on the database itself, since no key is needed): a new root key (root + admin) for org
+   * `default`, and every root key the org still had is revoked in the same unit. A root key is
+   * reset because it is lost or may have leaked, and a lost key can be found: one left working
+   * would defeat the reset. Admin keys without root stay. Under the org's lock, like revocations.
+   */
+  async resetRoot(): Promise<ResetRootResult> {
+    const result = await this.store.write(async (tx) => {
+      if ((await tx.lockOrg(DEFAULT_ORG_ID)) === null) {
+        throw new TasklaneError(
+          'NOT_FOUND',
+          `This database has no org '${DEFAULT_ORG_ID}': is it the one 'tasklane serve' uses? ` +
+            '(On an empty database, the first start of the server creates the root key.)',
+        );
+      }
+      const old = (await tx.listKeys(DEFAULT_ORG_ID)).filter((k) => k.revokedAt === null && k.scopes.includes('root'));
+      const secret = newKeySecret();
+      const key = this.keyRecord(DEFAULT_ORG_ID, 'root', ['root', 'admin'], secret, tx.now, null);
+      await tx.insertKey(key);
+      for (const k of old) await tx.revokeKey(DEFAULT_ORG_ID, k.id, tx.now);
+      return { created: { key, secret }, revoked: old.map((k) => ({ ...k, revokedAt: tx.now })) };
+    });
+    for (const k of result.revoked) this.forget(k.id);
+    return result;
   }
 
   /**
@@ -156,6 +200,11 @@ export class AuthService {
       }
       await tx.revokeKey(orgId, keyId, tx.now);
     });
+    this.forget(keyId);
+  }
+
+  /** Drops a key from this node's cache of valid keys (a revocation holds at once). */
+  private forget(keyId: string): void {
     if (this.cache !== null)
       for (const [hash, entry] of this.cache) if (entry.key.id === keyId) this.cache.delete(hash);
   }
@@ -173,3 +222,10 @@ export class AuthService {
 }
 
 const expired = (k: ApiKey, now: number): boolean => k.expiresAt !== null && k.expiresAt <= now;
+
+function givenRootKey(key: ApiKey | null, now: number): GivenRootKey {
+  if (key === null) return 'unknown';
+  if (key.revokedAt !== null) return 'revoked';
+  if (expired(key, now)) return 'expired';
+  return key.scopes.includes('root') ? 'valid' : 'not-root';
+}

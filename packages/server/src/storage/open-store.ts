@@ -14,8 +14,8 @@ export interface OpenStoreOptions {
 }
 
 export function openStore(databaseUrl: string, clock: Clock, opts: OpenStoreOptions = {}): TaskStore {
-  if (databaseUrl.startsWith('sqlite:')) {
-    const path = databaseUrl.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+  const path = sqlitePath(databaseUrl);
+  if (path !== null) {
     if (path === '') throw new Error('sqlite: needs a path, e.g. sqlite:./data/tasklane.db');
     return createSqliteStore({ path, clock });
   }
@@ -27,6 +27,11 @@ export function openStore(databaseUrl: string, clock: Clock, opts: OpenStoreOpti
     return createPostgresStore(pg);
   }
   throw new Error(`Unknown database URL '${databaseUrl}': use sqlite:PATH or postgres://USER@HOST/DATABASE.`);
+}
+
+/** The file of a `sqlite:PATH` URL (`sqlite:///abs` is `/abs`), or null for another database. */
+export function sqlitePath(databaseUrl: string): string | null {
+  return databaseUrl.startsWith('sqlite:') ? databaseUrl.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '') : null;
 }
 
 /** Tasklane's own parameters (`schema`, `pool`) out of the URL; the rest stays for the driver. */

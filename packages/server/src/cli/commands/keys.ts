@@ -1,4 +1,7 @@
-/** `tasklane keys create|list|revoke`: the API keys of the caller's org, through the SDK (needs an admin key). */
+/**
+ * `tasklane keys create|list|revoke`: the API keys of the caller's org, through the SDK (needs an admin
+ * key); `keys reset-root` works on the database instead (reset-root.ts).
+ */
 import { parseArgs } from 'node:util';
 import { SCOPES, type KeyCreate } from '@tasklane/sdk';
 import {
@@ -19,7 +22,10 @@ Commands:
   create --name N --scope S [--scope S]... [--expires-at ISO]
                        Create a key; its secret is printed once
   list                 The keys of your org (never their secrets)
-  revoke KEYID         Revoke a key, at once
+  revoke KEYID         Revoke a key, at once (not your own, nor the org's last admin key)
+  reset-root [--database URL] [--data-dir DIR]
+                       On the database itself, no key needed: a new root key for org
+                       'default', the old root keys revoked (see 'keys reset-root --help')
 
 Scopes: ${SCOPES.join(', ')}
 
@@ -44,7 +50,18 @@ const REVOKE_HELP = `Usage: tasklane keys revoke KEYID
 ${CLIENT_HELP}`;
 
 export function keysCommand(argv: string[]): Promise<number> {
-  return dispatch('keys', HELP, { create: createKey, list: listKeys, revoke: revokeKey }, argv);
+  return dispatch(
+    'keys',
+    HELP,
+    {
+      create: createKey,
+      list: listKeys,
+      revoke: revokeKey,
+      // Opens the database, not a connection to a server: loaded only when run.
+      'reset-root': async (rest) => (await import('./reset-root.js')).resetRootCommand(rest),
+    },
+    argv,
+  );
 }
 
 async function createKey(argv: string[]): Promise<number> {

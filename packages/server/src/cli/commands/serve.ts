@@ -1,8 +1,8 @@
 /** `tasklane serve`: start the server, print where it listens and where its root key came from. */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../../config/config.js';
+import { rootKeyFile } from '../../root-key.js';
 import { startServer, type RunningServer } from '../../server.js';
 import { CliError } from '../cli-error.js';
 import { prettyLogStream, wantsPretty } from '../log-output.js';
@@ -98,9 +98,9 @@ function rootKeyFact(server: RunningServer, dataDir: string): RootKeyFact {
     case 'created':
       return { origin: 'created', secret: server.rootKey ?? '', file: server.rootKeyFile ?? '' };
     case 'environment':
-      return { origin: 'environment' };
+      return { origin: 'environment', state: server.givenRootKey ?? 'valid' };
     case 'database': {
-      const file = join(dataDir, 'root-key');
+      const file = rootKeyFile(dataDir);
       return { origin: 'database', file: existsSync(file) ? file : null };
     }
   }
