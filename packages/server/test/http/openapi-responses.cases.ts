@@ -388,6 +388,21 @@ export const CASES: Record<string, OperationCases> = {
   'DELETE /v1/keys/{keyId}': {
     ok: [204, async (w) => ({ params: { keyId: (await w.h.createKey(w.keys.admin, ['tasks:read'])).id } })],
     missing: () => ({ params: { keyId: missingUuid() } }),
+    more: [
+      {
+        name: 'a key revoking itself',
+        status: 409,
+        request: async (w) => {
+          const own = await w.h.createKey(w.keys.admin, ['admin']);
+          return { key: own.secret, params: { keyId: own.id } };
+        },
+      },
+    ],
+  },
+  'GET /v1/org': { ok: [200, () => ({})] },
+  'PATCH /v1/org': {
+    ok: [200, () => json({ defaults: { maxRetries: 5 } })],
+    more: [{ name: 'a default out of range', status: 400, request: () => json({ defaults: { maxRetries: 1000 } }) }],
   },
 };
 
