@@ -1,7 +1,7 @@
 /** API keys of the caller's org (SPEC §8). */
 import type { Static } from '@sinclair/typebox';
 import type { Requester } from '../request.js';
-import type { KeyCreate, KeyInfo, KeyListSchema, KeyWithSecret } from '../schemas/index.js';
+import type { KeyCreate, KeyInfo, KeyListSchema, KeyWithSecret, Whoami } from '../schemas/index.js';
 
 export class KeysResource {
   constructor(private readonly client: Requester) {}
@@ -13,6 +13,11 @@ export class KeysResource {
 
   async list(): Promise<KeyInfo[]> {
     return (await this.client.request<Static<typeof KeyListSchema>>('GET', '/v1/keys')).body.items;
+  }
+
+  /** The key this client uses: its id, name, org and scopes (any valid key may ask). */
+  async whoami(): Promise<Whoami> {
+    return (await this.client.request<Whoami>('GET', '/v1/whoami')).body;
   }
 
   /**

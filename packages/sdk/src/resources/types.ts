@@ -1,7 +1,7 @@
 /** Task type settings (SPEC §5 `/v1/types`): defaults, concurrency and rate limits. */
 import type { Static } from '@sinclair/typebox';
 import type { Requester } from '../request.js';
-import type { TypeSettings, TypeSettingsInput, TypeSettingsList } from '../schemas/index.js';
+import type { Throughput, TypeSettings, TypeSettingsInput, TypeSettingsList } from '../schemas/index.js';
 
 export class TypesResource {
   constructor(private readonly client: Requester) {}
@@ -18,5 +18,14 @@ export class TypesResource {
 
   async list(): Promise<TypeSettings[]> {
     return (await this.client.request<Static<typeof TypeSettingsList>>('GET', '/v1/types')).body.items;
+  }
+
+  /** Completed and failed tasks of the type per minute, over the last `minutes` (default 60). */
+  async throughput(type: string, opts: { minutes?: number } = {}): Promise<Throughput> {
+    return (
+      await this.client.request<Throughput>('GET', `/v1/types/${encodeURIComponent(type)}/throughput`, {
+        query: { minutes: opts.minutes },
+      })
+    ).body;
   }
 }

@@ -104,6 +104,14 @@ export const ProjectSchema = Type.Object({
 });
 export const ProjectListSchema = Type.Object({ items: Type.Array(ProjectSchema) });
 
+/** `GET /v1/whoami`: the key that made the request, for any valid key (never its secret). */
+export const WhoamiSchema = Type.Object({
+  keyId: Type.String(),
+  name: Type.String(),
+  orgId: Type.String(),
+  scopes: Type.Array(ScopeSchema),
+});
+
 export type { Scope } from '../vocabulary.js';
 export type OrgCreate = Static<typeof OrgCreateBody>;
 export type OrgCreated = Static<typeof OrgCreatedSchema>;
@@ -115,3 +123,4 @@ export type KeyInfo = Static<typeof KeySchema>;
 export type KeyWithSecret = Static<typeof KeyWithSecretSchema>;
 export type ProjectCreate = Static<typeof ProjectCreateBody>;
 export type ProjectInfo = Static<typeof ProjectSchema>;
+export type Whoami = Static<typeof WhoamiSchema>;

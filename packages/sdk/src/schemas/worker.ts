@@ -187,6 +187,27 @@ export const StatsSchema = Type.Object({
   claimsPerMinute: Type.Integer(),
 });
 
+/** `GET /v1/types/{type}/throughput`: completions and failures per minute. */
+export const ThroughputQuery = Type.Object(
+  { minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1440, default: 60 })) },
+  { additionalProperties: false },
+);
+
+export const ThroughputSchema = Type.Object({
+  type: Type.String(),
+  buckets: Type.Array(
+    Type.Object({
+      minute: Type.String({ format: 'date-time', description: 'Start of the minute' }),
+      completed: Type.Integer(),
+      failed: Type.Integer(),
+    }),
+    { description: 'Oldest first, one per minute, the current minute last' },
+  ),
+  truncated: Type.Boolean({
+    description: 'More finished tasks of the type exist than were scanned: the counts are a lower bound',
+  }),
+});
+
 export type ClaimRequest = Static<typeof ClaimBody>;
 export type HeartbeatRequest = Static<typeof HeartbeatBody>;
 export type CompleteRequest = Static<typeof CompleteBody>;
@@ -198,3 +219,4 @@ export type TypeSettingsInput = Static<typeof TypeSettingsBody>;
 export type TypeSettings = Static<typeof TypeSettingsSchema>;
 export type ListView = Static<typeof ListViewSchema>;
 export type Stats = Static<typeof StatsSchema>;
+export type Throughput = Static<typeof ThroughputSchema>;

@@ -26,6 +26,8 @@ import { workerRoutes } from './routes/worker.js';
 import { projectRoutes } from './routes/projects.js';
 import { systemRoutes } from './routes/system.js';
 import { taskRoutes } from './routes/tasks.js';
+import { typeThroughputRoutes } from './routes/type-throughput.js';
+import { whoamiRoutes } from './routes/whoami.js';
 
 export interface AppOptions {
   services: AppServices;
@@ -129,6 +131,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(projectRoutes, { projects: services.projects });
   await app.register(adminRoutes, { auth: services.auth });
   await app.register(orgRoutes, { org: services.org });
+  await app.register(whoamiRoutes);
+  await app.register(typeThroughputRoutes, { throughput: services.throughput });
   await app.register(dialectRoutes, {
     services,
     authenticate,

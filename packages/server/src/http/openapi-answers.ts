@@ -9,7 +9,8 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifySchema } from 'fastify';
 import { ERROR_CATALOGUE, type ErrorCode } from '../domain/errors.js';
-import type { Scope } from '../domain/scope.js';
+import { SCOPES, type Scope } from '../domain/scope.js';
+import { hasScope } from '../service/principal.js';
 import { ERROR_CODES, problemSchema } from './openapi.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -18,6 +19,8 @@ export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 type Condition =
   /** It needs a key (`config.scope`): the key is checked, then the rate limit, then the scope. */
   | 'authenticated'
+  /** Some key can hold none of the scopes it names (a route any key may call never answers 403). */
+  | 'scoped'
   /** Every method but GET: Fastify reads a body when one is sent (json-body.ts), taken or not. */
   | 'body'
   /** It has a schema for its params, query string, headers or body. */
@@ -38,7 +41,7 @@ const WHEN = {
   VALIDATION_FAILED: ['input', 'body', 'pathParams'],
   MALFORMED_JSON: ['body'],
   UNAUTHORIZED: ['authenticated'],
-  FORBIDDEN: ['authenticated'],
+  FORBIDDEN: ['scoped'],
   NOT_FOUND: [],
   ROUTE_NOT_FOUND: [], // no route matched: the answer of no operation
   METHOD_NOT_ALLOWED: [], // the path exists with other methods: the answer of no operation
@@ -155,6 +158,7 @@ export function documented<O extends RouteShape>(method: Method, options: O, rai
   const schema = options.schema;
   const conditions = new Set<Condition>(['always']);
   if (scopes.length > 0) conditions.add('authenticated');
+  if (lackingScope(scopes) !== undefined) conditions.add('scoped');
   if (method !== 'GET') conditions.add('body');
   if ([schema.body, schema.params, schema.querystring, schema.headers].some((s) => s !== undefined)) {
     conditions.add('input');
@@ -189,6 +193,15 @@ export function documented<O extends RouteShape>(method: Method, options: O, rai
     ...(config === undefined ? {} : { config }),
     schema: { ...schema, security: scopes.map((s) => ({ bearer: [s] })), response: served },
   };
+}
+
+/**
+ * A scope a key can hold (root is the operator's, never a key's alone) that meets none of
+ * `scopes`, so that a key holding only it is refused 403; undefined when every key gets through.
+ */
+export function lackingScope(scopes: readonly Scope[]): Scope | undefined {
+  if (scopes.length === 0) return undefined;
+  return SCOPES.find((c) => c !== 'root' && !scopes.some((s) => hasScope({ scopes: [c] }, s)));
 }
 
 /** A success entry as given (an Answer, a null schema, or a bare schema: JSON), with X-Request-Id. */

@@ -10,6 +10,7 @@ import { ProjectService } from './project-service.js';
 import { TaskService } from './task-service.js';
 import { TaskWriter } from './task-writer.js';
 import { TypeService } from './type-service.js';
+import { TypeThroughputService } from './type-throughput.js';
 import { WorkerService } from './worker-service.js';
 
 export interface Services {
@@ -25,6 +26,7 @@ export interface Services {
   workers: WorkerService;
   projects: ProjectService;
   types: TypeService;
+  throughput: TypeThroughputService;
   insights: InsightsService;
   maintenance: Maintenance;
 }
@@ -56,6 +58,7 @@ export function createServices(store: TaskStore, opts: ServicesOptions): Service
     workers: new WorkerService(store, writer, changes, opts.clock),
     projects: new ProjectService(store),
     types: new TypeService(store),
+    throughput: new TypeThroughputService(store),
     insights: new InsightsService(store),
     maintenance: new Maintenance(store, writer, opts.maintenance),
   };

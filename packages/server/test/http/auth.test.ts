@@ -14,7 +14,7 @@ interface Ctx {
   n: number;
 }
 
-type Need = 'tasks:read' | 'tasks:write' | 'tasks:work' | 'tasks:write|tasks:work' | 'admin' | 'root';
+type Need = 'tasks:read' | 'tasks:write' | 'tasks:work' | 'tasks:write|tasks:work' | 'admin' | 'root' | 'any key';
 
 interface RouteCase {
   need: Need;
@@ -100,6 +100,10 @@ const ROUTES: Record<string, RouteCase> = {
   'GET /v1/org': { need: 'tasks:read', req: () => ({ url: '/v1/org' }) },
   'HEAD /v1/org': { need: 'tasks:read', req: () => ({ url: '/v1/org' }) },
   'PATCH /v1/org': { need: 'admin', req: () => ({ url: '/v1/org', body: { defaults: { maxRetries: null } } }) },
+  'GET /v1/whoami': { need: 'any key', req: () => ({ url: '/v1/whoami' }) },
+  'HEAD /v1/whoami': { need: 'any key', req: () => ({ url: '/v1/whoami' }) },
+  'GET /v1/types/:type/throughput': { need: 'tasks:read', req: () => ({ url: '/v1/types/auth.target/throughput' }) },
+  'HEAD /v1/types/:type/throughput': { need: 'tasks:read', req: () => ({ url: '/v1/types/auth.target/throughput' }) },
 };
 
 /** Every (route, method) as a request to make: the action route once per action. */
@@ -122,7 +126,8 @@ let h: Harness;
 let n = 0;
 /** Keys that hold, and keys that lack, each need. */
 let holding: Record<Need, string>;
-let lacking: Record<Need, string>;
+/** Every key has some scope: no key lacks what 'any key' needs. */
+let lacking: Record<Exclude<Need, 'any key'>, string>;
 
 async function freshCtx(): Promise<Ctx> {
   n += 1;
@@ -152,6 +157,7 @@ beforeAll(async () => {
     'tasks:write|tasks:work': await k(['tasks:write']),
     admin: h.a.admin,
     root: h.rootKey,
+    'any key': await k(['tasks:work']),
   };
   lacking = {
     'tasks:read': await k(['tasks:work']),
@@ -232,7 +238,8 @@ describe('every bad key answers the same 401', () => {
 });
 
 describe('a key without the scope a route needs answers 403 FORBIDDEN', () => {
-  test.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+  const scoped = CASES.flatMap((c) => (c.need === 'any key' ? [] : [{ ...c, need: c.need }]));
+  test.each(scoped.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const ctx = await freshCtx();
     const res = await send(c.method, lacking[c.need], c.req(ctx));
     expect(res.statusCode).toBe(403);

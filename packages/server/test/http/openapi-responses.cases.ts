@@ -7,7 +7,7 @@
  */
 import type { Clock } from '../../src/domain/clock.js';
 import type { Scope } from '../../src/domain/scope.js';
-import { hasScope } from '../../src/service/principal.js';
+import { lackingScope } from '../../src/http/openapi-answers.js';
 import type { TaskStore } from '../../src/storage/task-store.js';
 import { makeHarness, missingUuid, type Harness, type Response, type WireTask } from '../helpers/http-harness.js';
 
@@ -341,6 +341,17 @@ export const CASES: Record<string, OperationCases> = {
     },
   },
   'GET /v1/stats': { ok: [200, () => ({})] },
+  'GET /v1/types/{type}/throughput': {
+    ok: [200, (w) => ({ params: { type: w.type() }, query: '?minutes=5' })],
+    more: [
+      {
+        name: 'minutes over 1,440',
+        status: 400,
+        request: (w) => ({ params: { type: w.type() }, query: '?minutes=1441' }),
+      },
+    ],
+  },
+  'GET /v1/whoami': { ok: [200, () => ({})] },
 
   'POST /v1/projects': {
     ok: [201, () => json({ key: projectKey(), name: 'P' })],
@@ -487,11 +498,15 @@ export function genericCases(o: OperationUnderTest, shape: Req): Case[] {
   const scopes = o.scopes;
   if (!o.public) {
     cases.push({ name: 'no key', status: 401, request: () => ({ ...shape, key: null }) });
-    cases.push({
-      name: 'a key without its scope',
-      status: 403,
-      request: (w) => ({ ...shape, key: keyWithout(w, scopes) }),
-    });
+    // A route any key may call (GET /v1/whoami) has no key to refuse.
+    const lacking = lackingScope(scopes);
+    if (lacking !== undefined) {
+      cases.push({
+        name: 'a key without its scope',
+        status: 403,
+        request: (w) => ({ ...shape, key: w.keys[lacking] }),
+      });
+    }
     cases.push({
       name: 'storage gone',
       status: 503,
@@ -519,16 +534,6 @@ export function genericCases(o: OperationUnderTest, shape: Req): Case[] {
     cases.push({ name: 'text/plain', status: 415, request: raw('x', { 'content-type': 'text/plain' }) });
   }
   return cases;
-}
-
-/** A key of the world holding none of `scopes`. */
-function keyWithout(w: World, scopes: readonly Scope[]): string {
-  const candidates: Scope[] = ['tasks:read', 'tasks:work', 'tasks:write', 'admin'];
-  const lacking = candidates.find(
-    (c) => !scopes.some((s) => hasScope({ orgId: '', keyId: '', keyName: '', scopes: [c] }, s)),
-  );
-  if (lacking === undefined) throw new Error(`every key holds one of ${scopes.join(', ')}`);
-  return w.keys[lacking];
 }
 
 /** A key of the rate-limited app that has spent its burst (2 requests) already. */
