@@ -3,6 +3,8 @@ import type { Static } from '@sinclair/typebox';
 import { taskPath, type Requester } from '../request.js';
 import type {
   BatchCreate,
+  BulkActionRequest,
+  BulkActionResult,
   CreatedTask,
   Step,
   StepInputT,
@@ -126,6 +128,16 @@ export class TasksResource {
   }
   unarchive(id: string): Promise<Task> {
     return this.action(id, 'unarchive');
+  }
+
+  /**
+   * One action on many tasks (≤ 1,000): named by `ids`, or the newest that match `filter` (then
+   * `hasMore` and `nextCursor` say whether more match). Each task goes through the same rules as the
+   * single action, on its own: one task's failure is in its result and does not stop the others.
+   * `dryRun: true` only counts what matches.
+   */
+  async bulk(body: BulkActionRequest): Promise<BulkActionResult> {
+    return (await this.client.request<BulkActionResult>('POST', '/v1/tasks/bulk', { body })).body;
   }
 
   /** Delete a terminal task (409 while active, or while an active task depends on it). */

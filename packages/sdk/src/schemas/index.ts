@@ -2,3 +2,4 @@ export * from './task.js';
 export * from './admin.js';
 export * from './problem.js';
 export * from './worker.js';
+export * from './bulk.js';

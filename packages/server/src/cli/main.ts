@@ -7,7 +7,7 @@ Commands:
   serve                      Start the server (embedded SQLite in ./data by default)
   keys create|list|revoke    Manage API keys of your org
   keys reset-root            A new root key, made on the database (lost or revoked root key)
-  tasks create|get|list      Create and follow tasks
+  tasks create|get|list|bulk Create, follow and act on tasks
   work --type T -- COMMAND   Run COMMAND for each claimed task of type T
 
 Run 'tasklane <command> --help' for a command's options.

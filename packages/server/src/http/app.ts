@@ -19,6 +19,7 @@ import { installJsonParser, installTextRule } from './json-body.js';
 import { openApiDocument } from './openapi.js';
 import { answerClientError, answerFrameworkError, ErrorRenderers, errorHandler, renderProblem } from './problem.js';
 import { adminRoutes } from './routes/admin.js';
+import { bulkRoutes } from './routes/bulk.js';
 import { insightRoutes } from './routes/insights.js';
 import { orgRoutes } from './routes/org.js';
 import { typeRoutes } from './routes/types.js';
@@ -132,6 +133,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(adminRoutes, { auth: services.auth });
   await app.register(orgRoutes, { org: services.org });
   await app.register(whoamiRoutes);
+  await app.register(bulkRoutes, { bulk: services.bulk });
   await app.register(typeThroughputRoutes, { throughput: services.throughput });
   await app.register(dialectRoutes, {
     services,

@@ -2,6 +2,7 @@
 import type { Clock } from '../domain/clock.js';
 import type { TaskStore } from '../storage/task-store.js';
 import { AuthService } from './auth-service.js';
+import { BulkActionsService } from './bulk-actions.js';
 import { ChangeHub } from './change-hub.js';
 import { InsightsService } from './insights-service.js';
 import { Maintenance, type MaintenanceOptions } from './maintenance.js';
@@ -23,6 +24,8 @@ export interface Services {
   /** The caller's org: its settings. */
   org: OrgService;
   tasks: TaskService;
+  /** One action on many tasks, each through `tasks`. */
+  bulk: BulkActionsService;
   workers: WorkerService;
   projects: ProjectService;
   types: TypeService;
@@ -48,13 +51,15 @@ export function createServices(store: TaskStore, opts: ServicesOptions): Service
   // One writer and one change hub per node, shared by every use case that writes tasks or waits.
   const writer = new TaskWriter(opts.random ? { random: opts.random } : {});
   const changes = new ChangeHub(store);
+  const tasks = new TaskService({ store, writer, changes });
   return {
     store,
     writer,
     changes,
     auth: new AuthService(store, opts.clock),
     org: new OrgService(store),
-    tasks: new TaskService({ store, writer, changes }),
+    tasks,
+    bulk: new BulkActionsService(store, tasks),
     workers: new WorkerService(store, writer, changes, opts.clock),
     projects: new ProjectService(store),
     types: new TypeService(store),

@@ -102,6 +102,10 @@ const ROUTES: Record<string, RouteCase> = {
   'PATCH /v1/org': { need: 'admin', req: () => ({ url: '/v1/org', body: { defaults: { maxRetries: null } } }) },
   'GET /v1/whoami': { need: 'any key', req: () => ({ url: '/v1/whoami' }) },
   'HEAD /v1/whoami': { need: 'any key', req: () => ({ url: '/v1/whoami' }) },
+  'POST /v1/tasks/bulk': {
+    need: 'tasks:write',
+    req: (c) => ({ url: '/v1/tasks/bulk', body: { action: 'archive', ids: [c.taskId] } }),
+  },
   'GET /v1/types/:type/throughput': { need: 'tasks:read', req: () => ({ url: '/v1/types/auth.target/throughput' }) },
   'HEAD /v1/types/:type/throughput': { need: 'tasks:read', req: () => ({ url: '/v1/types/auth.target/throughput' }) },
 };

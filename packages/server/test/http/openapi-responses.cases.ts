@@ -178,6 +178,17 @@ export const CASES: Record<string, OperationCases> = {
     ok: [200, () => ({ query: '?limit=5' })],
     more: [{ name: 'a cursor it did not give', status: 400, request: () => ({ query: '?cursor=nope' }) }],
   },
+  'POST /v1/tasks/bulk': {
+    ok: [200, async (w) => json({ action: 'cancel', ids: [(await w.task()).id] })],
+    more: [
+      {
+        name: 'by filter, counting only',
+        status: 200,
+        request: () => json({ action: 'cancel', filter: {}, dryRun: true }),
+      },
+      { name: 'neither ids nor filter', status: 400, request: () => json({ action: 'cancel' }) },
+    ],
+  },
   'GET /v1/tasks/{taskId}': {
     ok: [200, async (w) => ({ params: task(await w.task()) })],
     missing: () => ({ params: { taskId: missingUuid() } }),

@@ -1,4 +1,4 @@
-/** `tasklane tasks create|get|list`: create and follow tasks, through the SDK. */
+/** `tasklane tasks create|get|list|bulk`: create and follow tasks, through the SDK. */
 import { parseArgs } from 'node:util';
 import { STATUSES, type Task, type TaskCreate, type TaskList, type TaskListParams } from '@tasklane/sdk';
 import {
@@ -13,6 +13,7 @@ import {
   withApiErrors,
 } from '../client-options.js';
 import { out, printJson, taskSummary, taskTable } from '../print.js';
+import { bulkTasks } from './tasks-bulk.js';
 
 const HELP = `Usage: tasklane tasks <command> [options]
 
@@ -20,6 +21,7 @@ Commands:
   create --type T [...]   Create a task
   get ID [--wait S]       Show a task (by id or identifier such as OPS-42)
   list [...]              List tasks, newest first
+  bulk ACTION [...]       Cancel, retry, archive, ... many tasks at once (by id or filter)
 
 Run 'tasklane tasks <command> --help' for a command's options.
 
@@ -60,7 +62,7 @@ const LIST_HELP = `Usage: tasklane tasks list [options]
 ${CLIENT_HELP}`;
 
 export function tasksCommand(argv: string[]): Promise<number> {
-  return dispatch('tasks', HELP, { create: createTask, get: getTask, list: listTasks }, argv);
+  return dispatch('tasks', HELP, { create: createTask, get: getTask, list: listTasks, bulk: bulkTasks }, argv);
 }
 
 async function createTask(argv: string[]): Promise<number> {

@@ -1,0 +1,86 @@
+/** `POST /v1/tasks/bulk`: one action on many tasks, named by id or matched by the list's filters. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { BulkActionBody, BulkActionResponse, type TaskFilterParams } from '@tasklane/sdk/schemas';
+import { TasklaneError } from '../../domain/errors.js';
+import type { BulkActionsService } from '../../service/bulk-actions.js';
+import type { TaskFilter } from '../../storage/task-store.js';
+import { principalOf } from '../auth.js';
+import { documented, json } from '../openapi-answers.js';
+import { presentTask } from '../presenters.js';
+
+/** The list's query filters (RFC 3339 times) as the store's filter (epoch ms). */
+export function toTaskFilter(q: TaskFilterParams): TaskFilter {
+  return {
+    ...(q.status === undefined ? {} : { status: q.status }),
+    ...(q.type === undefined ? {} : { type: q.type }),
+    ...(q.listId === undefined ? {} : { listId: q.listId }),
+    ...(q.projectId === undefined ? {} : { projectId: q.projectId }),
+    ...(q.assignee === undefined ? {} : { assignee: q.assignee }),
+    ...(q.label === undefined ? {} : { label: q.label }),
+    ...(q.createdAfter === undefined ? {} : { createdAfter: Date.parse(q.createdAfter) }),
+    ...(q.createdBefore === undefined ? {} : { createdBefore: Date.parse(q.createdBefore) }),
+    archived: q.archived ?? false,
+  };
+}
+
+export const bulkRoutes: FastifyPluginAsyncTypebox<{ bulk: BulkActionsService }> = async (app, { bulk }) => {
+  app.post(
+    '/v1/tasks/bulk',
+    documented('POST', {
+      config: { scope: 'tasks:write' },
+      schema: {
+        tags: ['tasks'],
+        summary: 'Apply one action to up to 1,000 tasks, by id or by filter, each on its own',
+        description:
+          'Each task goes through the same rules and events as `POST /v1/tasks/{id}/{action}`, in its own ' +
+          'unit of work; a task that cannot take the action is answered `ok: false` with its error, and the ' +
+          'others go on. With `filter`, the newest matching tasks are taken (at most `limit`); `hasMore` and ' +
+          '`nextCursor` say whether more match. `dryRun: true` only counts.',
+        body: BulkActionBody,
+        response: { 200: json(BulkActionResponse, 'One result per task, in the order acted on') },
+      },
+    }),
+    async (request) => {
+      const b = request.body;
+      if ((b.ids === undefined) === (b.filter === undefined)) {
+        throw new TasklaneError('VALIDATION_FAILED', 'Give ids or filter, exactly one of them.', {
+          errors: [{ path: '/ids', message: 'give ids or filter, not both and not neither' }],
+        });
+      }
+      if (b.ids !== undefined && (b.limit !== undefined || b.cursor !== undefined)) {
+        throw new TasklaneError('VALIDATION_FAILED', 'limit and cursor go with filter, not with ids.', {
+          errors: [{ path: b.limit !== undefined ? '/limit' : '/cursor', message: 'only with filter' }],
+        });
+      }
+      const target =
+        b.ids !== undefined
+          ? { ids: b.ids }
+          : {
+              filter: toTaskFilter(b.filter ?? {}),
+              ...(b.limit === undefined ? {} : { limit: b.limit }),
+              ...(b.cursor === undefined ? {} : { cursor: b.cursor }),
+            };
+      const outcome = await bulk.run(principalOf(request).orgId, {
+        action: b.action,
+        target,
+        ...(b.reason === undefined ? {} : { reason: b.reason }),
+        ...(b.requeue === undefined ? {} : { requeue: b.requeue }),
+        ...(b.dryRun === undefined ? {} : { dryRun: b.dryRun }),
+      });
+      return {
+        results: outcome.results.map((r) =>
+          r.ok
+            ? { taskId: r.taskId, ok: true, task: presentTask(r.view) }
+            : {
+                taskId: r.taskId,
+                ok: false,
+                error: { code: r.error.code, status: r.error.status, detail: r.error.message },
+              },
+        ),
+        matched: outcome.matched,
+        hasMore: outcome.hasMore,
+        nextCursor: outcome.nextCursor,
+      };
+    },
+  );
+};
