@@ -20,6 +20,7 @@ import { openApiDocument } from './openapi.js';
 import { answerClientError, answerFrameworkError, ErrorRenderers, errorHandler, renderProblem } from './problem.js';
 import { adminRoutes } from './routes/admin.js';
 import { bulkRoutes } from './routes/bulk.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { insightRoutes } from './routes/insights.js';
 import { orgRoutes } from './routes/org.js';
 import { typeRoutes } from './routes/types.js';
@@ -135,6 +136,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(whoamiRoutes);
   await app.register(bulkRoutes, { bulk: services.bulk });
   await app.register(typeThroughputRoutes, { throughput: services.throughput });
+  await app.register(dashboardRoutes);
   await app.register(dialectRoutes, {
     services,
     authenticate,

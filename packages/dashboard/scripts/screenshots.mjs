@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+/* global process */
+// Screenshots of the dashboard for the README: the task list and a task page, light theme, with
+// realistic tasks, taken by Debian's Chromium through playwright-core.
+// `npm run screenshots -w packages/dashboard` (after `npm run build`); writes docs/dashboard-*.png.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { seed } from './seed.mjs';
+import { REPO, startTestServer } from './test-server.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+if (!existsSync(CHROMIUM)) {
+  process.stderr.write(`screenshots need Chromium at ${CHROMIUM} (apt-get install chromium)\n`);
+  process.exit(1);
+}
+
+const server = await startTestServer();
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+});
+try {
+  const ids = await seed(server.url, server.rootKey);
+  const page = await browser.newPage({
+    viewport: { width: 1440, height: 900 },
+    colorScheme: 'light',
+    deviceScaleFactor: 1,
+  });
+  await page.goto(server.url);
+  await page.getByLabel('API key').fill(server.rootKey);
+  await page.getByLabel('API key').press('Enter');
+  await page.locator('table.tasks tbody tr[data-task-id]').first().waitFor();
+  await page.mouse.move(0, 0);
+  const list = join(REPO, 'docs/dashboard-list.png');
+  await page.screenshot({ path: list, fullPage: true });
+  await page.goto(`${server.url}/tasks/${ids.featured}`);
+  await page.getByRole('heading', { level: 1 }).waitFor();
+  await page.locator('.graph-nodes li').first().waitFor();
+  const task = join(REPO, 'docs/dashboard-task.png');
+  await page.screenshot({ path: task, fullPage: true });
+  process.stdout.write(`wrote ${list}\nwrote ${task}\n`);
+} finally {
+  await browser.close();
+  await server.stop();
+}

@@ -1,0 +1,52 @@
+/* global process, URL, setTimeout, clearTimeout */
+// A real Tasklane server for the dashboard's browser tests and screenshots: the built CLI
+// (`tasklane serve`) on a free port of 127.0.0.1, over SQLite in a temp folder, with a known root key.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+export const SERVER_MAIN = join(REPO, 'packages/server/dist/cli/main.js');
+
+export async function startTestServer() {
+  const dir = mkdtempSync(join(tmpdir(), 'tasklane-dashboard-'));
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  const rootKey = `tl_${[...randomBytes(40)].map((b) => alphabet[b % alphabet.length]).join('')}`;
+  const child = spawn(process.execPath, [SERVER_MAIN, 'serve', '--port', '0', '--data-dir', dir], {
+    env: { ...process.env, TASKLANE_ROOT_KEY: rootKey, TASKLANE_RATE_LIMIT: '0', TASKLANE_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server did not start:\n${out}`)), 30_000);
+    child.stdout.on('data', () => {
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited with ${code}:\n${out}`));
+    });
+  });
+  return {
+    url,
+    rootKey,
+    output: () => out,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

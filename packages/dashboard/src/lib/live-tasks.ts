@@ -1,0 +1,42 @@
+/**
+ * Applying events to tasks already on screen: each event carries the task's version after it, so
+ * an event no newer than what is shown changes nothing (an event that arrives twice, or after a
+ * refetch that already had it, is harmless).
+ */
+import type { Stats, Task, TaskStatus } from '@tasklane/sdk';
+import type { TaskEvent } from '../live/events.js';
+import { unreachable } from './format.js';
+
+/** The task with the event applied, or the same object when the event adds nothing. */
+export function applyEvent(task: Task, e: TaskEvent): Task {
+  if (e.taskId !== task.id || e.data.version <= task.version) return task;
+  const base = { ...task, version: e.data.version, updatedAt: e.time };
+  switch (e.type) {
+    case 'task.status_changed':
+      return { ...base, status: e.data.to };
+    case 'task.progress':
+      return { ...base, progress: e.data.progress, progressMessage: e.data.progressMessage };
+    case 'task.step':
+      return { ...base, steps: [...task.steps, e.data.step] };
+    case 'task.created':
+    case 'task.updated':
+    case 'task.deleted':
+      // task.updated says what changed only by `cause`: the caller fetches the task again.
+      return base;
+    default:
+      return unreachable(e);
+  }
+}
+
+/** Status counts moved by an event (created, status changed); null when the event moves none. */
+export function applyToStats(stats: Stats, e: TaskEvent): Stats | null {
+  const move = (from: TaskStatus | null, to: TaskStatus | null): Stats => {
+    const byStatus = { ...stats.byStatus };
+    if (from !== null) byStatus[from] = Math.max(0, (byStatus[from] ?? 0) - 1);
+    if (to !== null) byStatus[to] = (byStatus[to] ?? 0) + 1;
+    return { ...stats, byStatus, total: stats.total + (from === null ? 1 : 0) - (to === null ? 1 : 0) };
+  };
+  if (e.type === 'task.created') return move(null, e.data.status);
+  if (e.type === 'task.status_changed') return move(e.data.from, e.data.to);
+  return null;
+}

@@ -1,0 +1,23 @@
+/**
+ * The SDK's enumerations, restated as plain values: importing them from @tasklane/sdk would bring
+ * its TypeBox schemas (and TypeBox) into the bundle. The types come from the SDK, and the checks
+ * below fail the build when the SDK gains a status or a scope this list lacks.
+ */
+import type { Scope, TaskStatus } from '@tasklane/sdk';
+
+export const STATUSES = [
+  'backlog',
+  'blocked',
+  'queued',
+  'in_progress',
+  'needs_review',
+  'completed',
+  'failed',
+  'canceled',
+] as const satisfies readonly TaskStatus[];
+
+export const SCOPES = ['tasks:read', 'tasks:write', 'tasks:work', 'admin', 'root'] as const satisfies readonly Scope[];
+
+type Missing<All, Listed> = Exclude<All, Listed> extends never ? true : Exclude<All, Listed>;
+export const statusesComplete: Missing<TaskStatus, (typeof STATUSES)[number]> = true;
+export const scopesComplete: Missing<Scope, (typeof SCOPES)[number]> = true;
