@@ -26,8 +26,14 @@ export function ThroughputChart({ data, label }: { data: Throughput; label: stri
       ],
       series: [
         {},
-        { label: 'Completed', stroke: cssVar('--green'), fill: cssVar('--green-fill'), width: 2 },
-        { label: 'Failed', stroke: cssVar('--red'), width: 2 },
+        {
+          label: 'Completed',
+          stroke: cssVar('--green'),
+          fill: cssVar('--green-fill'),
+          width: 2,
+          points: { show: false },
+        },
+        { label: 'Failed', stroke: cssVar('--red'), width: 2, points: { show: false } },
       ],
     };
     const plot = new uPlot(opts, [xs, data.buckets.map((b) => b.completed), data.buckets.map((b) => b.failed)], el);

@@ -178,15 +178,15 @@ export function TaskPage({ id }: { id: string }) {
               </ol>
             )}
           </section>
+          <section class="card" aria-labelledby="timeline-title">
+            <h2 id="timeline-title">Timeline</h2>
+            <TaskTimeline task={task} events={streamOk ? events : null} live={streamOk} />
+          </section>
           <section class="card" aria-labelledby="io-title">
             <h2 id="io-title">Input, result and error</h2>
             <JsonView title="Input" value={task.input} />
             <JsonView title="Result" value={task.result} open={task.status === 'completed'} />
             <JsonView title="Error" value={task.error} />
-          </section>
-          <section class="card" aria-labelledby="timeline-title">
-            <h2 id="timeline-title">Timeline</h2>
-            <TaskTimeline task={task} events={streamOk ? events : null} live={streamOk} />
           </section>
         </div>
 

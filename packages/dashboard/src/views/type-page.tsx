@@ -25,7 +25,11 @@ export function TypePage({ type }: { type: string }) {
     client.types
       .throughput(name, { minutes: 60 })
       .then(setThroughput, (e: unknown) => setThroughputError(describeError(e)));
-    client.types.get(name).then(setSettings, () => setSettings('none'));
+    // The list, not GET /v1/types/{type}: a type without settings would answer 404 (a console error).
+    client.types.list().then(
+      (all) => setSettings(all.find((t) => t.type === name) ?? 'none'),
+      () => setSettings('none'),
+    );
   }, [client, name]);
 
   const queued = stats?.byType[name]?.queued ?? 0;
@@ -60,8 +64,8 @@ export function TypePage({ type }: { type: string }) {
         </div>
       </div>
       <div class="kpis">
-        <div class="kpi">
-          <span class="kpi-label">Oldest queued task waits</span>
+        <div class="kpi kpi-wide">
+          <span class="kpi-label">Oldest queued task has waited</span>
           <span class="kpi-value">
             {oldest === null ? '—' : oldest === 'unknown' ? `> ${OLDEST_SCAN} queued` : formatDuration(oldest)}
           </span>

@@ -1,0 +1,402 @@
+/**
+ * The dashboard in a real browser (Debian's Chromium, driven by playwright-core) against a real
+ * server on a free port of 127.0.0.1 with realistic tasks: sign in, the list, a task's page, acting
+ * on tasks, a read-only key, hostile text in every field, accessibility (axe-core), and, for every
+ * test, no console error and no request leaving 127.0.0.1.
+ *
+ * The live assertions need GET /v1/events, which another branch adds: they are skipped, by name,
+ * until the server has it (`eventsAvailable`); the rest of the page must work without it.
+ */
+import { TasklaneClient, type Task } from '@tasklane/sdk';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+// @ts-expect-error: plain ES module scripts, without type declarations
+import { seed } from '../scripts/seed.mjs';
+// @ts-expect-error: plain ES module scripts, without type declarations
+import { SERVER_MAIN, startTestServer } from '../scripts/test-server.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const DASHBOARD_BUILD = new URL('../dist/index.html', import.meta.url);
+const SKIPPED = `Dashboard browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`;
+
+interface Server {
+  url: string;
+  rootKey: string;
+  stop: () => Promise<void>;
+}
+
+if (!existsSync(CHROMIUM)) {
+  console.warn(SKIPPED);
+  describe.skip(SKIPPED, () => {
+    it('needs Chromium', () => undefined);
+  });
+} else {
+  browserSuite();
+}
+
+function browserSuite() {
+  let server: Server;
+  let browser: Browser;
+  let root: TasklaneClient;
+  let ids: { featured: string; review: string; failed: string };
+  /** Whether this server streams events (GET /v1/events); false until the events branch is merged. */
+  let eventsAvailable = false;
+  let context: BrowserContext;
+  let page: Page;
+  let consoleErrors: string[];
+  let requests: string[];
+  let dialogs: string[];
+  /** Console errors a test expects (the browser logs a 401 it was asked to provoke). */
+  let expectedErrors: RegExp[];
+
+  beforeAll(async () => {
+    if (!existsSync(SERVER_MAIN) || !existsSync(DASHBOARD_BUILD)) {
+      throw new Error('Build first: `npm run build` (the browser tests serve the built server and dashboard).');
+    }
+    server = (await startTestServer()) as Server;
+    root = new TasklaneClient({ url: server.url, key: server.rootKey });
+    ids = await seed(server.url, server.rootKey);
+    const probe = await fetch(`${server.url}/v1/events`, {
+      headers: { authorization: `Bearer ${server.rootKey}`, accept: 'application/json' },
+    });
+    eventsAvailable = probe.status !== 404;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  beforeEach(async () => {
+    context = await browser.newContext({ colorScheme: 'light', viewport: { width: 1360, height: 900 } });
+    page = await context.newPage();
+    consoleErrors = [];
+    requests = [];
+    dialogs = [];
+    expectedErrors = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(`${m.text()} @ ${m.location().url}`);
+    });
+    page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`));
+    page.on('request', (r) => requests.push(r.url()));
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+  });
+
+  afterEach(async () => {
+    await context.close();
+    const unexpected = consoleErrors.filter((e) => !expectedErrors.some((re) => re.test(e)));
+    expect(unexpected, 'console errors').toEqual([]);
+    const origin = new URL(server.url).origin;
+    expect(
+      requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('data:')),
+      'requests that left the server',
+    ).toEqual([]);
+    for (const u of requests) expect(new URL(u.startsWith('data:') ? origin : u).hostname).toBe('127.0.0.1');
+    expect(dialogs, 'alert/confirm/prompt dialogs').toEqual([]);
+  });
+
+  async function signIn(key: string, path = '/'): Promise<void> {
+    await page.goto(`${server.url}${path}`);
+    const field = page.getByLabel('API key');
+    await field.fill(key);
+    await field.press('Enter');
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  }
+
+  const badge = (p: Page) => p.locator('.task-head .badge');
+  const rowOf = (p: Page, id: string) => p.locator(`tr[data-task-id="${id}"]`);
+
+  it('signs in with the key in a field labelled "API key" (Enter submits), keeps it in this tab only, and signs out', async () => {
+    await page.goto(server.url);
+    const field = page.getByLabel('API key');
+    await field.fill('tl_thisIsNotAKeyThisIsNotAKeyThisIsNot0');
+    expectedErrors = [/401/];
+    await field.press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'A valid API key is required.' }).waitFor();
+
+    await field.fill(server.rootKey);
+    await field.press('Enter');
+    await page.getByRole('heading', { name: 'Tasks', level: 1 }).waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('tasklane.key'))).toBe(server.rootKey);
+    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+    expect(page.url()).not.toContain(server.rootKey);
+    expect(requests.some((u) => u.includes(server.rootKey))).toBe(false);
+
+    // A reload in the same tab stays signed in; a new tab (context) does not know the key.
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    const other = await context.newPage();
+    await other.goto(server.url);
+    expect(await other.evaluate(() => sessionStorage.getItem('tasklane.key'))).toBeNull();
+    await other.close();
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API key').waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('tasklane.key'))).toBeNull();
+  });
+
+  it('lists the seeded tasks newest first with counts by status, and keeps filters in the address', async () => {
+    await signIn(server.rootKey);
+    const titles = page.locator('tr[data-task-id] .task-title');
+    await titles.first().waitFor();
+    expect(await titles.first().textContent()).toBe('Transcode product demo (720p)');
+    await page.getByText('Nightly pentest of api.example.com').waitFor();
+    await expect.poll(() => page.locator('.summary-failed .summary-count').textContent()).not.toBe('–');
+
+    await page.getByRole('button', { name: /Failed/ }).click();
+    await expect.poll(() => page.url()).toContain('status=failed');
+    await expect.poll(() => titles.allTextContents()).toEqual(['Send password reset to j.doe@example.com']);
+    await page.getByLabel('Type').selectOption('email.send');
+    await expect.poll(() => new URL(page.url()).search).toBe('?status=failed&type=email.send');
+
+    // The address alone reproduces the view (a colleague opening the link, signed in).
+    await page.goto(`${server.url}/?status=completed&label=routine`);
+    await expect.poll(() => titles.count()).toBe(5);
+    expect(await page.getByRole('button', { name: /Completed/ }).getAttribute('aria-pressed')).toBe('true');
+    expect(await page.getByLabel('Label').inputValue()).toBe('routine');
+  });
+
+  it('opens a task by identifier from the search box; a task has an address of its own', async () => {
+    await signIn(server.rootKey);
+    const featured = await root.tasks.get(ids.featured);
+    await page.getByLabel('Open a task by id or identifier').fill(featured.identifier ?? '');
+    await page.getByLabel('Open a task by id or identifier').press('Enter');
+    await page.getByRole('heading', { name: 'Nightly pentest of api.example.com', level: 1 }).waitFor();
+    expect(page.url()).toBe(`${server.url}/tasks/${featured.id}`);
+    await page.getByText('Scanning 412 of 640 endpoints').waitFor();
+    await page.getByText('Found 640 endpoints in the OpenAPI document').waitFor();
+    expect(await page.locator('.task-head progress, .progress-card progress').first().getAttribute('value')).toBe(
+      '0.64',
+    );
+    await page.getByText('scanner-07, expires').waitFor();
+    await page.getByText('SEC-118').waitFor();
+    await page.getByRole('list', { name: 'Tasks of the list' }).waitFor();
+    const curl = await page.locator('pre.curl').textContent();
+    expect(curl).toContain('$TASKLANE_KEY');
+    expect(curl).not.toContain(server.rootKey);
+    // Shared as a link: the identifier's address opens the same task.
+    await page.goto(`${server.url}/tasks/${featured.identifier}`);
+    await page.getByRole('heading', { name: 'Nightly pentest of api.example.com', level: 1 }).waitFor();
+    // Title search waits for a q filter on GET /v1/tasks: the box says so.
+    await page.goto(server.url);
+    await page.getByLabel('Open a task by id or identifier').fill('pentest');
+    await page.getByLabel('Open a task by id or identifier').press('Enter');
+    await page.getByText('title search is not available yet').waitFor();
+  });
+
+  it("without an event stream, the pages work and say they are not live; with one, a worker's progress shows without a reload", async () => {
+    const t = await root.tasks.create({ type: 'e2e.live', title: 'Live update probe' });
+    await signIn(root ? server.rootKey : '', `/tasks/${t.id}`);
+    await badge(page).filter({ hasText: 'Queued' }).waitFor();
+    if (!eventsAvailable) {
+      await page.getByRole('status').filter({ hasText: 'Not live' }).waitFor();
+      // The page knew from the server (a meta tag) and asked for no stream: no failed request.
+      expect(requests.filter((u) => /\/events(\?|$)/.test(new URL(u).pathname + new URL(u).search))).toEqual([]);
+    }
+  });
+
+  it.skipIf(!eventsAvailable)(
+    'live (needs GET /v1/events, skipped until the events branch is merged): a worker claims, heartbeats with progress and a step, completes; the task page and the list follow without a reload',
+    async () => {
+      const t = await root.tasks.create({ type: 'e2e.live', title: 'Live worker run' });
+      await signIn(server.rootKey, `/tasks/${t.id}`);
+      await badge(page).filter({ hasText: 'Queued' }).waitFor();
+      await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+      const navigations: string[] = [];
+      page.on('framenavigated', (f) => navigations.push(f.url()));
+
+      const [held] = await root.workers.claim({ types: ['e2e.live'], workerId: 'e2e-worker' });
+      const leaseId = held?.lease?.id ?? '';
+      await badge(page).filter({ hasText: 'In progress' }).waitFor({ timeout: 2000 });
+      await root.workers.heartbeat(t.id, {
+        leaseId,
+        progress: 0.4,
+        progressMessage: 'Halfway there',
+        steps: [{ message: 'Fetched the input' }],
+      });
+      await page.getByText('Halfway there').waitFor({ timeout: 2000 });
+      await page.getByText('Fetched the input').waitFor({ timeout: 2000 });
+      await root.workers.complete(t.id, { leaseId, result: { ok: true } });
+      await badge(page).filter({ hasText: 'Completed' }).waitFor({ timeout: 2000 });
+
+      await page.goto(server.url);
+      const other = await root.tasks.create({ type: 'e2e.live', title: 'Live list row' });
+      await page.getByText('1 new task since this page loaded').waitFor({ timeout: 2000 });
+      await page.getByRole('button', { name: 'Show' }).click();
+      await rowOf(page, other.id).waitFor();
+      await root.workers.claim({ types: ['e2e.live'], workerId: 'e2e-worker' });
+      await rowOf(page, other.id).locator('.badge').filter({ hasText: 'In progress' }).waitFor({ timeout: 2000 });
+      expect(navigations.filter((u) => u.startsWith(server.url)).length).toBeLessThanOrEqual(1);
+    },
+  );
+
+  it('cancels a task from its page, after a confirmation', async () => {
+    const t = await root.tasks.create({ type: 'e2e.cancel', title: 'Cancel me from the page' });
+    await signIn(server.rootKey, `/tasks/${t.id}`);
+    await page.getByRole('button', { name: 'Cancel task' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Cancel Cancel me from the page?' });
+    await dialog.waitFor();
+    await dialog.getByLabel('Reason (optional, kept as a step)').fill('not needed any more');
+    await dialog.getByRole('button', { name: 'Cancel task' }).click();
+    await badge(page).filter({ hasText: 'Canceled' }).waitFor();
+    const after = await root.tasks.get(t.id);
+    expect(after.status).toBe('canceled');
+    expect(after.steps.at(-1)?.message).toBe('cancel: not needed any more');
+    await page.getByRole('button', { name: 'Retry' }).waitFor();
+  });
+
+  it('selects rows and cancels them in one bulk call, with a confirmation that says how many', async () => {
+    const a = await root.tasks.create({ type: 'e2e.bulk', title: 'Bulk one' });
+    const b = await root.tasks.create({ type: 'e2e.bulk', title: 'Bulk two' });
+    await signIn(server.rootKey, '/?type=e2e.bulk');
+    await page.getByLabel('Select every task on this page').check();
+    await page.getByText('2 tasks selected').waitFor();
+    const bulkCalls: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/v1/tasks/bulk')) bulkCalls.push(r.postData() ?? '');
+    });
+    await page.getByRole('region', { name: 'Bulk actions' }).getByRole('button', { name: 'Cancel' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Cancel 2 tasks?' });
+    await dialog.getByRole('button', { name: 'Cancel 2 tasks' }).click();
+    await page.getByText('2 tasks canceled.').waitFor();
+    expect(bulkCalls).toHaveLength(1);
+    expect(JSON.parse(bulkCalls[0] ?? '{}')).toMatchObject({ action: 'cancel' });
+    expect((await root.tasks.get(a.id)).status).toBe('canceled');
+    expect((await root.tasks.get(b.id)).status).toBe('canceled');
+    await rowOf(page, a.id).locator('.badge').filter({ hasText: 'Canceled' }).waitFor();
+  });
+
+  it('a tasks:read key sees no action: no checkbox, no bulk bar, no button on a task, no keys page', async () => {
+    const ro = await root.keys.create({ name: 'read-only viewer', scopes: ['tasks:read'] });
+    await signIn(ro.secret);
+    await page.locator('tr[data-task-id]').first().waitFor();
+    expect(await page.locator('input[type=checkbox]').and(page.locator('table *')).count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'API keys' }).count()).toBe(0);
+    for (const id of [ids.featured, ids.review, ids.failed]) {
+      await page.goto(`${server.url}/tasks/${id}`);
+      await page.getByRole('heading', { level: 1 }).waitFor();
+      await page.getByRole('heading', { name: 'Details' }).waitFor();
+      for (const name of ['Cancel task', 'Retry', 'Approve', 'Reject…', 'Archive', 'Unarchive']) {
+        expect(await page.getByRole('button', { name, exact: true }).count(), `${name} on ${id}`).toBe(0);
+      }
+    }
+  });
+
+  it('renders HTML from every task field as text: nothing runs, nothing loads, the text is visible', async () => {
+    const img = '<img src=x onerror="window.__xss=(window.__xss||0)+1">';
+    const script = '<script>window.__xss=(window.__xss||0)+1</script>';
+    const evil = `${img}${script}`;
+    const mk = (title: string) =>
+      root.tasks.create({
+        type: 'e2e.xss',
+        title,
+        description: `desc ${evil}`,
+        labels: [img, script],
+        metadata: { [img]: script, note: evil },
+        input: { html: evil },
+        assignee: img,
+        maxRetries: 0,
+      });
+    const done = await mk(`done ${evil}`);
+    const failed = await mk(`failed ${evil}`);
+    const [first, second] = await root.workers.claim({ types: ['e2e.xss'], workerId: img, limit: 2 });
+    const leaseOf = (t: Task | undefined) => t?.lease?.id ?? '';
+    const byId = new Map([first, second].map((t) => [t?.id, t]));
+    await root.workers.heartbeat(done.id, {
+      leaseId: leaseOf(byId.get(done.id)),
+      progress: 0.5,
+      progressMessage: `msg ${evil}`,
+      steps: [{ message: `step ${evil}`, data: { html: evil } }],
+    });
+    await root.workers.complete(done.id, { leaseId: leaseOf(byId.get(done.id)), result: { html: evil } });
+    await root.workers.fail(failed.id, {
+      leaseId: leaseOf(byId.get(failed.id)),
+      error: { code: 'XSS', message: `error ${evil}`, details: { html: evil } },
+      retryable: false,
+    });
+
+    await signIn(server.rootKey, '/?type=e2e.xss');
+    await page.getByText(`done ${evil}`, { exact: true }).waitFor();
+    await page.getByText(`failed ${evil}`, { exact: true }).waitFor();
+    for (const id of [done.id, failed.id]) {
+      await page.goto(`${server.url}/tasks/${id}`);
+      await page.getByRole('heading', { level: 1 }).waitFor();
+      await page.getByText(`desc ${evil}`, { exact: true }).waitFor();
+      await page.getByText(img, { exact: true }).first().waitFor();
+      for (const d of await page.locator('details.json').all()) await d.locator('summary').click();
+      await page
+        .getByText(/"html": "<img src=x onerror=/)
+        .first()
+        .waitFor();
+    }
+    await page.getByText(`error ${evil}`, { exact: true }).first().waitFor();
+    await page.goto(`${server.url}/tasks/${done.id}`);
+    await page.getByText(`step ${evil}`, { exact: true }).waitFor();
+    expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await page.locator('img[src="x"], script:not([src])').count()).toBe(0);
+    expect(requests.filter((u) => new URL(u).pathname === '/x')).toEqual([]);
+  });
+
+  it('has no serious or critical accessibility violation (axe-core) on the sign-in page, the list and a task page', async () => {
+    const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+    const audit = async (what: string) => {
+      await page.evaluate(axeSource);
+      const violations = await page.evaluate(async () => {
+        const axe = (window as unknown as { axe: { run: (o: unknown) => Promise<{ violations: unknown[] }> } }).axe;
+        const r = await axe.run({ resultTypes: ['violations'] });
+        return (r.violations as Array<{ id: string; impact: string; nodes: Array<{ target: unknown }> }>).map((v) => ({
+          id: v.id,
+          impact: v.impact,
+          targets: v.nodes.slice(0, 3).map((n) => n.target),
+        }));
+      });
+      expect(
+        violations.filter((v) => v.impact === 'serious' || v.impact === 'critical'),
+        `${what}: ${JSON.stringify(violations)}`,
+      ).toEqual([]);
+    };
+    await page.goto(server.url);
+    await page.getByLabel('API key').waitFor();
+    await audit('sign in');
+    await signIn(server.rootKey);
+    await page.locator('tr[data-task-id]').first().waitFor();
+    await audit('task list');
+    await page.goto(`${server.url}/tasks/${ids.featured}`);
+    await page.getByRole('list', { name: 'Tasks of the list' }).waitFor();
+    await audit('task page');
+    await page.goto(`${server.url}/tasks/${ids.failed}`);
+    await page.getByRole('heading', { level: 1 }).waitFor();
+    await audit('failed task page');
+  }, 120_000);
+
+  it('is usable by keyboard: tab to the first task and open it with Enter', async () => {
+    await signIn(server.rootKey);
+    await page.locator('tr[data-task-id]').first().waitFor();
+    const first = page.locator('tr[data-task-id] a.task-title').first();
+    const title = await first.textContent();
+    for (let i = 0; i < 60; i++) {
+      await page.keyboard.press('Tab');
+      if (await first.evaluate((el) => el === document.activeElement)) break;
+    }
+    expect(await first.evaluate((el) => el === document.activeElement)).toBe(true);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: title ?? '', level: 1 }).waitFor();
+  });
+}
