@@ -247,6 +247,126 @@ function browserSuite() {
     },
   );
 
+  /**
+   * Until the events branch lands, the live path is exercised against the contract's frames served
+   * by the test (page.route): the page is told the server streams events, the stream answers
+   * frames, the page follows them, reconnects with Last-Event-ID, and ends with the task.
+   */
+  async function simulateEvents(streams: Array<(lastEventId: string | undefined) => string>) {
+    const seen: Array<string | undefined> = [];
+    await page.route(/\/(tasks\/[^/]+|\?.*)?$/, async (route) => {
+      if (route.request().resourceType() !== 'document') return route.fallback();
+      const res = await route.fetch();
+      const body = (await res.text()).replace('content="absent"', 'content="available"');
+      await route.fulfill({ response: res, body });
+    });
+    await page.route(/\/v1\/(events|tasks\/[^/]+\/events)(\?|$)/, async (route) => {
+      const last = route.request().headers()['last-event-id'];
+      seen.push(last);
+      const next = streams.shift();
+      await route.fulfill({
+        status: 200,
+        headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
+        body: next === undefined ? '' : next(last),
+      });
+    });
+    return seen;
+  }
+  const sse = (id: number, taskId: string, type: string, data: unknown) =>
+    `id: ${id}\nevent: ${type}\ndata: ${JSON.stringify({ id, type, taskId, time: new Date().toISOString(), data })}\n\n`;
+
+  it('follows the event stream on a task page (simulated frames): status and progress in place, resume with Last-Event-ID, end with the task', async () => {
+    const t = await root.tasks.create({ type: 'e2e.sim', title: 'Simulated live task' });
+    const seen = await simulateEvents([
+      () =>
+        ': keepalive\n\n' +
+        sse(1, t.id, 'task.created', { status: 'queued', version: 1 }) +
+        sse(2, t.id, 'task.status_changed', { from: 'queued', to: 'in_progress', cause: 'claim', version: 2 }) +
+        sse(3, t.id, 'task.progress', { progress: 0.5, progressMessage: 'Halfway there', version: 3 }),
+      () =>
+        sse(4, t.id, 'task.step', {
+          step: { time: new Date().toISOString(), message: 'Wrote the report' },
+          version: 4,
+        }) +
+        sse(5, t.id, 'task.status_changed', { from: 'in_progress', to: 'completed', cause: 'complete', version: 5 }),
+    ]);
+    await signIn(server.rootKey, `/tasks/${t.id}`);
+    await badge(page).filter({ hasText: 'Completed' }).waitFor();
+    await page.locator('.progress-message').getByText('Halfway there').waitFor();
+    await page.locator('ol.steps').getByText('Wrote the report').waitFor();
+    await page.getByRole('status').filter({ hasText: 'Final' }).waitFor();
+    expect(seen).toEqual([undefined, '3']);
+    // The timeline is the events, in order.
+    const timeline = await page.locator('ol.timeline li span').allTextContents();
+    expect(timeline).toEqual([
+      'Created as queued',
+      'Queued → In progress (claim)',
+      'Progress 50%: Halfway there',
+      'Step: Wrote the report',
+      'In progress → Completed (complete)',
+    ]);
+  });
+
+  it('changes a row of the list in place from the org stream (simulated frames), and counts new tasks', async () => {
+    const t = await root.tasks.create({ type: 'e2e.sim', title: 'Simulated live row' });
+    const seen = await simulateEvents([
+      () =>
+        sse(10, t.id, 'task.status_changed', { from: 'queued', to: 'in_progress', cause: 'claim', version: 2 }) +
+        sse(11, t.id, 'task.progress', { progress: 0.75, progressMessage: 'Almost', version: 3 }) +
+        sse(12, 'someone-else', 'task.created', { status: 'queued', version: 1 }),
+    ]);
+    await signIn(server.rootKey, '/?type=e2e.sim');
+    const row = rowOf(page, t.id);
+    await row.locator('.badge').filter({ hasText: 'In progress' }).waitFor({ timeout: 5000 });
+    await row.locator('progress[value="0.75"]').waitFor({ timeout: 5000 });
+    await page.getByText('1 new task since this page loaded').waitFor({ timeout: 5000 });
+    expect(seen[0]).toBeUndefined();
+    await expect.poll(() => seen[1], { timeout: 5000 }).toBe('12');
+  });
+
+  it('API keys (admin): the secret of a new key is shown once, with a copy button; revoke asks first', async () => {
+    await signIn(server.rootKey, '/keys');
+    await page.getByLabel('Name').fill('ci-bot');
+    await page.getByRole('checkbox', { name: 'tasks:write' }).check();
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const secret = (await page.locator('code.secret').textContent()) ?? '';
+    expect(secret).toMatch(/^tl_[A-Za-z0-9]{32,}$/);
+    await page.getByRole('button', { name: "Copy the new key's secret" }).waitFor();
+    const who = await new TasklaneClient({ url: server.url, key: secret }).keys.whoami();
+    expect(who).toMatchObject({ name: 'ci-bot', scopes: ['tasks:read', 'tasks:write'] });
+    await page.reload();
+    await page.getByRole('cell', { name: 'ci-bot', exact: true }).waitFor();
+    expect(await page.content()).not.toContain(secret);
+    await page.getByRole('button', { name: 'Revoke ci-bot' }).click();
+    await page.getByRole('dialog', { name: 'Revoke “ci-bot”?' }).getByRole('button', { name: 'Revoke key' }).click();
+    await page
+      .getByRole('row', { name: /ci-bot/ })
+      .getByText('revoked')
+      .waitFor();
+    await expect(new TasklaneClient({ url: server.url, key: secret }).keys.whoami()).rejects.toMatchObject({
+      status: 401,
+    });
+  });
+
+  it('types: counts per type, the throughput chart, and limits an admin can edit (defaults kept)', async () => {
+    await root.types.put('video.transcode', { defaults: { maxRetries: 7 } });
+    await signIn(server.rootKey, '/types');
+    await page.getByRole('link', { name: 'video.transcode' }).click();
+    await page.getByRole('heading', { name: 'video.transcode', level: 1 }).waitFor();
+    await page.locator('.chart-canvas canvas').first().waitFor();
+    await page.getByText(/1 completed, 0 failed in the last 60 minutes/).waitFor();
+    await page.getByLabel('Concurrency (in progress at once)').fill('5');
+    await page.getByLabel('Rate limit: claims').fill('100');
+    await page.getByLabel('per seconds').fill('60');
+    await page.getByRole('button', { name: 'Save limits' }).click();
+    await page.getByText('Saved.').waitFor();
+    expect(await root.types.get('video.transcode')).toMatchObject({
+      concurrency: 5,
+      rateLimit: { count: 100, perMs: 60_000 },
+      defaults: { maxRetries: 7 },
+    });
+  });
+
   it('cancels a task from its page, after a confirmation', async () => {
     const t = await root.tasks.create({ type: 'e2e.cancel', title: 'Cancel me from the page' });
     await signIn(server.rootKey, `/tasks/${t.id}`);

@@ -158,6 +158,30 @@ describe('openEventStream', () => {
     stream.close();
   });
 
+  it('a server that accepts and closes at once is retried with growing backoff, not in a loop', async () => {
+    const { fetch, calls } = fakeFetch();
+    const timers = manualTimers();
+    const states: StreamState[] = [];
+    const stream = openEventStream({
+      path: '/p',
+      key: 'k',
+      fetch,
+      ...timers,
+      random: () => 0.999,
+      onEvent: () => undefined,
+      onState: (s) => states.push(s),
+    });
+    const delays: number[] = [];
+    for (let i = 1; i <= 3; i++) {
+      await until(() => calls.length === i, `connection ${i}`);
+      calls[i - 1]?.end();
+      await until(() => states.at(-1) === 'retrying', `retry ${i}`);
+      delays.push(...timers.fire());
+    }
+    expect(delays).toEqual([500, 999, 1998]);
+    stream.close();
+  });
+
   it('a server error is retried with growing backoff', async () => {
     const { fetch, calls } = fakeFetch([503, 503, 200]);
     const timers = manualTimers();

@@ -3,7 +3,7 @@
  * an event no newer than what is shown changes nothing (an event that arrives twice, or after a
  * refetch that already had it, is harmless).
  */
-import type { Stats, Task, TaskStatus } from '@tasklane/sdk';
+import type { Stats, Task, TaskList, TaskStatus } from '@tasklane/sdk';
 import type { TaskEvent } from '../live/events.js';
 import { unreachable } from './format.js';
 
@@ -39,4 +39,46 @@ export function applyToStats(stats: Stats, e: TaskEvent): Stats | null {
   if (e.type === 'task.created') return move(null, e.data.status);
   if (e.type === 'task.status_changed') return move(e.data.from, e.data.to);
   return null;
+}
+
+/** A page read again, each row kept as shown when what is shown is newer than what was read. */
+export function keepNewer(shown: TaskList | null, read: TaskList): TaskList {
+  if (shown === null) return read;
+  const current = new Map(shown.items.map((t) => [t.id, t]));
+  return {
+    ...read,
+    items: read.items.map((t) => {
+      const s = current.get(t.id);
+      return s !== undefined && s.version > t.version ? s : t;
+    }),
+  };
+}
+
+/**
+ * The last events seen (at most `max`), by task: a page read from a snapshot taken before some of
+ * them arrives after them, and gets them applied again (applyEvent skips what it already has).
+ */
+export class RecentEvents {
+  readonly #byTask = new Map<string, TaskEvent[]>();
+  #count = 0;
+  constructor(private readonly max = 2000) {}
+
+  add(e: TaskEvent): void {
+    if (this.#count >= this.max) {
+      this.#byTask.clear();
+      this.#count = 0;
+    }
+    const list = this.#byTask.get(e.taskId);
+    if (list === undefined) this.#byTask.set(e.taskId, [e]);
+    else list.push(e);
+    this.#count += 1;
+  }
+
+  applyTo(page: TaskList): TaskList {
+    if (this.#count === 0) return page;
+    return {
+      ...page,
+      items: page.items.map((t) => (this.#byTask.get(t.id) ?? []).reduce(applyEvent, t)),
+    };
+  }
 }

@@ -123,12 +123,17 @@ export function openEventStream(opts: EventStreamOptions): EventStream {
       scheduleRetry();
       return;
     }
-    failures = 0;
     setState('live');
     opts.onOpen?.(lastId !== null);
 
+    // The backoff starts over once the stream has delivered something (an event or a keep-alive),
+    // not merely on a 200: a server that accepts and closes at once is not retried in a tight loop.
     const parser = createParser({
+      onComment() {
+        failures = 0;
+      },
       onEvent(message) {
+        failures = 0;
         if (message.id !== undefined && message.id !== '') lastId = message.id;
         if (message.event === 'reset') {
           opts.onReset?.(reasonOf(message.data));

@@ -15,7 +15,7 @@ import { TASK_EVENT_TYPES } from '../live/events.js';
 import { useEventStream } from '../live/use-event-stream.js';
 import { useReportLiveState } from '../live/live-status.js';
 import { formatView, hasFilters, parseView, toListParams, type ListView } from '../lib/filters.js';
-import { applyEvent, applyToStats } from '../lib/live-tasks.js';
+import { applyEvent, applyToStats, keepNewer, RecentEvents } from '../lib/live-tasks.js';
 import { formatNumber } from '../lib/format.js';
 import { can, describeError } from '../lib/session.js';
 import { useSession } from '../lib/session-context.js';
@@ -31,11 +31,14 @@ export function TaskList() {
   const [page, setPage] = useState<TaskPage | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [stats, setStats] = useState<Stats | null>(null);
-  const [fresh, setFresh] = useState(0);
+  // Tasks created since the first page was read, by id (those the page now shows do not count).
+  const [created, setCreated] = useState<ReadonlySet<string>>(new Set());
   const [selection, setSelection] = useState<Selection>({ ids: new Set(), allMatching: false });
   // Cursors of the pages before this one, to go back to (the address holds only the current one).
   const [older, setOlder] = useState<Array<string | undefined>>([]);
   const seq = useRef(0);
+  // Events seen lately, applied again to a page that arrives after them (read from an older snapshot).
+  const recent = useRef(new RecentEvents());
   const shown = useRef<TaskPage | null>(null);
   shown.current = page;
 
@@ -50,9 +53,11 @@ export function TaskList() {
           ...(view.cursor === undefined ? {} : { cursor: view.cursor }),
         });
         if (mine !== seq.current) return;
-        setPage(next);
+        // A quiet reload may have read a snapshot older than events applied meanwhile: per row,
+        // the newer version wins.
+        setPage((prev) => recent.current.applyTo(quiet ? keepNewer(prev, next) : next));
         setError(null);
-        if (view.cursor === undefined) setFresh(0);
+        if (!quiet && view.cursor === undefined) setCreated(new Set());
       } catch (err) {
         if (mine === seq.current) setError(describeError(err));
       }
@@ -83,7 +88,10 @@ export function TaskList() {
       refetch.current.clear();
       for (const id of ids) {
         client.tasks.get(id).then(
-          (t) => setPage((p) => (p === null ? p : { ...p, items: p.items.map((x) => (x.id === t.id ? t : x)) })),
+          (t) =>
+            setPage((p) =>
+              p === null ? p : { ...p, items: p.items.map((x) => (x.id === t.id && t.version >= x.version ? t : x)) },
+            ),
           () => undefined,
         );
       }
@@ -101,9 +109,10 @@ export function TaskList() {
 
   const live = useEventStream(streamPath, key, {
     onEvent(e) {
+      recent.current.add(e);
       setStats((s) => (s === null ? s : (applyToStats(s, e) ?? s)));
       if (e.type === 'task.created') {
-        setFresh((n) => n + 1);
+        setCreated((ids) => new Set(ids).add(e.taskId));
         return;
       }
       if (e.type === 'task.deleted') loadStats();
@@ -146,6 +155,7 @@ export function TaskList() {
 
   const writable = can(who, 'tasks:write');
   const items = page?.items ?? [];
+  const fresh = [...created].filter((id) => !items.some((t) => t.id === id)).length;
   return (
     <section class="stack" aria-labelledby="tasks-title">
       <div class="page-head">
