@@ -21,6 +21,7 @@ import { can, describeError } from '../lib/session.js';
 import { useSession } from '../lib/session-context.js';
 
 export const PAGE_SIZE = 50;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function TaskList() {
   const { client, key, who } = useSession();
@@ -104,8 +105,10 @@ export function TaskList() {
     for (const t of TASK_EVENT_TYPES) q.append('type', t);
     if (view.type !== undefined) q.set('taskType', view.type);
     if (view.listId !== undefined) q.set('listId', view.listId);
+    // The stream filters by project id; a project named by its key (OPS) is filtered here instead.
+    if (view.projectId !== undefined && UUID.test(view.projectId)) q.set('projectId', view.projectId);
     return `/v1/events?${q.toString()}`;
-  }, [view.type, view.listId]);
+  }, [view.type, view.listId, view.projectId]);
 
   const live = useEventStream(streamPath, key, {
     onEvent(e) {
