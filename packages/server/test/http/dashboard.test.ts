@@ -14,7 +14,7 @@ import { makeHarness, type Harness } from '../helpers/http-harness.js';
 const INDEX = '<!doctype html><html><head><script type="module" src="/assets/index-abc123.js"></script></head></html>';
 /** The page as served: the server says in it whether it streams events. */
 const served = (html: string, events: 'available' | 'absent') =>
-  html.replace('<head>', `<head>\n    <meta name="tasklane-events" content="${events}" />`);
+  html.replace('</head>', `  <meta name="tasklane-events" content="${events}" />\n  </head>`);
 
 let dir: string;
 let app: FastifyInstance;

@@ -58,7 +58,7 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
     if (index === null) {
       const html = await readFile(join(root, 'index.html'), 'utf8').catch(() => null);
       const events = app.hasRoute({ method: 'GET', url: '/v1/events' }) ? 'available' : 'absent';
-      index = html?.replace('<head>', `<head>\n    <meta name="tasklane-events" content="${events}" />`) ?? null;
+      index = html?.replace('</head>', `  <meta name="tasklane-events" content="${events}" />\n  </head>`) ?? null;
     }
     reply.header('cache-control', 'no-cache');
     if (index === null) {
