@@ -389,6 +389,30 @@ function browserSuite(server: Server) {
     await page.getByRole('button', { name: 'Retry' }).waitFor();
   });
 
+  it('approves a task in review, and rejects another with a reason (the reason is required)', async () => {
+    const inReview = async (title: string) => {
+      const t = await root.tasks.create({ type: 'e2e.review', title, requiresReview: true });
+      const [held] = await root.workers.claim({ types: ['e2e.review'], workerId: 'reviewer-bot' });
+      await root.workers.complete(t.id, { leaseId: held?.lease?.id ?? '', result: { draft: title } });
+      return t;
+    };
+    const good = await inReview('A good draft');
+    const bad = await inReview('A bad draft');
+    await signIn(server.rootKey, `/tasks/${good.id}`);
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await badge(page).filter({ hasText: 'Completed' }).waitFor();
+    await page.goto(`${server.url}/tasks/${bad.id}`);
+    await page.getByRole('button', { name: 'Reject…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Reject A bad draft?' });
+    expect(await dialog.getByRole('button', { name: 'Reject' }).isDisabled()).toBe(true);
+    await dialog.getByLabel('Reason').fill('sources are missing');
+    await dialog.getByRole('button', { name: 'Reject' }).click();
+    await badge(page).filter({ hasText: 'Failed' }).waitFor();
+    const after = await root.tasks.get(bad.id);
+    expect(after.error?.code).toBe('REJECTED');
+    expect(after.steps.at(-1)?.message).toBe('reject: sources are missing');
+  });
+
   it('selects rows and cancels them in one bulk call, with a confirmation that says how many', async () => {
     const a = await root.tasks.create({ type: 'e2e.bulk', title: 'Bulk one' });
     const b = await root.tasks.create({ type: 'e2e.bulk', title: 'Bulk two' });

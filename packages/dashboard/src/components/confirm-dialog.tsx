@@ -11,6 +11,8 @@ export interface ConfirmDialogProps {
   confirmLabel: string;
   danger?: boolean;
   busy?: boolean;
+  /** The confirm button is unavailable (a required field is empty). */
+  disabled?: boolean;
   onConfirm: () => void;
   onClose: () => void;
 }
@@ -36,7 +38,11 @@ export function ConfirmDialog(p: ConfirmDialogProps) {
           <button type="button" class="btn" onClick={() => ref.current?.close()}>
             Keep it
           </button>
-          <button type="submit" class={`btn ${p.danger ? 'btn-danger' : 'btn-primary'}`} disabled={p.busy}>
+          <button
+            type="submit"
+            class={`btn ${p.danger ? 'btn-danger' : 'btn-primary'}`}
+            disabled={p.busy || p.disabled}
+          >
             {p.busy ? 'Working…' : p.confirmLabel}
           </button>
         </div>

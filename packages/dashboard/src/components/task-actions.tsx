@@ -89,7 +89,8 @@ export function TaskActions({ task, onChanged }: { task: Task; onChanged: (t: Ta
           title={`Reject ${name}?`}
           confirmLabel="Reject"
           danger
-          busy={busy || reason.trim() === ''}
+          busy={busy}
+          disabled={reason.trim() === ''}
           onConfirm={() => void act('reject', { reason: reason.trim(), requeue })}
           onClose={() => setDialog(null)}
         >
