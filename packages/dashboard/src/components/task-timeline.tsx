@@ -27,12 +27,19 @@ function describe(e: TaskEvent): string {
   }
 }
 
+/** The latest events shown; a busy task's progress events would otherwise make the page heavy. */
+const TIMELINE_MAX = 300;
+
 export function TaskTimeline({ task, events, live }: { task: Task; events: TaskEvent[] | null; live: boolean }) {
   if (events !== null && live) {
+    const shown = events.slice(-TIMELINE_MAX);
     return (
       <ol class="timeline">
         {events.length === 0 && <li class="muted">No events retained for this task.</li>}
-        {events.map((e) => (
+        {events.length > shown.length && (
+          <li class="muted">{events.length - shown.length} earlier events are not shown.</li>
+        )}
+        {shown.map((e) => (
           <li key={e.id} class={`timeline-item timeline-${e.type.replace('task.', '')}`}>
             <time dateTime={e.time} title={formatTime(e.time)}>
               {formatWhen(e.time)}

@@ -23,12 +23,17 @@ import { formatDuration, formatNumber, formatTime, formatWhen, isActive } from '
 import { can, describeError } from '../lib/session.js';
 import { useSession } from '../lib/session-context.js';
 
+/** Events kept in memory for the timeline, and steps shown before "show earlier". */
+const EVENTS_KEPT = 1000;
+const STEPS_SHOWN = 200;
+
 export function TaskPage({ id }: { id: string }) {
   const { client, key, who } = useSession();
   const [task, setTask] = useState<Task | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [events, setEvents] = useState<TaskEvent[]>([]);
   const [deleted, setDeleted] = useState(false);
+  const [allSteps, setAllSteps] = useState(false);
   const current = useRef<Task | null>(null);
   current.current = task;
 
@@ -62,7 +67,8 @@ export function TaskPage({ id }: { id: string }) {
   const taskId = task?.id ?? null;
   const live = useEventStream(taskId === null ? null : `/v1/tasks/${encodeURIComponent(taskId)}/events`, key, {
     onEvent(e) {
-      setEvents((list) => (list.some((x) => x.id === e.id) ? list : [...list, e]));
+      // The page keeps the latest EVENTS_KEPT; the timeline shows fewer.
+      setEvents((list) => (list.some((x) => x.id === e.id) ? list : [...list.slice(-(EVENTS_KEPT - 1)), e]));
       if (e.type === 'task.deleted') {
         setDeleted(true);
         return;
@@ -166,7 +172,14 @@ export function TaskPage({ id }: { id: string }) {
               <p class="muted">No steps reported yet.</p>
             ) : (
               <ol class="steps">
-                {task.steps.map((s, i) => (
+                {task.steps.length > STEPS_SHOWN && !allSteps && (
+                  <li class="steps-more">
+                    <button type="button" class="btn btn-small" onClick={() => setAllSteps(true)}>
+                      Show the {formatNumber(task.steps.length - STEPS_SHOWN)} earlier steps
+                    </button>
+                  </li>
+                )}
+                {(allSteps ? task.steps : task.steps.slice(-STEPS_SHOWN)).map((s, i) => (
                   <li key={`${s.time}-${i}`}>
                     <time dateTime={s.time} title={formatTime(s.time)}>
                       {formatWhen(s.time)}
