@@ -12,37 +12,55 @@ const { limit: _limit, cursor: _cursor, ...listFilters } = TaskListQuery.propert
 /** The filters of `GET /v1/tasks`, without its paging. */
 export const TaskFilterSchema = Type.Object(listFilters, { additionalProperties: false });
 
-export const BulkActionBody = Type.Object(
+/** What every bulk call says, whichever way it names its tasks. */
+const bulkCommon = {
+  action: Type.Union(
+    TASK_ACTIONS.map((a) => Type.Literal(a)),
+    { description: 'The action applied to each task, as POST /v1/tasks/{id}/{action} would' },
+  ),
+  reason: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
+  requeue: Type.Optional(Type.Boolean()),
+  dryRun: Type.Optional(Type.Boolean({ description: 'Count what matches (matched, hasMore) and act on nothing' })),
+};
+
+/** The tasks named, by id or identifier. */
+export const BulkByIdsBody = Type.Object(
   {
-    action: Type.Union(
-      TASK_ACTIONS.map((a) => Type.Literal(a)),
-      { description: 'The action applied to each task, as POST /v1/tasks/{id}/{action} would' },
-    ),
-    ids: Type.Optional(
-      Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
-        minItems: 1,
-        maxItems: BULK_MAX,
-        uniqueItems: true,
-        description: 'Task ids or identifiers (OPS-42); give ids or filter, not both',
-      }),
-    ),
-    filter: Type.Optional(TaskFilterSchema),
+    ...bulkCommon,
+    ids: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+      minItems: 1,
+      maxItems: BULK_MAX,
+      uniqueItems: true,
+      description: 'Task ids or identifiers (OPS-42)',
+    }),
+  },
+  { additionalProperties: false, title: 'BulkByIds' },
+);
+
+/** The newest tasks that match the list's filters, a page at a time. */
+export const BulkByFilterBody = Type.Object(
+  {
+    ...bulkCommon,
+    filter: TaskFilterSchema,
     limit: Type.Optional(
       Type.Integer({
         minimum: 1,
         maximum: BULK_MAX,
-        description: `With filter: act on at most this many matching tasks, newest first (default ${BULK_MAX})`,
+        description: `Act on at most this many matching tasks, newest first (default ${BULK_MAX})`,
       }),
     ),
     cursor: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 200, description: 'With filter: the nextCursor of a previous call' }),
+      Type.String({ minLength: 1, maxLength: 200, description: 'The nextCursor of a previous call' }),
     ),
-    reason: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
-    requeue: Type.Optional(Type.Boolean()),
-    dryRun: Type.Optional(Type.Boolean({ description: 'Count what matches (matched, hasMore) and act on nothing' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'BulkByFilter' },
 );
+
+/**
+ * Either shape, never both: the schema says so (rather than the route alone), so the OpenAPI
+ * document describes exactly the bodies the server takes.
+ */
+export const BulkActionBody = Type.Union([BulkByIdsBody, BulkByFilterBody]);
 
 export const BulkItemResultSchema = Type.Object({
   taskId: Type.String(),

@@ -35,6 +35,8 @@ const REF = /~~([a-z]+)\.([a-z]+)(?:\.([a-z]+))?~~/g;
 /** The type of the tasks valid claims take, and the list of the fixture tasks. */
 export const CLAIMABLE_TYPE = 'fuzz.claimable';
 export const LIST_ID = 'fuzz-list';
+/** Tasks that POST /v1/tasks/bulk may act on by filter, and nothing else touches. */
+export const BULK_TYPE = 'fuzz.bulk';
 const POOL_CHUNK = 100;
 
 type Inject = (method: InjectOptions['method'], url: string, body?: unknown) => Promise<LightMyRequestResponse>;
@@ -137,6 +139,7 @@ async function makeWorld(inject: Inject): Promise<World> {
   const canceled = await create({ type: 'fuzz.shared' });
   await inject('POST', `/v1/tasks/${canceled.id}/cancel`, {});
   await batch(50, CLAIMABLE_TYPE);
+  await batch(20, BULK_TYPE);
 
   const pools = new Map<string, Array<Record<string, string>>>();
   let chunk = 0;

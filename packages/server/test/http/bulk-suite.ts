@@ -174,6 +174,10 @@ export function bulkSuite(name: string, makeStore: () => Promise<{ store: TaskSt
         expect(res.statusCode, JSON.stringify(body).slice(0, 80)).toBe(400);
       }
       expect((await call(key, 'GET', `/v1/tasks/${t.id}`)).json<WireTask>().status).toBe('queued');
+      // The two shapes of body are the schema's: the answer names what is missing.
+      const neither = (await call(key, 'POST', '/v1/tasks/bulk', { action: 'cancel' })).json<{ detail: string }>();
+      expect(neither.detail).toContain("must have required property 'ids'");
+      expect(neither.detail).toContain("must have required property 'filter'");
     });
 
     it('needs tasks:write: a read-only key gets 403 and nothing changes', async () => {

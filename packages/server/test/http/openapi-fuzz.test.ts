@@ -11,7 +11,9 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { encodeCursor } from '../../src/service/cursor.js';
 import {
+  BULK_TYPE,
   CLAIMABLE_TYPE,
   LIST_ID,
   postgresBackend,
@@ -60,6 +62,15 @@ const OVERRIDES: Record<string, OperationOverrides> = {
       '/tasks/*/listId': fc.constant(LIST_ID),
     },
     bodyFilter: (b) => ((b as { tasks: unknown[] }).tasks ?? []).every(oneStart),
+  },
+  // By id, a task nothing else uses; by filter, only the tasks kept for it, after a cursor of the
+  // server's form (the newest UUIDv7 there can be, so every task is older).
+  'POST /v1/tasks/bulk': {
+    body: {
+      '/ids/*': fresh('queued'),
+      '/filter/type': fc.constant(BULK_TYPE),
+      '/cursor': fc.constant(encodeCursor('ffffffff-ffff-7fff-bfff-ffffffffffff')),
+    },
   },
   'GET /v1/tasks': { params: { listId: fc.constant(LIST_ID) }, omit: ['cursor'] },
   'GET /v1/tasks/{taskId}': { params: { taskId: sharedTask, wait: fc.constant(0) }, headers: ['if-none-match'] },
