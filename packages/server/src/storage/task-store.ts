@@ -102,6 +102,12 @@ export interface TaskFilter {
   createdBefore?: number;
   /** false (default): archived tasks are hidden; true: they are listed too. */
   archived?: boolean;
+  /**
+   * Tasks whose title contains this text (1..200 characters), `%`, `_` and `\` taken literally.
+   * Case is ignored for ASCII letters on every adapter; whether other letters match another case
+   * is the adapter's (SQLite: never; PostgreSQL: as the database's LC_CTYPE folds them).
+   */
+  titleContains?: string;
 }
 
 export interface TaskPage {
@@ -152,6 +158,14 @@ export interface StatusCount {
   status: TaskStatus;
   type: string;
   count: number;
+}
+
+/** Finished tasks of one type in one minute (`completionsByMinute`). */
+export interface MinuteCompletions {
+  /** Start of the minute, epoch ms (a multiple of 60,000). */
+  minute: number;
+  completed: number;
+  failed: number;
 }
 
 export type Unsubscribe = () => void;
@@ -205,8 +219,17 @@ export interface StoreReader {
   getListTasks(orgId: string, listId: string, limit: number): Promise<Task[]>;
   /** Task counts by status and type (archived included), of one org or one of its lists. */
   countTasks(orgId: string, listId?: string): Promise<StatusCount[]>;
-  /** Since when the longest-waiting claimable task has been claimable (its runAt, else queuedAt), or null. */
-  oldestQueuedAt(orgId: string): Promise<number | null>;
+  /**
+   * Since when the longest-waiting claimable task of the org (of one type, when `type` is given)
+   * has been claimable (its runAt, else queuedAt), or null.
+   */
+  oldestQueuedAt(orgId: string, type?: string): Promise<number | null>;
+  /**
+   * The tasks of one type (archived included) now `completed` or `failed` whose completedAt is at
+   * or after `since`, counted by the minute of their completedAt: oldest minute first, a minute
+   * without any left out.
+   */
+  completionsByMinute(orgId: string, type: string, since: number): Promise<MinuteCompletions[]>;
   /** Claims of the org since `since` (all types when `type` is not given). */
   countClaims(orgId: string, since: number, type?: string): Promise<number>;
   /** The time of the earliest claim of this type at or after `since`, or null. */

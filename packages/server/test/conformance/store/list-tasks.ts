@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Task } from '../../../src/domain/task.js';
 import type { TaskFilter } from '../../../src/storage/task-store.js';
-import { T0 } from '../../helpers/task-factory.js';
+import { ORG_B, T0 } from '../../helpers/task-factory.js';
 import { ids, type StoreTopic } from './fixture.js';
 
 export const listTasks: StoreTopic = (fx) => {
@@ -120,6 +120,70 @@ export const listTasks: StoreTopic = (fx) => {
       const p2 = await list({ status: ['queued'] }, 3, p1.lastId);
       expect(ids(p2.items)).toEqual(queued.slice(3));
       expect(p2.hasMore).toBe(false);
+    });
+
+    it('titleContains: a substring of the title, ASCII case ignored, wildcards and the escape taken literally', async () => {
+      const titles = [
+        'Send the Weekly Report',
+        'weekly digest',
+        '50% off_sale',
+        '500 off sale',
+        'C:\\temp\\report',
+        'Überweisung prüfen',
+        'résumé review',
+      ];
+      const ts = titles.map((title) => task({ title }));
+      await insert(
+        ...ts,
+        task({ title: 'weekly, archived', archivedAt: T0 + 1 }),
+        task({ orgId: ORG_B, title: 'weekly' }),
+      );
+      const [report, digest, percent, plain, path, german, french] = ts as [Task, Task, Task, Task, Task, Task, Task];
+      const cases: Array<[string, Task[]]> = [
+        ['weekly', [digest, report]],
+        ['WEEKLY', [digest, report]],
+        ['wEeKlY rEpOrT', [report]],
+        ['report', [path, report]],
+        ['%', [percent]],
+        ['50%', [percent]],
+        ['_', [percent]],
+        ['f_s', [percent]],
+        ['0 off', [plain]],
+        ['\\', [path]],
+        ['\\temp\\', [path]],
+        ['\\%', []],
+        ['Über', [german]],
+        ['prüf', [german]],
+        ['résumé', [french]],
+        ['Send the Weekly Report', [report]],
+        ['Send the Weekly Report!', []],
+        [' ', [french, german, plain, percent, digest, report]],
+        ['x'.repeat(200), []],
+      ];
+      for (const [text, expected] of cases) {
+        const page = await list({ titleContains: text });
+        expect({ text, ids: ids(page.items) }).toEqual({ text, ids: ids(expected) });
+      }
+      // Archived tasks only when asked for, as with every filter; never another org's.
+      expect((await list({ titleContains: 'weekly', archived: true })).items).toHaveLength(3);
+    });
+
+    it('titleContains combines with the other filters and pages with afterId', async () => {
+      const ts = Array.from({ length: 9 }, (_, i) =>
+        task({ title: i % 3 === 0 ? `Deploy #${i}` : `Build #${i}`, status: i % 2 === 0 ? 'queued' : 'failed' }),
+      );
+      await insert(...ts);
+      const deploys = ids(ts.filter((t) => t.title.startsWith('Deploy'))).reverse();
+      const p1 = await list({ titleContains: 'deploy' }, 2);
+      expect(ids(p1.items)).toEqual(deploys.slice(0, 2));
+      expect(p1).toMatchObject({ hasMore: true, lastId: deploys[1] });
+      const p2 = await list({ titleContains: 'deploy' }, 2, p1.lastId);
+      expect(ids(p2.items)).toEqual(deploys.slice(2));
+      expect(p2).toMatchObject({ hasMore: false, lastId: null });
+      const queuedDeploys = ts.filter((t) => t.title.startsWith('Deploy') && t.status === 'queued');
+      expect(ids((await list({ titleContains: 'DEPLOY', status: ['queued'] })).items)).toEqual(
+        ids(queuedDeploys).reverse(),
+      );
     });
 
     it('is stable: tasks inserted between pages do not change the next page', async () => {

@@ -78,5 +78,61 @@ export const listsAndStats: StoreTopic = (fx) => {
         expect(await tx.oldestQueuedAt('org_missing')).toBeNull();
       });
     });
+
+    it("oldestQueuedAt of one type: the same among that type's claimable queued tasks", async () => {
+      clock.set(T0 + 10_000);
+      await insert(
+        task({ type: 'email.send', queuedAt: T0 + 300 }),
+        task({ type: 'email.send', queuedAt: T0 + 400, priority: 9 }),
+        task({ type: 'email.send', queuedAt: T0 + 100, runAt: T0 + 20_000 }), // not claimable yet
+        task({ type: 'email.send', queuedAt: T0 + 900, runAt: T0 + 250 }), // claimable since its runAt
+        task({ type: 'pdf.render', queuedAt: T0 + 50 }),
+        inStatus('in_progress', { type: 'email.send', queuedAt: T0 + 1 }),
+        task({ orgId: ORG_B, type: 'email.send', queuedAt: T0 + 10 }),
+      );
+      await store.read(async (tx) => {
+        expect(await tx.oldestQueuedAt(ORG_A, 'email.send')).toBe(T0 + 250);
+        expect(await tx.oldestQueuedAt(ORG_A, 'pdf.render')).toBe(T0 + 50);
+        expect(await tx.oldestQueuedAt(ORG_A)).toBe(T0 + 50);
+        expect(await tx.oldestQueuedAt(ORG_A, 'video.encode')).toBeNull();
+        expect(await tx.oldestQueuedAt(ORG_B, 'email.send')).toBe(T0 + 10);
+      });
+    });
+
+    it('completionsByMinute: completed and failed tasks of one type by the minute of completedAt, since a time', async () => {
+      const M = 60_000;
+      const at = (minute: number, second: number) => T0 + minute * M + second * 1000;
+      await insert(
+        inStatus('completed', { completedAt: at(0, 0) }),
+        inStatus('completed', { completedAt: at(0, 59) }),
+        inStatus('failed', { completedAt: at(0, 30) }),
+        inStatus('completed', { completedAt: at(3, 1), archivedAt: at(4, 0) }), // archived still counts
+        inStatus('failed', { completedAt: at(3, 59) }),
+        inStatus('completed', { completedAt: at(2, 0) - 1 }), // the last millisecond of minute 1
+        inStatus('completed', { completedAt: at(-1, 59) }), // before `since`
+        inStatus('canceled', { completedAt: at(0, 10) }), // neither completed nor failed
+        inStatus('completed', { type: 'pdf.render', completedAt: at(0, 10) }),
+        inStatus('completed', { orgId: ORG_B, completedAt: at(0, 10) }),
+        task({ type: 'email.send' }),
+      );
+      await store.read(async (tx) => {
+        expect(await tx.completionsByMinute(ORG_A, 'email.send', T0)).toEqual([
+          { minute: T0, completed: 2, failed: 1 },
+          { minute: T0 + M, completed: 1, failed: 0 },
+          { minute: T0 + 3 * M, completed: 1, failed: 1 },
+        ]);
+        expect(await tx.completionsByMinute(ORG_A, 'email.send', at(3, 30))).toEqual([
+          { minute: T0 + 3 * M, completed: 0, failed: 1 },
+        ]);
+        expect(await tx.completionsByMinute(ORG_A, 'pdf.render', T0)).toEqual([
+          { minute: T0, completed: 1, failed: 0 },
+        ]);
+        expect(await tx.completionsByMinute(ORG_B, 'email.send', T0)).toEqual([
+          { minute: T0, completed: 1, failed: 0 },
+        ]);
+        expect(await tx.completionsByMinute(ORG_A, 'video.encode', T0)).toEqual([]);
+        expect(await tx.completionsByMinute(ORG_A, 'email.send', at(5, 0))).toEqual([]);
+      });
+    });
   });
 };
