@@ -55,8 +55,7 @@ export function ThroughputChart({ data, label }: { data: Throughput; label: stri
         aria-label={`${label}: ${total} completed and ${failed} failed in the last ${data.buckets.length} minutes`}
       />
       <figcaption class="muted small">
-        {total} completed, {failed} failed in the last {data.buckets.length} minutes
-        {data.truncated ? ' (at least: only the most recently created finished tasks were counted)' : ''}.
+        {total} completed, {failed} failed in the last {data.buckets.length} minutes.
       </figcaption>
     </figure>
   );

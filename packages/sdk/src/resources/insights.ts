@@ -1,6 +1,6 @@
 /** What an org's tasks look like as a whole: one list's graph, counts and claim rates. */
 import type { Requester } from '../request.js';
-import type { ListView, Stats } from '../schemas/index.js';
+import type { ListView, Stats, StatsParams } from '../schemas/index.js';
 
 export class InsightsResource {
   constructor(private readonly client: Requester) {}
@@ -10,8 +10,8 @@ export class InsightsResource {
     return (await this.client.request<ListView>('GET', `/v1/lists/${encodeURIComponent(listId)}`)).body;
   }
 
-  /** Counts by status and type, oldest queued age, claims per minute. */
-  async stats(): Promise<Stats> {
-    return (await this.client.request<Stats>('GET', '/v1/stats')).body;
+  /** Counts by status and type, oldest queued age, claims per minute: of the org, or of `params.type` alone. */
+  async stats(params: StatsParams = {}): Promise<Stats> {
+    return (await this.client.request<Stats>('GET', '/v1/stats', { query: params })).body;
   }
 }

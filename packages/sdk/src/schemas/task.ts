@@ -228,6 +228,15 @@ export const TaskListQuery = Type.Object(
     createdAfter: Type.Optional(Timestamp),
     createdBefore: Type.Optional(Timestamp),
     archived: Type.Optional(Type.Boolean()),
+    q: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description:
+          'Tasks whose title contains this text: case ignored for ASCII letters (for others, see docs/api.md), ' +
+          '% and _ taken literally',
+      }),
+    ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   },

@@ -179,6 +179,12 @@ export const ListViewSchema = Type.Object({
   truncated: Type.Boolean(),
 });
 
+/**
+ * `GET /v1/stats`: of the whole org, or with `type` of that type alone (its counts, its oldest
+ * claimable task, its claims in the last minute).
+ */
+export const StatsQuery = Type.Object({ type: Type.Optional(TaskTypeName) }, { additionalProperties: false });
+
 export const StatsSchema = Type.Object({
   total: Type.Integer(),
   byStatus: StatusCounts,
@@ -203,9 +209,6 @@ export const ThroughputSchema = Type.Object({
     }),
     { description: 'Oldest first, one per minute, the current minute last' },
   ),
-  truncated: Type.Boolean({
-    description: 'More finished tasks of the type exist than were scanned: the counts are a lower bound',
-  }),
 });
 
 export type ClaimRequest = Static<typeof ClaimBody>;
@@ -219,4 +222,5 @@ export type TypeSettingsInput = Static<typeof TypeSettingsBody>;
 export type TypeSettings = Static<typeof TypeSettingsSchema>;
 export type ListView = Static<typeof ListViewSchema>;
 export type Stats = Static<typeof StatsSchema>;
+export type StatsParams = Static<typeof StatsQuery>;
 export type Throughput = Static<typeof ThroughputSchema>;

@@ -56,23 +56,25 @@ export class InsightsService {
     });
   }
 
-  stats(orgId: string): Promise<Stats> {
+  /** Of the whole org, or of one type when `type` is given (then `byType` holds that type alone, if it has tasks). */
+  stats(orgId: string, type?: string): Promise<Stats> {
     return this.store.read(async (tx) => {
       const byStatus = zeroCounts();
       const byType: Record<string, Record<TaskStatus, number>> = {};
       let total = 0;
       for (const row of await tx.countTasks(orgId)) {
+        if (type !== undefined && row.type !== type) continue;
         byStatus[row.status] += row.count;
         (byType[row.type] ??= zeroCounts())[row.status] += row.count;
         total += row.count;
       }
-      const oldest = await tx.oldestQueuedAt(orgId);
+      const oldest = await tx.oldestQueuedAt(orgId, type);
       return {
         total,
         byStatus,
         byType,
         oldestQueuedAgeMs: oldest === null ? null : Math.max(0, tx.now - oldest),
-        claimsPerMinute: await tx.countClaims(orgId, tx.now - 60_000),
+        claimsPerMinute: await tx.countClaims(orgId, tx.now - 60_000, type),
       };
     });
   }

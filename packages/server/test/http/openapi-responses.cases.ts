@@ -176,7 +176,10 @@ export const CASES: Record<string, OperationCases> = {
   },
   'GET /v1/tasks': {
     ok: [200, () => ({ query: '?limit=5' })],
-    more: [{ name: 'a cursor it did not give', status: 400, request: () => ({ query: '?cursor=nope' }) }],
+    more: [
+      { name: 'a cursor it did not give', status: 400, request: () => ({ query: '?cursor=nope' }) },
+      { name: 'a title search', status: 200, request: () => ({ query: '?q=50%25_off' }) },
+    ],
   },
   'POST /v1/tasks/bulk': {
     ok: [200, async (w) => json({ action: 'cancel', ids: [(await w.task()).id] })],
@@ -351,7 +354,13 @@ export const CASES: Record<string, OperationCases> = {
         'listId takes 1-200 characters, and the router refuses a longer parameter first (414)',
     },
   },
-  'GET /v1/stats': { ok: [200, () => ({})] },
+  'GET /v1/stats': {
+    ok: [200, () => ({})],
+    more: [
+      { name: 'of one type', status: 200, request: () => ({ query: '?type=openapi.none' }) },
+      { name: 'a type that is no type name', status: 400, request: () => ({ query: '?type=not%20a%20type' }) },
+    ],
+  },
   'GET /v1/types/{type}/throughput': {
     ok: [200, (w) => ({ params: { type: w.type() }, query: '?minutes=5' })],
     more: [

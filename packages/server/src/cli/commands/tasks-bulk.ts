@@ -27,6 +27,7 @@ export const BULK_HELP = `Usage: tasklane tasks bulk ACTION (--id ID ... | FILTE
 Or every task that matches, newest first, up to --limit per call:
   --status S             repeatable: ${STATUS_VALUES.join(', ')}
   --type T, --label L, --list-id ID, --project P, --assignee A
+  --search TEXT          title contains TEXT (ASCII case ignored)
   --created-after T, --created-before T    RFC 3339 times
   --archived             archived tasks match too
   --limit N              1..1000 per call (default 1000)
@@ -57,6 +58,7 @@ export async function bulkTasks(argv: string[]): Promise<number> {
         'list-id': { type: 'string' },
         project: { type: 'string' },
         assignee: { type: 'string' },
+        search: { type: 'string' },
         'created-after': { type: 'string' },
         'created-before': { type: 'string' },
         archived: { type: 'boolean' },
@@ -86,6 +88,7 @@ export async function bulkTasks(argv: string[]): Promise<number> {
     ...(values['list-id'] === undefined ? {} : { listId: values['list-id'] }),
     ...(values.project === undefined ? {} : { projectId: values.project }),
     ...(values.assignee === undefined ? {} : { assignee: values.assignee }),
+    ...(values.search === undefined ? {} : { q: values.search }),
     ...(values['created-after'] === undefined ? {} : { createdAfter: values['created-after'] }),
     ...(values['created-before'] === undefined ? {} : { createdBefore: values['created-before'] }),
     ...(values.archived ? { archived: true } : {}),

@@ -55,6 +55,7 @@ const LIST_HELP = `Usage: tasklane tasks list [options]
   --status S             repeatable: ${STATUSES.join(', ')}
   --type T               only this type
   --label L              only tasks with this label
+  --search TEXT          only tasks whose title contains TEXT (ASCII case ignored)
   --limit N              page size, 1..200 (default 50; with --all, 200)
   --cursor C             the page after a previous list
   --all                  every page
@@ -140,6 +141,7 @@ async function listTasks(argv: string[]): Promise<number> {
         status: { type: 'string', multiple: true },
         type: { type: 'string' },
         label: { type: 'string' },
+        search: { type: 'string' },
         limit: { type: 'string' },
         cursor: { type: 'string' },
         all: { type: 'boolean' },
@@ -153,6 +155,7 @@ async function listTasks(argv: string[]): Promise<number> {
     ...(status === undefined ? {} : { status }),
     ...(values.type === undefined ? {} : { type: values.type }),
     ...(values.label === undefined ? {} : { label: values.label }),
+    ...(values.search === undefined ? {} : { q: values.search }),
     ...(values.cursor === undefined ? {} : { cursor: values.cursor }),
   };
   const client = connect(command, values);

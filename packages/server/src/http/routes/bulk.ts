@@ -1,26 +1,11 @@
 /** `POST /v1/tasks/bulk`: one action on many tasks, named by id or matched by the list's filters. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { BulkActionBody, BulkActionResponse, type TaskFilterParams } from '@tasklane/sdk/schemas';
+import { BulkActionBody, BulkActionResponse } from '@tasklane/sdk/schemas';
 import type { BulkActionsService } from '../../service/bulk-actions.js';
-import type { TaskFilter } from '../../storage/task-store.js';
 import { principalOf } from '../auth.js';
 import { documented, json } from '../openapi-answers.js';
 import { presentTask } from '../presenters.js';
-
-/** The list's query filters (RFC 3339 times) as the store's filter (epoch ms). */
-export function toTaskFilter(q: TaskFilterParams): TaskFilter {
-  return {
-    ...(q.status === undefined ? {} : { status: q.status }),
-    ...(q.type === undefined ? {} : { type: q.type }),
-    ...(q.listId === undefined ? {} : { listId: q.listId }),
-    ...(q.projectId === undefined ? {} : { projectId: q.projectId }),
-    ...(q.assignee === undefined ? {} : { assignee: q.assignee }),
-    ...(q.label === undefined ? {} : { label: q.label }),
-    ...(q.createdAfter === undefined ? {} : { createdAfter: Date.parse(q.createdAfter) }),
-    ...(q.createdBefore === undefined ? {} : { createdBefore: Date.parse(q.createdBefore) }),
-    archived: q.archived ?? false,
-  };
-}
+import { toTaskFilter } from '../task-filter.js';
 
 export const bulkRoutes: FastifyPluginAsyncTypebox<{ bulk: BulkActionsService }> = async (app, { bulk }) => {
   app.post(

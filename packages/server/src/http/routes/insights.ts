@@ -1,7 +1,7 @@
 /** `GET /v1/lists/{listId}` (counts and dependency graph) and `GET /v1/stats`. */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ListViewSchema, StatsSchema } from '@tasklane/sdk/schemas';
+import { ListViewSchema, StatsQuery, StatsSchema } from '@tasklane/sdk/schemas';
 import type { InsightsService } from '../../service/insights-service.js';
 import { principalOf } from '../auth.js';
 import { documented, json } from '../openapi-answers.js';
@@ -27,10 +27,11 @@ export const insightRoutes: FastifyPluginAsyncTypebox<{ insights: InsightsServic
       config: { scope: 'tasks:read' },
       schema: {
         tags: ['tasks'],
-        summary: 'Counts by status and type, oldest queued age, claims per minute',
-        response: { 200: json(StatsSchema, 'The statistics of the org') },
+        summary: 'Counts by status and type, oldest queued age, claims per minute (of the org, or of one type)',
+        querystring: StatsQuery,
+        response: { 200: json(StatsSchema, 'The statistics of the org, or of the type') },
       },
     }),
-    async (request) => insights.stats(principalOf(request).orgId),
+    async (request) => insights.stats(principalOf(request).orgId, request.query.type),
   );
 };

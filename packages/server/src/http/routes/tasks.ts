@@ -24,6 +24,7 @@ import { assertPayloadSize } from '../json-body.js';
 import { presentStep, presentTask } from '../presenters.js';
 import { ANSWER_HEADERS as H, documented, json, noBody } from '../openapi-answers.js';
 import { requestSignal } from '../request-signal.js';
+import { toTaskFilter } from '../task-filter.js';
 
 export interface TaskRoutesOptions {
   tasks: TaskService;
@@ -166,19 +167,8 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
       ['VALIDATION_FAILED'],
     ),
     async (request) => {
-      const q = request.query;
-      const filter = {
-        ...(q.status === undefined ? {} : { status: q.status }),
-        ...(q.type === undefined ? {} : { type: q.type }),
-        ...(q.listId === undefined ? {} : { listId: q.listId }),
-        ...(q.projectId === undefined ? {} : { projectId: q.projectId }),
-        ...(q.assignee === undefined ? {} : { assignee: q.assignee }),
-        ...(q.label === undefined ? {} : { label: q.label }),
-        ...(q.createdAfter === undefined ? {} : { createdAfter: Date.parse(q.createdAfter) }),
-        ...(q.createdBefore === undefined ? {} : { createdBefore: Date.parse(q.createdBefore) }),
-        archived: q.archived ?? false,
-      };
-      const page = await tasks.list(principalOf(request).orgId, filter, q.limit ?? 50, q.cursor);
+      const { limit, cursor, ...filters } = request.query;
+      const page = await tasks.list(principalOf(request).orgId, toTaskFilter(filters), limit ?? 50, cursor);
       return { items: page.items.map((v) => presentTask(v)), nextCursor: page.nextCursor, hasMore: page.hasMore };
     },
   );

@@ -29,7 +29,7 @@ export const typeThroughputRoutes: FastifyPluginAsyncTypebox<{ throughput: TypeT
         request.params.type,
         request.query.minutes ?? 60,
       );
-      return { type: t.type, buckets: t.buckets.map((b) => ({ ...b, minute: iso(b.minute) })), truncated: t.truncated };
+      return { type: t.type, buckets: t.buckets.map((b) => ({ ...b, minute: iso(b.minute) })) };
     },
   );
 };
