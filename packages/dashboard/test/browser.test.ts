@@ -180,8 +180,8 @@ function browserSuite(server: Server) {
   it('opens a task by identifier from the search box; a task has an address of its own', async () => {
     await signIn(server.rootKey);
     const featured = await root.tasks.get(ids.featured);
-    await page.getByLabel('Open a task by id or identifier').fill(featured.identifier ?? '');
-    await page.getByLabel('Open a task by id or identifier').press('Enter');
+    await page.getByLabel('Open a task by id or identifier, or search titles').fill(featured.identifier ?? '');
+    await page.getByLabel('Open a task by id or identifier, or search titles').press('Enter');
     await page.getByRole('heading', { name: 'Nightly pentest of api.example.com', level: 1 }).waitFor();
     expect(page.url()).toBe(`${server.url}/tasks/${featured.id}`);
     await page.getByText('Scanning 412 of 640 endpoints').waitFor();
@@ -198,11 +198,21 @@ function browserSuite(server: Server) {
     // Shared as a link: the identifier's address opens the same task.
     await page.goto(`${server.url}/tasks/${featured.identifier}`);
     await page.getByRole('heading', { name: 'Nightly pentest of api.example.com', level: 1 }).waitFor();
-    // Title search waits for a q filter on GET /v1/tasks: the box says so.
-    await page.goto(server.url);
-    await page.getByLabel('Open a task by id or identifier').fill('pentest');
-    await page.getByLabel('Open a task by id or identifier').press('Enter');
-    await page.getByText('title search is not available yet').waitFor();
+    // Anything else searches titles (q), case ignored, the list's other filters kept.
+    await page.goto(`${server.url}/?label=security`);
+    const box = page.getByLabel('Open a task by id or identifier, or search titles');
+    await box.fill('PENTEST');
+    await box.press('Enter');
+    await expect.poll(() => new URL(page.url()).search).toBe('?label=security&q=PENTEST');
+    const titles = page.locator('tr[data-task-id] .task-title');
+    await expect.poll(() => titles.allTextContents()).toEqual(['Nightly pentest of api.example.com']);
+    expect(await page.getByLabel('Title contains').inputValue()).toBe('PENTEST');
+    // An identifier no task has is searched for in titles too (after the 404 the browser logs).
+    expectedErrors = [/404 .*\/v1\/tasks\/ZZZ-9$/];
+    await box.fill('ZZZ-9');
+    await box.press('Enter');
+    await expect.poll(() => new URL(page.url()).searchParams.get('q')).toBe('ZZZ-9');
+    await page.getByText(/No task matches/).waitFor();
   });
 
   it("without an event stream, the pages work and say they are not live; with one, a worker's progress shows without a reload", async () => {

@@ -8,7 +8,7 @@ describe('the list view in the address', () => {
   it('round-trips every filter of GET /v1/tasks, status repeated, and the cursor', () => {
     const search =
       '?status=queued&status=failed&type=email.send&label=billing&assignee=w1&listId=l1&projectId=OPS' +
-      '&createdAfter=2026-01-01T00%3A00%3A00.000Z&createdBefore=2026-02-01T00%3A00%3A00.000Z&archived=true&cursor=abc';
+      '&createdAfter=2026-01-01T00%3A00%3A00.000Z&createdBefore=2026-02-01T00%3A00%3A00.000Z&q=50%25+off&archived=true&cursor=abc';
     const view = parseView(search);
     expect(view).toEqual({
       status: ['queued', 'failed'],
@@ -19,11 +19,13 @@ describe('the list view in the address', () => {
       projectId: 'OPS',
       createdAfter: '2026-01-01T00:00:00.000Z',
       createdBefore: '2026-02-01T00:00:00.000Z',
+      q: '50% off',
       archived: true,
       cursor: 'abc',
     });
     expect(formatView(view)).toBe(search);
     expect(toListParams(view)).not.toHaveProperty('cursor');
+    expect(toListParams(view)).toMatchObject({ q: '50% off' });
   });
 
   it('drops what is not a filter: unknown statuses, empty values', () => {

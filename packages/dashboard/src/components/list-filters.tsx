@@ -1,7 +1,7 @@
 /** The list's other filters: each change goes into the address (and so into a shared link). */
 import type { Stats } from '@tasklane/sdk';
 import { useEffect, useState } from 'preact/hooks';
-import { hasFilters, type ListView, type TextFilter } from '../lib/filters.js';
+import { hasFilters, SEARCH_MAX, type ListView, type TextFilter } from '../lib/filters.js';
 
 const EMPTY: ListView = { status: [], archived: false };
 
@@ -45,6 +45,7 @@ export function ListFilters({
           {view.type !== undefined && !types.includes(view.type) && <option value={view.type}>{view.type}</option>}
         </select>
       </div>
+      <TextField id="f-q" label="Title contains" value={view.q} onCommit={(v) => set('q', v)} maxLength={SEARCH_MAX} />
       <TextField id="f-label" label="Label" value={view.label} onCommit={(v) => set('label', v)} />
       <TextField id="f-assignee" label="Assignee" value={view.assignee} onCommit={(v) => set('assignee', v)} />
       <TextField id="f-list" label="List" value={view.listId} onCommit={(v) => set('listId', v)} />
@@ -97,6 +98,7 @@ function TextField(p: {
   label: string;
   value: string | undefined;
   placeholder?: string;
+  maxLength?: number;
   onCommit: (v: string | undefined) => void;
 }) {
   const [text, setText] = useState(p.value ?? '');
@@ -112,6 +114,7 @@ function TextField(p: {
         type="text"
         value={text}
         placeholder={p.placeholder ?? 'Any'}
+        maxLength={p.maxLength}
         onInput={(e) => setText(e.currentTarget.value)}
         onBlur={commit}
         onKeyDown={(e) => {

@@ -14,11 +14,13 @@ export interface ListView {
   projectId?: string;
   createdAfter?: string;
   createdBefore?: string;
+  /** Words of the title (GET /v1/tasks `q`). */
+  q?: string;
   archived: boolean;
   cursor?: string;
 }
 
-const TEXT_FIELDS = ['type', 'label', 'assignee', 'listId', 'projectId', 'createdAfter', 'createdBefore'] as const;
+const TEXT_FIELDS = ['type', 'label', 'assignee', 'listId', 'projectId', 'createdAfter', 'createdBefore', 'q'] as const;
 export type TextFilter = (typeof TEXT_FIELDS)[number];
 
 export function parseView(search: string): ListView {
@@ -60,6 +62,7 @@ export function toListParams(view: ListView): Omit<TaskListParams, 'limit' | 'cu
     ...(view.projectId === undefined ? {} : { projectId: view.projectId }),
     ...(view.createdAfter === undefined ? {} : { createdAfter: view.createdAfter }),
     ...(view.createdBefore === undefined ? {} : { createdBefore: view.createdBefore }),
+    ...(view.q === undefined ? {} : { q: view.q }),
     ...(view.archived ? { archived: true } : {}),
   };
 }
@@ -67,6 +70,9 @@ export function toListParams(view: ListView): Omit<TaskListParams, 'limit' | 'cu
 export function hasFilters(view: ListView): boolean {
   return Object.keys(toListParams(view)).length > 0;
 }
+
+/** The longest title search GET /v1/tasks takes (`q`, in characters). */
+export const SEARCH_MAX = 200;
 
 /** A task id (UUID) or a project identifier (`OPS-42`): what the search box opens directly. */
 export function taskRefOf(text: string): string | null {

@@ -115,7 +115,8 @@ export function TaskList() {
       recent.current.add(e);
       setStats((s) => (s === null ? s : (applyToStats(s, e) ?? s)));
       if (e.type === 'task.created') {
-        setCreated((ids) => new Set(ids).add(e.taskId));
+        // The event carries no title: under a title search, a new task may not be one of the list's.
+        if (view.q === undefined) setCreated((ids) => new Set(ids).add(e.taskId));
         return;
       }
       if (e.type === 'task.deleted') loadStats();
@@ -168,7 +169,7 @@ export function TaskList() {
             {stats === null ? '\u00a0' : `${formatNumber(stats.total)} in total, newest first`}
           </p>
         </div>
-        <SearchBox />
+        <SearchBox onSearch={(q) => onFilters({ ...view, q } as ListView)} />
       </div>
       <StatusSummary stats={stats} view={view} onChange={onFilters} />
       <ListFilters view={view} stats={stats} onChange={onFilters} />

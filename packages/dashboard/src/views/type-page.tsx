@@ -1,5 +1,5 @@
 /** One type: counts by status, how long the oldest queued task waits, throughput, limits (editable with admin). */
-import type { Stats, Task, Throughput, TypeSettings } from '@tasklane/sdk';
+import type { Stats, Throughput, TypeSettings } from '@tasklane/sdk';
 import { STATUSES } from '../lib/wire.js';
 import { useEffect, useState } from 'preact/hooks';
 import { ThroughputChart } from '../components/throughput-chart.js';
@@ -8,9 +8,6 @@ import { formatDuration, formatNumber, STATUS_LABELS } from '../lib/format.js';
 import { can, describeError } from '../lib/session.js';
 import { useSession } from '../lib/session-context.js';
 
-/** Oldest queued age is read from one page of queued tasks: exact up to this many queued. */
-const OLDEST_SCAN = 200;
-
 export function TypePage({ type }: { type: string }) {
   const { client, who } = useSession();
   const name = decodeURIComponent(type);
@@ -18,10 +15,10 @@ export function TypePage({ type }: { type: string }) {
   const [throughput, setThroughput] = useState<Throughput | null>(null);
   const [throughputError, setThroughputError] = useState<string | null>(null);
   const [settings, setSettings] = useState<TypeSettings | null | 'none'>(null);
-  const [oldest, setOldest] = useState<number | null | 'unknown'>(null);
 
   useEffect(() => {
-    client.insights.stats().then(setStats, () => undefined);
+    // The stats of this type alone: its counts, and its oldest claimable task however many are queued.
+    client.insights.stats({ type: name }).then(setStats, () => undefined);
     client.types
       .throughput(name, { minutes: 60 })
       .then(setThroughput, (e: unknown) => setThroughputError(describeError(e)));
@@ -31,17 +28,6 @@ export function TypePage({ type }: { type: string }) {
       () => setSettings('none'),
     );
   }, [client, name]);
-
-  const queued = stats?.byType[name]?.queued ?? 0;
-  useEffect(() => {
-    if (stats === null) return;
-    if (queued === 0) return setOldest(null);
-    if (queued > OLDEST_SCAN) return setOldest('unknown');
-    client.tasks.list({ type: name, status: ['queued'], limit: OLDEST_SCAN }).then(
-      (page) => setOldest(oldestWaiting(page.items, Date.now())),
-      () => setOldest('unknown'),
-    );
-  }, [client, name, stats === null, queued]);
 
   const counts = stats?.byType[name];
   return (
@@ -67,7 +53,7 @@ export function TypePage({ type }: { type: string }) {
         <div class="kpi kpi-wide">
           <span class="kpi-label">Oldest queued task has waited</span>
           <span class="kpi-value">
-            {oldest === null ? '—' : oldest === 'unknown' ? `> ${OLDEST_SCAN} queued` : formatDuration(oldest)}
+            {stats?.oldestQueuedAgeMs == null ? '—' : formatDuration(stats.oldestQueuedAgeMs)}
           </span>
         </div>
         {STATUSES.map((s) => (
@@ -101,15 +87,4 @@ export function TypePage({ type }: { type: string }) {
       </section>
     </section>
   );
-}
-
-/** How long the longest-waiting claimable task has waited (its runAt, else queuedAt). */
-function oldestWaiting(tasks: Task[], now: number): number | null {
-  let since: number | null = null;
-  for (const t of tasks) {
-    const at = Date.parse(t.runAt ?? t.queuedAt ?? t.createdAt);
-    if (at > now) continue;
-    if (since === null || at < since) since = at;
-  }
-  return since === null ? null : now - since;
 }
