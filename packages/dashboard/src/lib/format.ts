@@ -4,21 +4,24 @@ import type { TaskStatus } from '@tasklane/sdk';
 const number = new Intl.NumberFormat('en');
 export const formatNumber = (n: number): string => number.format(n);
 
-export function formatDuration(ms: number): string {
+/** Two units at most, a zero second unit left out: "45s", "1m 30s", "2h", "1d 14h". `coarse`: no seconds past a minute. */
+export function formatDuration(ms: number, { coarse = false } = {}): string {
   const s = Math.round(Math.abs(ms) / 1000);
+  const two = (a: number, ua: string, b: number, ub: string) => (b === 0 ? `${a}${ua}` : `${a}${ua} ${b}${ub}`);
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${s % 60}s`;
+  if (m < 60) return coarse ? `${m}m` : two(m, 'm', s % 60, 's');
   const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h ${m % 60}m`;
-  return `${Math.floor(h / 24)}d ${h % 24}h`;
+  if (h < 24) return two(h, 'h', m % 60, 'm');
+  return two(Math.floor(h / 24), 'd', h % 24, 'h');
 }
 
-/** "3m ago", "in 20s": relative to `now`. */
+/** "3m ago", "in 20s", "1h 35m ago": relative to `now`, to the minute past the first minute. */
 export function formatRelative(iso: string, now: number = Date.now()): string {
   const ms = Date.parse(iso) - now;
   if (Math.abs(ms) < 5_000) return 'just now';
-  return ms < 0 ? `${formatDuration(ms)} ago` : `in ${formatDuration(ms)}`;
+  const d = formatDuration(ms, { coarse: true });
+  return ms < 0 ? `${d} ago` : `in ${d}`;
 }
 
 const absolute = new Intl.DateTimeFormat('en', {

@@ -108,7 +108,12 @@ export function TaskPage({ id }: { id: string }) {
     );
   }
 
-  const curl = `curl -s ${location.origin}/v1/tasks/${task.id} -H "Authorization: Bearer $TASKLANE_KEY"`;
+  // One part a line, by identifier when it has one: each line short enough for the card.
+  const curl = [
+    'curl -s',
+    `  ${location.origin}/v1/tasks/${task.identifier ?? task.id}`,
+    '  -H "Authorization: Bearer $TASKLANE_KEY"',
+  ].join(' \\\n');
   const name = task.identifier ?? task.id;
   const streamOk = live !== 'unavailable';
   return (
