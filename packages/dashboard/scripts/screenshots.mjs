@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /* global process */
 // Screenshots of the dashboard for the README: the task list and a task page, light theme, with
-// realistic tasks, taken by Debian's Chromium through playwright-core.
+// realistic tasks seeded over a realistic span of time (the server's clock set back step by step,
+// scripts/shifted-clock.mjs), taken by Debian's Chromium through playwright-core.
 // `npm run screenshots -w packages/dashboard` (after `npm run build`); writes docs/dashboard-*.png.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ if (!existsSync(CHROMIUM)) {
   process.exit(1);
 }
 
-const server = await startTestServer();
+const server = await startTestServer({ shiftedClock: true });
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
   headless: true,
@@ -29,7 +30,7 @@ const browser = await chromium.launch({
   ],
 });
 try {
-  const ids = await seed(server.url, server.rootKey);
+  const ids = await seed(server.url, server.rootKey, { at: (minutesAgo) => server.setClock(-minutesAgo * 60_000) });
   const page = await browser.newPage({
     viewport: { width: 1440, height: 900 },
     colorScheme: 'light',

@@ -11,13 +11,19 @@ import { fileURLToPath } from 'node:url';
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 export const SERVER_MAIN = join(REPO, 'packages/server/dist/cli/main.js');
 
-export async function startTestServer() {
+/**
+ * `shiftedClock: true` (the screenshots) runs the server with scripts/shifted-clock.mjs preloaded:
+ * then `setClock(offsetMs)` moves its Date.now() by `offsetMs` (negative: into the past) until the
+ * next call, resolving once the server runs on it.
+ */
+export async function startTestServer({ shiftedClock = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'tasklane-dashboard-'));
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
   const rootKey = `tl_${[...randomBytes(40)].map((b) => alphabet[b % alphabet.length]).join('')}`;
-  const child = spawn(process.execPath, [SERVER_MAIN, 'serve', '--port', '0', '--data-dir', dir], {
+  const preload = shiftedClock ? ['--import', new URL('./shifted-clock.mjs', import.meta.url).href] : [];
+  const child = spawn(process.execPath, [...preload, SERVER_MAIN, 'serve', '--port', '0', '--data-dir', dir], {
     env: { ...process.env, TASKLANE_ROOT_KEY: rootKey, TASKLANE_RATE_LIMIT: '0', TASKLANE_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: shiftedClock ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
@@ -40,6 +46,18 @@ export async function startTestServer() {
     url,
     rootKey,
     output: () => out,
+    setClock(offsetMs) {
+      if (!shiftedClock) return Promise.reject(new Error('setClock needs startTestServer({ shiftedClock: true })'));
+      return new Promise((resolve) => {
+        const onMessage = (m) => {
+          if (m?.type !== 'clock-set' || m.offsetMs !== offsetMs) return;
+          child.off('message', onMessage);
+          resolve();
+        };
+        child.on('message', onMessage);
+        child.send({ type: 'clock', offsetMs });
+      });
+    },
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
