@@ -103,6 +103,7 @@ export const LIMITS = {
   priorityMin: -1000,
   priorityMax: 1000,
   metadataMaxKeys: 64,
+  metadataKeyMaxLength: 128,
   labelsMax: 32,
   labelMaxLength: 128,
   payloadMaxBytes: 256 * 1024,
@@ -112,6 +113,15 @@ export const LIMITS = {
   dependsOnMax: 100,
   stepsPerCallMax: 100,
   stepMessageMaxLength: 4000,
+  progressMessageMaxLength: 2000,
+  errorMessageMaxLength: 10_000,
+  errorCodeMaxLength: 100,
+  /** A reason given with an action (cancel, block, reject, …). */
+  reasonMaxLength: 2000,
+  /** A name a client gives: listId, assignee, createdBy, a worker id. */
+  nameMaxLength: 200,
+  /** A reference to a task or a project (id, identifier or key). */
+  refMaxLength: 64,
   maxRetriesMax: 100,
   delayMaxMs: 365 * 24 * 3600 * 1000,
   leaseMinMs: 1000,

@@ -93,14 +93,3 @@ function partFaults(
   }
   return out;
 }
-
-/** `input` and `result` are capped at 256 KiB each once serialized. */
-export function assertPayloadSize(path: string, value: unknown): void {
-  if (value === undefined) return;
-  const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
-  if (bytes > LIMITS.payloadMaxBytes) {
-    throw new TasklaneError('PAYLOAD_TOO_LARGE', `${path} is ${bytes} bytes; the limit is ${LIMITS.payloadMaxBytes}.`, {
-      errors: [{ path, message: `larger than ${LIMITS.payloadMaxBytes} bytes` }],
-    });
-  }
-}

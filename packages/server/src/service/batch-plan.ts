@@ -31,11 +31,6 @@ export function planBatch(items: BatchCreate['tasks'], newId: () => string, sing
     if (byRef.has(item.ref)) errors.push({ path: `${at(i)}/ref`, message: `duplicate ref '${item.ref}'` });
     else byRef.set(item.ref, i);
   });
-  items.forEach((item, i) => {
-    if (item.runAt !== undefined && item.delayMs !== undefined) {
-      errors.push({ path: at(i) || '/', message: 'give runAt or delayMs, not both' });
-    }
-  });
 
   const planned: PlannedItem[] = items.map((item, i) => {
     const dependsOn: string[] = [];

@@ -15,6 +15,7 @@ import { planBatch, type PlannedItem } from './batch-plan.js';
 import { UUID_PATTERN, newTaskId } from './ids.js';
 import { requestHash } from './request-hash.js';
 import { draftTask } from './task-draft.js';
+import { checkCreate } from './task-rules.js';
 import { createdEvent } from './task-events.js';
 import { withSteps, type TaskView } from './task-view.js';
 import type { TaskWriter } from './task-writer.js';
@@ -61,6 +62,7 @@ export class TaskCreator {
     kind: 'single' | 'batch',
   ): Promise<{ views: TaskView[]; created: boolean }> {
     // Everything that needs no storage is checked before the unit of work starts.
+    items.forEach((item, i) => checkCreate(item, kind === 'single' ? '' : `/tasks/${i}`));
     const plan = planBatch(items, newTaskId, kind === 'single');
     const hash = idempotencyKey === undefined ? null : requestHash(kind, items);
     return this.store.write(async (tx) => {

@@ -15,6 +15,7 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 import { UUID_PATTERN } from './ids.js';
 import { TaskCreator, type Caller } from './task-creator.js';
 import { deletedEvent, stepEvents } from './task-events.js';
+import { checkPatch, checkReason, checkSteps } from './task-rules.js';
 import { findTask, findTaskForUpdate, taskKey, taskNotFound } from './task-lookup.js';
 import { withSteps, type TaskView } from './task-view.js';
 import type { TaskWriter } from './task-writer.js';
@@ -136,6 +137,7 @@ export class TaskService {
 
   /** `ifMatch`: the versions the client accepts (If-Match), null for any. */
   async patch(orgId: string, ref: string, patch: TaskPatch, ifMatch: readonly number[] | null): Promise<TaskView> {
+    checkPatch(patch);
     return this.store.write(async (tx) => {
       const task = await findTaskForUpdate(tx, orgId, ref);
       if (ifMatch !== null && !ifMatch.includes(task.version)) {
@@ -174,6 +176,7 @@ export class TaskService {
     action: TaskAction,
     body: { reason?: string; requeue?: boolean },
   ): Promise<TaskView> {
+    checkReason(body.reason);
     return this.store.write(async (tx) => {
       const task = await findTaskForUpdate(tx, orgId, ref);
       let next: Task;
@@ -257,6 +260,7 @@ export class TaskService {
     steps: Array<{ message: string; data?: unknown }>,
     leaseId?: string,
   ): Promise<Step[]> {
+    checkSteps(steps);
     return this.store.write(async (tx) => {
       const task = await findTaskForUpdate(tx, orgId, ref);
       if (task.lease !== null && task.lease.id !== leaseId) {

@@ -17,6 +17,7 @@ import type { NewEvent, StoreReader, StoreWriter, TaskStore, TypeConfig } from '
 import type { ChangeHub } from './change-hub.js';
 import { UUID_PATTERN, newLeaseId } from './ids.js';
 import { changeEvent, stepEvents } from './task-events.js';
+import { checkReport } from './task-rules.js';
 import { findTask, findTaskForUpdate, isTaskRef, taskNotFound } from './task-lookup.js';
 import { withSteps, type TaskView } from './task-view.js';
 import type { TaskWriter } from './task-writer.js';
@@ -222,22 +223,26 @@ export class WorkerService {
     });
   }
 
-  heartbeat(orgId: string, ref: string, input: HeartbeatInput): Promise<TaskView> {
+  async heartbeat(orgId: string, ref: string, input: HeartbeatInput): Promise<TaskView> {
+    checkReport({ action: 'heartbeat', ...input });
     return this.withView(orgId, async (tx) => {
       const task = await this.report(tx, orgId, { taskId: ref, action: 'heartbeat', ...input });
       return input.steps !== undefined && input.steps.length > 0 ? this.writer.addSteps(tx, task, input.steps) : task;
     });
   }
 
-  complete(orgId: string, ref: string, input: CompleteInput): Promise<TaskView> {
+  async complete(orgId: string, ref: string, input: CompleteInput): Promise<TaskView> {
+    checkReport({ action: 'complete', ...input });
     return this.withView(orgId, (tx) => this.report(tx, orgId, { taskId: ref, action: 'complete', ...input }));
   }
 
-  fail(orgId: string, ref: string, input: FailInput): Promise<TaskView> {
+  async fail(orgId: string, ref: string, input: FailInput): Promise<TaskView> {
+    checkReport({ action: 'fail', ...input });
     return this.withView(orgId, (tx) => this.report(tx, orgId, { taskId: ref, action: 'fail', ...input }));
   }
 
-  release(orgId: string, ref: string, input: ReleaseInput): Promise<TaskView> {
+  async release(orgId: string, ref: string, input: ReleaseInput): Promise<TaskView> {
+    checkReport({ action: 'release', ...input });
     return this.withView(orgId, (tx) => this.report(tx, orgId, { taskId: ref, action: 'release', ...input }));
   }
 
@@ -266,6 +271,9 @@ export class WorkerService {
    * request from holding the write lock for long.
    */
   async reports(orgId: string, reports: readonly Report[]): Promise<ReportResult[]> {
+    // The content rules hold for the request as a whole, before any unit: a report that breaks one
+    // refuses the request (nothing applied), as a body that breaks the input rules would.
+    reports.forEach((r, i) => checkReport(r, `/reports/${i}`));
     const results: ReportResult[] = [];
     for (let i = 0; i < reports.length; i += REPORTS_PER_UNIT) {
       const chunk = reports.slice(i, i + REPORTS_PER_UNIT);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../../src/domain/clock.js';
 import { buildApp, type AppOptions } from '../../src/http/app.js';
-import { createServices } from '../../src/service/services.js';
+import { createServices, type Services } from '../../src/service/services.js';
 import { createPostgresStore } from '../../src/storage/postgres/pg-store.js';
 import { createSqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import type { TaskStore } from '../../src/storage/task-store.js';
@@ -18,6 +18,8 @@ import { freshSchema, pgUrl } from '../helpers/pg.js';
 export interface EdgeApp {
   app: FastifyInstance;
   store: TaskStore;
+  /** The services the app runs on, for tests that call a use case in-process. */
+  services: Services;
   /** The root key of org `default` (every scope). */
   key: string;
   /** One request with the root key; an object body is sent as JSON, a string or Buffer as it is. */
@@ -72,6 +74,7 @@ async function over(
   return {
     app,
     store,
+    services,
     key: rootKey,
     call(method, url, body, headers = {}) {
       const all: Record<string, string> = { authorization: `Bearer ${rootKey}`, ...headers };

@@ -15,7 +15,6 @@ import type { TaskService } from '../../service/task-service.js';
 import type { Scope } from '../../domain/scope.js';
 import type { AppServices } from '../../service/services.js';
 import type { makeAuthenticator } from '../auth.js';
-import { assertPayloadSize } from '../json-body.js';
 import { errorHandler, type ErrorRenderer } from '../problem.js';
 
 declare module 'fastify' {
@@ -123,7 +122,6 @@ export function nativeCreate(body: TaskCreate): TaskCreate {
     }));
     throw new TasklaneError('VALIDATION_FAILED', errors.map((e) => `${e.path} ${e.message}`).join('; '), { errors });
   }
-  assertPayloadSize('/input', body.input);
   return body;
 }
 

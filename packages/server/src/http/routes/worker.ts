@@ -16,7 +16,6 @@ import {
 } from '@tasklane/sdk/schemas';
 import type { WorkerService } from '../../service/worker-service.js';
 import { principalOf } from '../auth.js';
-import { assertPayloadSize } from '../json-body.js';
 import { documented, json } from '../openapi-answers.js';
 import { iso, presentTask } from '../presenters.js';
 import { requestSignal } from '../request-signal.js';
@@ -70,9 +69,6 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ workers: WorkerService; s
       ['PAYLOAD_TOO_LARGE'],
     ),
     async (request) => {
-      request.body.reports.forEach((r, i) => {
-        if (r.action === 'complete') assertPayloadSize(`/reports/${i}/result`, r.result);
-      });
       const results = await workers.reports(principalOf(request).orgId, request.body.reports);
       return {
         results: results.map((r) =>
@@ -146,10 +142,8 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ workers: WorkerService; s
       },
       ['NOT_FOUND', 'LEASE_LOST', 'TASK_CANCELED', 'PAYLOAD_TOO_LARGE'],
     ),
-    async (request) => {
-      assertPayloadSize('/result', request.body.result);
-      return presentTask(await workers.complete(principalOf(request).orgId, request.params.taskId, request.body));
-    },
+    async (request) =>
+      presentTask(await workers.complete(principalOf(request).orgId, request.params.taskId, request.body)),
   );
 
   app.post(
@@ -168,10 +162,7 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ workers: WorkerService; s
       },
       ['NOT_FOUND', 'LEASE_LOST', 'TASK_CANCELED', 'PAYLOAD_TOO_LARGE'],
     ),
-    async (request) => {
-      assertPayloadSize('/error/details', request.body.error.details);
-      return presentTask(await workers.fail(principalOf(request).orgId, request.params.taskId, request.body));
-    },
+    async (request) => presentTask(await workers.fail(principalOf(request).orgId, request.params.taskId, request.body)),
   );
 
   app.post(
