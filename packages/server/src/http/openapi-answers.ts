@@ -37,7 +37,8 @@ type Condition =
  */
 const WHEN = {
   // The schemas; json-body.ts's text, number, depth and prototype-key rules; a path parameter
-  // that is not valid percent-encoding or not valid text (problem.ts, the router's errors).
+  // that is not valid percent-encoding or not valid text (problem.ts, the router's errors); the
+  // service's content rules on what a body carries (service/task-rules.ts).
   VALIDATION_FAILED: ['input', 'body', 'pathParams'],
   MALFORMED_JSON: ['body'],
   UNAUTHORIZED: ['authenticated'],
@@ -56,6 +57,7 @@ const WHEN = {
   PRECONDITION_FAILED: [],
   KEY_IS_CALLER: [],
   LAST_ADMIN_KEY: [],
+  // A body over 1 MiB (json-body.ts); a payload it carries over 256 KiB (service/task-rules.ts).
   PAYLOAD_TOO_LARGE: ['body'],
   UNSUPPORTED_MEDIA_TYPE: ['body'],
   IDEMPOTENCY_MISMATCH: [],

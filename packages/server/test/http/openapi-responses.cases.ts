@@ -120,6 +120,8 @@ export interface OperationCases {
 const json = (body: unknown): Pick<Req, 'body'> => ({ body });
 const task = (t: WireTask) => ({ taskId: t.id });
 const LARGE = `{"x":"${'x'.repeat(1 << 20)}"}`;
+/** A payload the body limit lets through and the service's content rules refuse (413). */
+const OVER_256_KIB = 'x'.repeat(300_000);
 
 /** Cases of every operation, by `METHOD /path` as the document names it. */
 export const CASES: Record<string, OperationCases> = {
@@ -136,7 +138,7 @@ export const CASES: Record<string, OperationCases> = {
     more: [
       { name: 'replayed Idempotency-Key', status: 200, request: (w) => replay(w, '/v1/tasks', { type: w.type() }) },
       { name: 'a field it does not take', status: 400, request: (w) => json({ type: w.type(), status: 'queued' }) },
-      { name: 'input over 256 KiB', status: 413, request: (w) => json({ type: w.type(), input: 'x'.repeat(300_000) }) },
+      { name: 'input over 256 KiB', status: 413, request: (w) => json({ type: w.type(), input: OVER_256_KIB }) },
       { name: 'unknown dependency', status: 422, request: (w) => json({ type: w.type(), dependsOn: [missingUuid()] }) },
       { name: 'Idempotency-Key, other body', status: 422, request: (w) => reused(w, '/v1/tasks', { type: w.type() }) },
       { name: 'Idempotency-Key of a deleted task', status: 409, request: (w) => orphaned(w, 'single') },
@@ -279,6 +281,14 @@ export const CASES: Record<string, OperationCases> = {
           ...json({ steps: [{ message: 'm' }], leaseId: 'gone' }),
         }),
       },
+      {
+        name: "a step's data over 256 KiB",
+        status: 413,
+        request: async (w) => ({
+          params: task(await w.task()),
+          ...json({ steps: [{ message: 'm', data: OVER_256_KIB }] }),
+        }),
+      },
     ],
   },
   'POST /v1/tasks/{taskId}/{action}': {
@@ -307,6 +317,16 @@ export const CASES: Record<string, OperationCases> = {
       async (w) => {
         const { task: t, leaseId } = await w.claimed();
         return json({ reports: [{ taskId: t.id, action: 'heartbeat', leaseId }] });
+      },
+    ],
+    more: [
+      {
+        name: "a report's result over 256 KiB",
+        status: 413,
+        request: async (w) => {
+          const { task: t, leaseId } = await w.claimed();
+          return json({ reports: [{ taskId: t.id, action: 'complete', leaseId, result: OVER_256_KIB }] });
+        },
       },
     ],
   },
@@ -445,6 +465,12 @@ function leaseRoutes(): Record<string, OperationCases> {
     fail: { error: { message: 'm' } },
     release: {},
   };
+  // What the service's content rules refuse with 413 (release carries no payload).
+  const oversized: Record<string, Record<string, unknown>> = {
+    heartbeat: { steps: [{ message: 'm', data: OVER_256_KIB }] },
+    complete: { result: OVER_256_KIB },
+    fail: { error: { message: 'm', details: OVER_256_KIB } },
+  };
   return Object.fromEntries(
     Object.entries(extra).map(([action, more]) => [
       `POST /v1/tasks/{taskId}/${action}`,
@@ -472,10 +498,23 @@ function leaseRoutes(): Record<string, OperationCases> {
               return { params: task(t), ...json({ leaseId, ...more }) };
             },
           },
+          ...(oversized[action] === undefined ? [] : [tooLarge(oversized[action])]),
         ],
       } satisfies OperationCases,
     ]),
   );
+}
+
+/** A report on a task the world claimed, its payload over 256 KiB: the service's 413. */
+function tooLarge(body: Record<string, unknown>): Case {
+  return {
+    name: 'a payload over 256 KiB',
+    status: 413,
+    request: async (w) => {
+      const { task: t, leaseId } = await w.claimed();
+      return { params: task(t), ...json({ leaseId, ...body }) };
+    },
+  };
 }
 
 let projects = 0;

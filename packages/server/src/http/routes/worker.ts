@@ -118,7 +118,7 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ workers: WorkerService; s
           response: { 200: json(HeartbeatResponse, 'The lease, extended') },
         },
       },
-      ['NOT_FOUND', 'LEASE_LOST', 'TASK_CANCELED'],
+      ['NOT_FOUND', 'LEASE_LOST', 'TASK_CANCELED', 'PAYLOAD_TOO_LARGE'],
     ),
     async (request) => {
       const view = await workers.heartbeat(principalOf(request).orgId, request.params.taskId, request.body);
