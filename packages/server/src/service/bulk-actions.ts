@@ -9,6 +9,7 @@ import { TasklaneError } from '../domain/errors.js';
 import type { TaskFilter, TaskStore } from '../storage/task-store.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { UUID_PATTERN } from './ids.js';
+import { checkReason } from './task-rules.js';
 import type { TaskService } from './task-service.js';
 import type { TaskView } from './task-view.js';
 
@@ -43,6 +44,9 @@ export class BulkActionsService {
   ) {}
 
   async run(orgId: string, req: BulkRequest): Promise<BulkOutcome> {
+    // The reason is the same for every task: one that breaks the content rules refuses the call,
+    // not each task in turn.
+    checkReason(req.reason);
     const { refs, hasMore, nextCursor } =
       'ids' in req.target
         ? { refs: [...req.target.ids], hasMore: false, nextCursor: null }

@@ -7,6 +7,7 @@
  * rules hold are the wire schemas' own (checked here, so the two cannot drift).
  */
 import {
+  BulkByIdsBody,
   FailBody,
   HeartbeatBody,
   StepInput,
@@ -55,6 +56,7 @@ describe('the limits the rules hold are the wire schemas’', () => {
     ['an error message', FailBody.properties.error.properties.message.maxLength, LIMITS.errorMessageMaxLength],
     ['an error code', FailBody.properties.error.properties.code.maxLength, LIMITS.errorCodeMaxLength],
     ['a reason', TaskActionBody.properties.reason.maxLength, LIMITS.reasonMaxLength],
+    ['a bulk reason', BulkByIdsBody.properties.reason.maxLength, LIMITS.reasonMaxLength],
     ['delayMs', p.delayMs.maximum, LIMITS.delayMaxMs],
   ])('%s', (_what, schema, limit) => {
     expect(schema).toBe(limit);
@@ -172,5 +174,13 @@ describe.each(edgeBackends('task-rules'))('an in-process caller, on $name', (bac
     const after = await s.tasks.get(ORG, t.id);
     expect(after.task).toMatchObject({ status: 'in_progress', version: t.version, result: null });
     expect(after.steps).toEqual([]);
+  });
+
+  test('bulk: a reason that breaks the rules refuses the call once, and no task is touched', async () => {
+    const { view } = await s.tasks.create(caller, { type: freshType() });
+    const ids = [view.task.id];
+    await refused(s.bulk.run(ORG, { action: 'cancel', target: { ids }, reason: 'no \ud800' }), '/reason');
+    await refused(s.bulk.run(ORG, { action: 'cancel', target: { ids }, reason: 'r'.repeat(2001) }), '/reason');
+    expect((await s.tasks.get(ORG, view.task.id)).task).toMatchObject({ status: 'queued', version: 1 });
   });
 });
