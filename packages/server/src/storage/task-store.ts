@@ -220,6 +220,11 @@ export interface StoreReader {
   /** Task counts by status and type (archived included), of one org or one of its lists. */
   countTasks(orgId: string, listId?: string): Promise<StatusCount[]>;
   /**
+   * How many tasks of each of these types are queued, due now or later (a queue's depth); every type
+   * given has an entry, 0 when none is queued. Served by the claim index, whatever the org's size.
+   */
+  countQueued(orgId: string, types: readonly string[]): Promise<Map<string, number>>;
+  /**
    * Since when the longest-waiting claimable task of the org (of one type, when `type` is given)
    * has been claimable (its runAt, else queuedAt), or null.
    */

@@ -339,6 +339,16 @@ export class PgReader implements StoreReader {
         );
   }
 
+  async countQueued(orgId: string, types: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map(types.map((t) => [t, 0]));
+    const rows = await this.rows<{ type: string; n: number }>(
+      "SELECT type, count(*) AS n FROM tasks WHERE org_id = $1 AND status = 'queued' AND type = ANY($2::text[]) GROUP BY type",
+      [orgId, types],
+    );
+    for (const r of rows) out.set(r.type, r.n);
+    return out;
+  }
+
   async oldestQueuedAt(orgId: string, type?: string): Promise<number | null> {
     const claimable = "status = 'queued' AND (run_at IS NULL OR run_at <= $2)";
     const [r] =

@@ -333,6 +333,15 @@ export class SqliteReader implements StoreReader {
     return rows;
   }
 
+  async countQueued(orgId: string, types: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map(types.map((t) => [t, 0]));
+    const rows = this.stmt(
+      "SELECT type, count(*) AS n FROM tasks WHERE org_id = ? AND status = 'queued' AND type IN (SELECT value FROM json_each(?)) GROUP BY type",
+    ).all(orgId, JSON.stringify(types)) as Array<{ type: string; n: number }>;
+    for (const r of rows) out.set(r.type, r.n);
+    return out;
+  }
+
   async oldestQueuedAt(orgId: string, type?: string): Promise<number | null> {
     const claimable = "status = 'queued' AND (run_at IS NULL OR run_at <= @now)";
     const r = (

@@ -61,6 +61,31 @@ export const listsAndStats: StoreTopic = (fx) => {
       });
     });
 
+    it('countQueued: queued tasks of each type asked, due now or later; 0 for a type with none', async () => {
+      clock.set(T0 + 10_000);
+      await insert(
+        task(),
+        task({ runAt: T0 + 20_000 }), // due later: still in the queue
+        inStatus('in_progress'),
+        inStatus('backlog'),
+        inStatus('completed'),
+        task({ type: 'pdf.render' }),
+        task({ type: 'other' }),
+        task({ orgId: ORG_B }),
+      );
+      await store.read(async (tx) => {
+        expect(await tx.countQueued(ORG_A, ['email.send', 'pdf.render', 'none'])).toEqual(
+          new Map([
+            ['email.send', 2],
+            ['pdf.render', 1],
+            ['none', 0],
+          ]),
+        );
+        expect(await tx.countQueued(ORG_B, ['email.send'])).toEqual(new Map([['email.send', 1]]));
+        expect(await tx.countQueued(ORG_A, [])).toEqual(new Map());
+      });
+    });
+
     it('oldestQueuedAt: the oldest queuedAt among claimable queued tasks of the org', async () => {
       clock.set(T0 + 10_000);
       await store.read(async (tx) => expect(await tx.oldestQueuedAt(ORG_A)).toBeNull());
