@@ -20,6 +20,9 @@ import { createdEvent } from './task-events.js';
 import { withSteps, type TaskView } from './task-view.js';
 import type { TaskWriter } from './task-writer.js';
 
+/** Changes to the tasks just inserted, in the same unit; returns them as changed. */
+export type AfterCreate = (tx: StoreWriter, tasks: Task[]) => Promise<Task[]>;
+
 /** Who creates: the org, and the key's name (a task's `createdBy` when the body names none). */
 export interface Caller {
   orgId: string;
@@ -34,13 +37,17 @@ export class TaskCreator {
     private readonly idempotencyTtlMs: number,
   ) {}
 
-  /** Create one task. `created` is false when an Idempotency-Key replayed an earlier create. */
+  /**
+   * Create one task. `created` is false when an Idempotency-Key replayed an earlier create. `then`
+   * changes the new task in the same unit (not a replay's).
+   */
   async create(
     caller: Caller,
     input: TaskCreate,
     idempotencyKey?: string,
+    then?: AfterCreate,
   ): Promise<{ view: TaskView; created: boolean }> {
-    const { views, created } = await this.createMany(caller, [input], idempotencyKey, 'single');
+    const { views, created } = await this.createMany(caller, [input], idempotencyKey, 'single', then);
     const view = views[0];
     if (view === undefined) throw new Error('create returned no task');
     return { view, created };
@@ -60,6 +67,7 @@ export class TaskCreator {
     items: BatchCreate['tasks'],
     idempotencyKey: string | undefined,
     kind: 'single' | 'batch',
+    then?: AfterCreate,
   ): Promise<{ views: TaskView[]; created: boolean }> {
     // Everything that needs no storage is checked before the unit of work starts.
     items.forEach((item, i) => checkCreate(item, kind === 'single' ? '' : `/tasks/${i}`));
@@ -87,7 +95,8 @@ export class TaskCreator {
           return { views: await withSteps(tx, caller.orgId, ordered), created: false };
         }
       }
-      const tasks = await this.insertPlanned(tx, caller, plan, idempotencyKey ?? null);
+      const inserted = await this.insertPlanned(tx, caller, plan, idempotencyKey ?? null);
+      const tasks = then === undefined ? inserted : await then(tx, inserted);
       if (idempotencyKey !== undefined && hash !== null) {
         await tx.putIdempotency({
           orgId: caller.orgId,

@@ -68,6 +68,11 @@ export function checkPatch(p: TaskPatch, at = ''): void {
   text(`${at}/assignee`, p.assignee, LIMITS.nameMaxLength, 1);
 }
 
+/** A worker's id: what a claim records as the lease's worker and the task's assignee. */
+export function checkWorkerId(workerId: string, at = '/workerId'): void {
+  text(at, workerId, LIMITS.nameMaxLength, 1);
+}
+
 /** The reason of an action (cancel, block, reject, …): it becomes a step or the blocked reason. */
 export function checkReason(reason: string | undefined, at = ''): void {
   text(`${at}/reason`, reason, LIMITS.reasonMaxLength, 1);

@@ -2,22 +2,24 @@
  * Task use cases for clients (SPEC §4). Every change is one `store.write` unit: read the task
  * with `getTaskForUpdate` (the row is locked for the unit), compute the next record through the
  * domain's transition table, write it with its event, and settle dependents in the same unit (the
- * last two are the TaskWriter's). Creating tasks is the TaskCreator's.
+ * last two are the TaskWriter's). Creating tasks is the TaskCreator's; several changes in one unit,
+ * the TaskUpdater's. Content rules (task-rules.ts) are checked before a unit starts.
  */
 import type { BatchCreate, TaskAction, TaskCreate, TaskPatch } from '@tasklane/sdk/schemas';
 import { TasklaneError } from '../domain/errors.js';
 import { isTerminal } from '../domain/status.js';
-import type { Json, JsonObject, Step, Task } from '../domain/task.js';
-import type { TransitionEvent } from '../domain/transitions.js';
+import type { Step, Task } from '../domain/task.js';
 import type { StoreWriter, TaskDocument, TaskFilter, TaskStore } from '../storage/task-store.js';
 import type { ChangeHub } from './change-hub.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { UUID_PATTERN } from './ids.js';
+import { actOn, patchTask, type ActionBody } from './task-changes.js';
 import { TaskCreator, type Caller } from './task-creator.js';
-import { deletedEvent, stepEvents } from './task-events.js';
+import { deletedEvent } from './task-events.js';
 import { checkPatch, checkReason, checkSteps } from './task-rules.js';
 import { findTask, findTaskForUpdate, taskKey, taskNotFound } from './task-lookup.js';
 import { withSteps, type TaskView } from './task-view.js';
+import { TaskUpdater, type ChangePlan, type UpdateOptions } from './task-update.js';
 import type { TaskWriter } from './task-writer.js';
 
 export interface TaskServiceOptions {
@@ -37,19 +39,35 @@ export class TaskService {
   private readonly writer: TaskWriter;
   private readonly changes: ChangeHub;
   private readonly creator: TaskCreator;
+  private readonly updater: TaskUpdater;
 
   constructor(opts: TaskServiceOptions) {
     this.store = opts.store;
     this.writer = opts.writer;
     this.changes = opts.changes;
     this.creator = new TaskCreator(opts.store, opts.writer, opts.idempotencyTtlMs ?? DAY_MS);
+    this.updater = new TaskUpdater(opts.store, opts.writer);
   }
 
   // ---- create ----------------------------------------------------------------------------
 
-  /** Create one task. `created` is false when an Idempotency-Key replayed an earlier create. */
-  create(caller: Caller, input: TaskCreate, idempotencyKey?: string): Promise<{ view: TaskView; created: boolean }> {
-    return this.creator.create(caller, input, idempotencyKey);
+  /**
+   * Create one task. `created` is false when an Idempotency-Key replayed an earlier create. `then`
+   * plans changes to the new task made in the same unit (a task created blocked: created, then
+   * blocked), so the request is one unit; it may not claim.
+   */
+  create(
+    caller: Caller,
+    input: TaskCreate,
+    idempotencyKey?: string,
+    then?: ChangePlan,
+  ): Promise<{ view: TaskView; created: boolean }> {
+    const after =
+      then === undefined
+        ? undefined
+        : async (tx: StoreWriter, tasks: Task[]) =>
+            Promise.all(tasks.map(async (t) => this.updater.apply(tx, t, then)));
+    return this.creator.create(caller, input, idempotencyKey, after);
   }
 
   /** Create up to 1,000 tasks in one unit: all or none. */
@@ -146,86 +164,27 @@ export class TaskService {
           `The task is at version ${task.version}; If-Match named another.`,
         );
       }
-      const metadata = patch.metadata === undefined ? task.metadata : mergeMetadata(task.metadata, patch.metadata);
-      if (Object.keys(metadata).length > 64) {
-        throw new TasklaneError('VALIDATION_FAILED', 'metadata would have more than 64 keys.', {
-          errors: [{ path: '/metadata', message: 'must have at most 64 keys after the merge' }],
-        });
-      }
-      const next: Task = {
-        ...task,
-        title: patch.title ?? task.title,
-        description: patch.description === undefined ? task.description : patch.description,
-        priority: patch.priority ?? task.priority,
-        metadata,
-        labels: patch.labels ?? task.labels,
-        assignee: patch.assignee === undefined ? task.assignee : patch.assignee,
-        requiresReview: patch.requiresReview ?? task.requiresReview,
-        version: task.version + 1,
-        updatedAt: tx.now,
-      };
-      await this.writer.save(tx, task, next, 'patch');
+      const next = await patchTask(tx, this.writer, task, patch);
       return { task: next, steps: await tx.getSteps(orgId, task.id) };
     });
   }
 
   /** start, cancel, retry, block, unblock, approve, reject, archive, unarchive. */
-  async action(
-    orgId: string,
-    ref: string,
-    action: TaskAction,
-    body: { reason?: string; requeue?: boolean },
-  ): Promise<TaskView> {
+  async action(orgId: string, ref: string, action: TaskAction, body: ActionBody): Promise<TaskView> {
     checkReason(body.reason);
     return this.store.write(async (tx) => {
       const task = await findTaskForUpdate(tx, orgId, ref);
-      let next: Task;
-      if (action === 'archive' || action === 'unarchive') {
-        const archive = action === 'archive';
-        if ((task.archivedAt !== null) === archive) {
-          throw new TasklaneError('INVALID_TRANSITION', `The task is ${archive ? 'already' : 'not'} archived.`);
-        }
-        next = { ...task, archivedAt: archive ? tx.now : null, version: task.version + 1, updatedAt: tx.now };
-        await this.writer.save(tx, task, next, action);
-      } else {
-        next = await this.writer.transition(tx, task, await this.eventFor(tx, task, action, body));
-      }
-      if (body.reason !== undefined && action !== 'block') {
-        // Part of the action's change (no version of its own), but a step like any other: its event.
-        const step = [{ time: tx.now, message: `${action}: ${body.reason}` }];
-        await tx.appendSteps(orgId, task.id, step);
-        await tx.appendEvents(stepEvents(next, step));
-      }
+      const next = await actOn(tx, this.writer, task, action, body);
       return { task: next, steps: await tx.getSteps(orgId, task.id) };
     });
   }
 
-  private async eventFor(
-    tx: StoreWriter,
-    task: Task,
-    action: Exclude<TaskAction, 'archive' | 'unarchive'>,
-    body: { reason?: string; requeue?: boolean },
-  ): Promise<TransitionEvent> {
-    switch (action) {
-      case 'start':
-        return { name: 'start', deps: await this.writer.dependencyView(tx, task) };
-      case 'unblock':
-        return { name: 'unblock', deps: await this.writer.dependencyView(tx, task) };
-      case 'cancel':
-        return { name: 'cancel', reason: body.reason };
-      case 'retry':
-        return { name: 'retry', deps: await this.writer.dependencyView(tx, task) };
-      case 'block':
-        return { name: 'block', reason: body.reason };
-      case 'approve':
-        return { name: 'approve' };
-      case 'reject':
-        return { name: 'reject', requeue: body.requeue, reason: body.reason };
-      default: {
-        const unknown: never = action;
-        throw new Error(`unknown action ${String(unknown)}`);
-      }
-    }
+  /**
+   * Several changes to one task (patches, actions, a claim, worker reports) as one unit of work, all
+   * or nothing, planned from the task as the unit locked it: see TaskUpdater.
+   */
+  update(orgId: string, ref: string, plan: ChangePlan, opts: UpdateOptions = {}): Promise<TaskView> {
+    return this.updater.update(orgId, ref, plan, opts);
   }
 
   /** Terminal tasks only, and none that an active task still depends on. */
@@ -276,13 +235,4 @@ export class TaskService {
       return tx.getSteps(orgId, task.id);
     });
   }
-}
-
-function mergeMetadata(current: JsonObject, patch: Record<string, unknown>): JsonObject {
-  const out: JsonObject = { ...current };
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = v as Json;
-  }
-  return out;
 }

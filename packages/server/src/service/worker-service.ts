@@ -11,16 +11,40 @@
  */
 import type { Clock } from '../domain/clock.js';
 import { TasklaneError } from '../domain/errors.js';
-import { DEFAULT_LEASE_MS, type Json, type Step, type Task } from '../domain/task.js';
-import type { TransitionEvent } from '../domain/transitions.js';
+import { DEFAULT_LEASE_MS, type Step, type Task } from '../domain/task.js';
 import type { NewEvent, StoreReader, StoreWriter, TaskStore, TypeConfig } from '../storage/task-store.js';
 import type { ChangeHub } from './change-hub.js';
+import { allowanceOf, claimTask, typeForClaim } from './claim-limits.js';
 import { UUID_PATTERN, newLeaseId } from './ids.js';
-import { changeEvent, stepEvents } from './task-events.js';
-import { checkReport } from './task-rules.js';
+import { PollLog, type PollRecord } from './poll-log.js';
+import { changeEvent } from './task-events.js';
 import { findTask, findTaskForUpdate, isTaskRef, taskNotFound } from './task-lookup.js';
+import { checkReport, checkWorkerId } from './task-rules.js';
 import { withSteps, type TaskView } from './task-view.js';
 import type { TaskWriter } from './task-writer.js';
+import {
+  applyReport,
+  assertLease,
+  reportChange,
+  type CompleteInput,
+  type FailInput,
+  type HeartbeatInput,
+  type ReleaseInput,
+  type Report,
+  type ReportBody,
+  type ReportLease,
+} from './worker-reports.js';
+
+export type {
+  CompleteInput,
+  FailInput,
+  HeartbeatInput,
+  Lease,
+  ReleaseInput,
+  Report,
+  ReportBody,
+  ReportLease,
+} from './worker-reports.js';
 
 export interface ClaimRequest {
   types: string[];
@@ -29,39 +53,9 @@ export interface ClaimRequest {
   leaseMs?: number | undefined;
   /** Hold the request up to this long (wall time) until something is claimable. */
   waitMs: number;
+  /** The worker's domain (Conductor's), kept with its last poll time; claims ignore it. */
+  domain?: string | undefined;
 }
-
-export interface Lease {
-  leaseId: string;
-}
-
-export interface HeartbeatInput extends Lease {
-  progress?: number | undefined;
-  progressMessage?: string | undefined;
-  steps?: Array<{ message: string; data?: unknown }> | undefined;
-  extendMs?: number | undefined;
-}
-
-export interface CompleteInput extends Lease {
-  result?: unknown;
-  review?: boolean | undefined;
-}
-
-export interface FailInput extends Lease {
-  error: { code?: string | undefined; message: string; details?: unknown };
-  retryable?: boolean | undefined;
-  retryAfterMs?: number | undefined;
-}
-
-export interface ReleaseInput extends Lease {
-  delayMs?: number | undefined;
-}
-
-export type Report =
-  | ({ taskId: string; action: 'heartbeat' } & HeartbeatInput)
-  | ({ taskId: string; action: 'complete' } & CompleteInput)
-  | ({ taskId: string; action: 'fail' } & FailInput)
-  | ({ taskId: string; action: 'release' } & ReleaseInput);
 
 export type ReportResult =
   { taskId: string; ok: true; task: Task } | { taskId: string; ok: false; error: TasklaneError };
@@ -74,6 +68,8 @@ export class WorkerService {
     private readonly writer: TaskWriter,
     private readonly changes: ChangeHub,
     private readonly clock: Clock,
+    /** This node's memory of who polled what, when (Conductor's poll data). */
+    private readonly polls: PollLog = new PollLog(),
   ) {}
 
   /**
@@ -83,6 +79,7 @@ export class WorkerService {
    */
   async claim(orgId: string, req: ClaimRequest, signal?: AbortSignal): Promise<TaskView[]> {
     const types = [...new Set(req.types)];
+    this.polls.record(orgId, types, req.workerId, req.domain ?? null, this.clock.now());
     if (req.waitMs <= 0) return (await this.claimNow(orgId, types, req)).views;
     const deadline = Date.now() + req.waitMs;
     // Armed before the first attempt, so a task queued between the attempt and the wait wakes it.
@@ -110,13 +107,13 @@ export class WorkerService {
       // claimers of overlapping sets) so the limit is counted and spent by one claimer at a time.
       // Types without limits need no lock: the rows a claim takes are exclusive already.
       const configs = new Map<string, TypeConfig | null>();
-      for (const type of [...types].sort()) configs.set(type, await this.typeForClaim(tx, orgId, type));
+      for (const type of [...types].sort()) configs.set(type, await typeForClaim(tx, orgId, type));
       const allowance = new Map<string, number>();
       // When a rate limit holds a type back, the moment its window frees a claim is a reason to
       // wake up too (no task change would announce it).
       let refillAt: number | null = null;
       for (const [type, config] of configs) {
-        const a = await this.allowanceOf(tx, orgId, type, config, req.limit);
+        const a = await allowanceOf(tx, orgId, type, config, req.limit);
         allowance.set(type, a.allowed);
         if (a.refillAt !== null && (refillAt === null || a.refillAt < refillAt)) refillAt = a.refillAt;
       }
@@ -143,42 +140,6 @@ export class WorkerService {
     });
   }
 
-  /** The type's settings, locked for this unit when they carry a limit. */
-  private async typeForClaim(tx: StoreWriter, orgId: string, type: string): Promise<TypeConfig | null> {
-    const config = await tx.getTypeConfig(orgId, type);
-    return config !== null && (config.concurrency !== null || config.rateLimit !== null)
-      ? tx.lockType(orgId, type)
-      : config;
-  }
-
-  /**
-   * How many tasks of this type one claim may still take (the limit, minus concurrency and rate
-   * use), and, when the rate limit is what stops it, when the window frees the next claim.
-   */
-  private async allowanceOf(
-    tx: StoreWriter,
-    orgId: string,
-    type: string,
-    config: TypeConfig | null,
-    limit: number,
-  ): Promise<{ allowed: number; refillAt: number | null }> {
-    let allowed = limit;
-    let refillAt: number | null = null;
-    if (config?.concurrency != null) {
-      allowed = Math.min(allowed, config.concurrency - (await tx.countInProgress(orgId, type)));
-    }
-    if (config?.rateLimit != null) {
-      const since = tx.now - config.rateLimit.perMs + 1;
-      const left = config.rateLimit.count - (await tx.countClaims(orgId, since, type));
-      if (left <= 0) {
-        const first = await tx.firstClaimSince(orgId, type, since);
-        refillAt = first === null ? tx.now + 1 : first + config.rateLimit.perMs;
-      }
-      allowed = Math.min(allowed, left);
-    }
-    return { allowed: Math.max(0, allowed), refillAt };
-  }
-
   /** The next `limit` tasks in claim order, with no type over its allowance. */
   private async candidates(
     tx: StoreWriter,
@@ -196,69 +157,57 @@ export class WorkerService {
     ref: string,
     input: { workerId: string; leaseMs?: number | undefined },
   ): Promise<TaskView> {
+    checkWorkerId(input.workerId);
     return this.store.write(async (tx) => {
       // Type lock first, then the row: the same order as a claim by type.
-      const config = await this.typeForClaim(tx, orgId, (await findTask(tx, orgId, ref)).type);
-      const task = await findTaskForUpdate(tx, orgId, ref);
-      if (task.status === 'queued' && task.runAt !== null && task.runAt > tx.now) {
-        throw new TasklaneError(
-          'INVALID_TRANSITION',
-          `The task is not claimable before ${new Date(task.runAt).toISOString()}.`,
-        );
-      }
-      if (task.status === 'queued' && (await this.allowanceOf(tx, orgId, task.type, config, 1)).allowed < 1) {
-        throw new TasklaneError('RATE_LIMITED', `Type '${task.type}' is at its concurrency or rate limit.`, {
-          headers: { 'retry-after': '1' },
-        });
-      }
-      const leaseMs = input.leaseMs ?? task.leaseMs ?? config?.defaults.leaseMs ?? DEFAULT_LEASE_MS;
-      const next = await this.writer.transition(tx, task, {
-        name: 'claim',
-        leaseId: newLeaseId(),
-        workerId: input.workerId,
-        leaseMs,
-      });
-      await tx.recordClaims(orgId, [{ type: next.type, count: 1 }]);
+      const config = await typeForClaim(tx, orgId, (await findTask(tx, orgId, ref)).type);
+      const next = await claimTask(tx, this.writer, await findTaskForUpdate(tx, orgId, ref), config, input);
       return { task: next, steps: await tx.getSteps(orgId, next.id) };
     });
   }
 
-  async heartbeat(orgId: string, ref: string, input: HeartbeatInput): Promise<TaskView> {
-    checkReport({ action: 'heartbeat', ...input });
-    return this.withView(orgId, async (tx) => {
-      const task = await this.report(tx, orgId, { taskId: ref, action: 'heartbeat', ...input });
-      return input.steps !== undefined && input.steps.length > 0 ? this.writer.addSteps(tx, task, input.steps) : task;
-    });
+  heartbeat(orgId: string, ref: string, input: HeartbeatInput): Promise<TaskView> {
+    const { leaseId, ...body } = input;
+    return this.report(orgId, ref, { action: 'heartbeat', ...body }, { leaseId });
   }
 
-  async complete(orgId: string, ref: string, input: CompleteInput): Promise<TaskView> {
-    checkReport({ action: 'complete', ...input });
-    return this.withView(orgId, (tx) => this.report(tx, orgId, { taskId: ref, action: 'complete', ...input }));
+  complete(orgId: string, ref: string, input: CompleteInput): Promise<TaskView> {
+    const { leaseId, ...body } = input;
+    return this.report(orgId, ref, { action: 'complete', ...body }, { leaseId });
   }
 
-  async fail(orgId: string, ref: string, input: FailInput): Promise<TaskView> {
-    checkReport({ action: 'fail', ...input });
-    return this.withView(orgId, (tx) => this.report(tx, orgId, { taskId: ref, action: 'fail', ...input }));
+  fail(orgId: string, ref: string, input: FailInput): Promise<TaskView> {
+    const { leaseId, ...body } = input;
+    return this.report(orgId, ref, { action: 'fail', ...body }, { leaseId });
   }
 
-  async release(orgId: string, ref: string, input: ReleaseInput): Promise<TaskView> {
-    checkReport({ action: 'release', ...input });
-    return this.withView(orgId, (tx) => this.report(tx, orgId, { taskId: ref, action: 'release', ...input }));
+  release(orgId: string, ref: string, input: ReleaseInput): Promise<TaskView> {
+    const { leaseId, ...body } = input;
+    return this.report(orgId, ref, { action: 'release', ...body }, { leaseId });
   }
 
-  /** One report on its own: the task locked, its lease checked, its transition written. */
-  private async report(tx: StoreWriter, orgId: string, r: Report): Promise<Task> {
-    const task = await findTaskForUpdate(tx, orgId, r.taskId);
-    assertLease(task, r.leaseId);
-    return this.writer.transition(tx, task, reportEvent(r));
-  }
-
-  /** One unit of work that changes a task, answered with the task and its steps. */
-  private withView(orgId: string, change: (tx: StoreWriter) => Promise<Task>): Promise<TaskView> {
+  /**
+   * One report on one task, with the steps it carries, as one unit of work: the task locked, its
+   * lease checked (the lease id given, or whatever lease the task holds: see ReportLease), then the
+   * steps and the transition written together. A report that fails changes nothing, steps included.
+   */
+  async report(orgId: string, ref: string, body: ReportBody, lease: ReportLease): Promise<TaskView> {
+    checkReport(body);
+    if ('holder' in lease && lease.holder.workerId !== undefined) checkWorkerId(lease.holder.workerId);
     return this.store.write(async (tx) => {
-      const task = await change(tx);
+      const task = await applyReport(tx, this.writer, await findTaskForUpdate(tx, orgId, ref), body, lease);
       return { task, steps: await tx.getSteps(orgId, task.id) };
     });
+  }
+
+  /** How many tasks of each type are queued (due now or later): Conductor's queue sizes. */
+  queueSizes(orgId: string, types: readonly string[]): Promise<Map<string, number>> {
+    return this.store.read((tx) => tx.countQueued(orgId, types));
+  }
+
+  /** The workers that polled `type` through this node, with when they last did, most recent first. */
+  pollData(orgId: string, type: string): PollRecord[] {
+    return this.polls.of(orgId, type);
   }
 
   /**
@@ -295,15 +244,10 @@ export class WorkerService {
         const task = id === undefined ? undefined : current.get(id);
         if (task === undefined) throw taskNotFound();
         assertLease(task, r.leaseId);
-        let next = this.writer.next(tx, task, reportEvent(r));
-        events.push(changeEvent(task, next, r.action));
-        if (r.action === 'heartbeat' && r.steps !== undefined && r.steps.length > 0) {
-          // Like addSteps: the steps are a change of their own (version), with an event per step.
-          const rows = this.writer.stepRows(tx, r.steps);
-          next = { ...next, version: next.version + 1, updatedAt: tx.now };
-          for (const e of stepEvents(next, rows)) events.push(e);
-          steps.set(task.id, [...(steps.get(task.id) ?? []), ...rows]);
-        }
+        const change = reportChange(tx, this.writer, task, r);
+        events.push(...change.events);
+        if (change.steps.length > 0) steps.set(task.id, [...(steps.get(task.id) ?? []), ...change.steps]);
+        const next = change.next;
         current.set(task.id, next);
         out.push({ taskId: r.taskId, ok: true, task: next });
       } catch (err) {
@@ -341,43 +285,4 @@ function countByType(tasks: readonly Task[]): Array<{ type: string; count: numbe
   const counts = new Map<string, number>();
   for (const t of tasks) counts.set(t.type, (counts.get(t.type) ?? 0) + 1);
   return [...counts].map(([type, count]) => ({ type, count }));
-}
-
-/**
- * Fencing: a canceled task answers TASK_CANCELED; any other mismatch (expired and re-queued,
- * claimed by another, finished) answers LEASE_LOST.
- */
-function assertLease(task: Task, leaseId: string): void {
-  if (task.status === 'canceled')
-    throw new TasklaneError('TASK_CANCELED', 'The task was canceled; stop working on it.');
-  if (task.status !== 'in_progress' || task.lease === null || task.lease.id !== leaseId) {
-    throw new TasklaneError('LEASE_LOST', 'This lease is not the current one: another worker may hold the task now.');
-  }
-}
-
-/** The transition a worker's report asks for. */
-function reportEvent(r: Report): TransitionEvent {
-  switch (r.action) {
-    case 'heartbeat':
-      return { name: 'heartbeat', extendMs: r.extendMs, progress: r.progress, progressMessage: r.progressMessage };
-    case 'complete':
-      return { name: 'complete', result: (r.result ?? null) as Json, review: r.review };
-    case 'fail':
-      return {
-        name: 'fail',
-        error: {
-          code: r.error.code,
-          message: r.error.message,
-          ...(r.error.details === undefined ? {} : { details: r.error.details as Json }),
-        },
-        retryable: r.retryable,
-        retryAfterMs: r.retryAfterMs,
-      };
-    case 'release':
-      return { name: 'release', delayMs: r.delayMs };
-    default: {
-      const unknown: never = r;
-      throw new Error(`unknown report ${JSON.stringify(unknown)}`);
-    }
-  }
 }
