@@ -9,13 +9,10 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { TasklaneError, type ErrorCode } from '../../domain/errors.js';
 import { STATUSES } from '../../domain/status.js';
-import type { JsonObject, Task } from '../../domain/task.js';
-import { UUID_PATTERN } from '../../service/ids.js';
-import { hasScope } from '../../service/principal.js';
 import { bearerToken } from '../auth.js';
 import { callerOf, installDialect, nativeCreate, statusFor, type DialectContext } from './dialect-kit.js';
 import { QUANT_STATUS, QUANT_STATUSES, presentQuantTask, quantStatusOf } from './quant-task.js';
-import { QuantUpdate, type QuantChange } from './quant-update.js';
+import { normalizeIds, planQuantUpdate } from './quant-update.js';
 
 /** The type of tasks created through Quant (Quant has no types; its agents take tasks by id). */
 export const QUANT_TASK_TYPE = 'quant.task';
@@ -89,42 +86,6 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-/** Quant writes UUIDs in upper case; Tasklane's are lower case. */
-const normalizeIds = (ids: readonly string[]): string[] =>
-  ids.map((id) => (UUID_PATTERN.test(id) ? id.toLowerCase() : id));
-
-/** Fields Tasklane fixes at creation: a PUT may repeat their value, not change it. */
-function refuseFixedChanges(
-  t: Task,
-  b: {
-    taskListId?: string | null;
-    dependsOn?: string[];
-    blockedByTaskIds?: string[];
-    retryCount?: number;
-    maxRetries?: number;
-  },
-): void {
-  const sameSet = (a: readonly string[], b: readonly string[]) =>
-    a.length === b.length && a.every((x) => b.includes(x));
-  const fixed: Array<[string, boolean]> = [
-    ['taskListId', b.taskListId !== undefined && b.taskListId !== t.listId],
-    ['dependsOn', b.dependsOn !== undefined && !sameSet(normalizeIds(b.dependsOn), t.dependsOn)],
-    ['blockedByTaskIds', b.blockedByTaskIds !== undefined && !sameSet(normalizeIds(b.blockedByTaskIds), t.blockedBy)],
-    ['retryCount', b.retryCount !== undefined && b.retryCount !== t.retryCount],
-    ['maxRetries', b.maxRetries !== undefined && b.maxRetries !== t.maxRetries],
-  ];
-  const changed = fixed.filter(([, differs]) => differs).map(([name]) => name);
-  if (changed.length > 0) {
-    throw new TasklaneError(
-      'VALIDATION_FAILED',
-      `Tasklane fixes ${changed.join(', ')} at creation; a PUT cannot change them.`,
-      {
-        errors: changed.map((name) => ({ path: `/${name}`, message: 'cannot change after creation' })),
-      },
-    );
-  }
-}
-
 export const quantRoutes: FastifyPluginAsyncTypebox<DialectContext> = async (app, { services, authenticate }) => {
   installDialect(app, {
     authenticate,
@@ -195,7 +156,7 @@ export const quantRoutes: FastifyPluginAsyncTypebox<DialectContext> = async (app
         });
       }
       const dependsOn = [...new Set(normalizeIds([...(b.dependsOn ?? []), ...(b.blockedByTaskIds ?? [])]))];
-      let { task } = (
+      const { task } = (
         await services.tasks.create(
           { orgId: p.orgId, keyName: p.keyName },
           nativeCreate({
@@ -209,19 +170,23 @@ export const quantRoutes: FastifyPluginAsyncTypebox<DialectContext> = async (app
             ...(b.metadata === undefined ? {} : { metadata: b.metadata }),
             ...(b.maxRetries === undefined ? {} : { maxRetries: b.maxRetries }),
           }),
+          undefined,
+          // Asked blocked and not already waiting for its dependencies: a manual block, with its reason,
+          // in the same unit as the create.
+          initial !== 'blocked'
+            ? undefined
+            : (created) =>
+                created.status === 'blocked'
+                  ? []
+                  : [
+                      {
+                        kind: 'action',
+                        action: 'block',
+                        ...(b.blockedReason === undefined ? {} : { reason: b.blockedReason }),
+                      },
+                    ],
         )
       ).view;
-      // Asked blocked and not already waiting for its dependencies: a manual block, with its reason.
-      if (initial === 'blocked' && task.status !== 'blocked') {
-        task = (
-          await services.tasks.action(
-            p.orgId,
-            task.id,
-            'block',
-            b.blockedReason === undefined ? {} : { reason: b.blockedReason },
-          )
-        ).task;
-      }
       return reply.code(201).send({
         taskId: task.id,
         orgId: task.orgId,
@@ -240,62 +205,10 @@ export const quantRoutes: FastifyPluginAsyncTypebox<DialectContext> = async (app
     },
     async (request) => {
       const p = callerOf(request);
-      const b = request.body;
-      let { task } = await services.tasks.get(p.orgId, request.params.taskId);
-      refuseFixedChanges(task, b);
-      const target = b.status;
-      if (b.result !== undefined && target !== 'completed') {
-        throw new TasklaneError('VALIDATION_FAILED', 'result is set with status completed.', {
-          errors: [{ path: '/result', message: 'needs status completed' }],
-        });
-      }
-      if (b.error !== undefined && target !== 'failed') {
-        throw new TasklaneError('VALIDATION_FAILED', 'error is set with status failed.', {
-          errors: [{ path: '/error', message: 'needs status failed' }],
-        });
-      }
-      if (b.blockedReason !== undefined && target !== 'blocked' && b.blockedReason !== task.blockedReason) {
-        throw new TasklaneError('VALIDATION_FAILED', 'blockedReason is set with status blocked.', {
-          errors: [{ path: '/blockedReason', message: 'needs status blocked' }],
-        });
-      }
-      const change: QuantChange = { ...b, status: target };
-      const claims = target === 'in_progress' && quantStatusOf(task) !== 'in_progress';
-      const reassign = b.assignedAgentId !== undefined && !claims && b.assignedAgentId !== task.assignee;
-      const edits = b.title !== undefined || b.description !== undefined || b.metadata !== undefined || reassign;
-      // Checked before anything changes, so that a PUT the key may not make in full changes nothing.
-      if (edits && !hasScope(p, 'tasks:write')) {
-        throw new TasklaneError(
-          'FORBIDDEN',
-          "Changing title, description, metadata or the agent needs the 'tasks:write' scope.",
-        );
-      }
-      const update = new QuantUpdate(services, p, quantStatusOf);
-      if (target !== undefined) task = await update.moveTo(task, target, change);
-      if (edits) {
-        // Quant replaces metadata; a native patch merges, so keys left out are removed (null).
-        const metadata =
-          b.metadata === undefined
-            ? undefined
-            : {
-                ...Object.fromEntries(Object.keys(task.metadata).map((k) => [k, null])),
-                ...(b.metadata as JsonObject),
-              };
-        task = (
-          await services.tasks.patch(
-            p.orgId,
-            task.id,
-            {
-              ...(b.title === undefined ? {} : { title: b.title }),
-              ...(b.description === undefined ? {} : { description: b.description }),
-              ...(metadata === undefined ? {} : { metadata }),
-              ...(reassign ? { assignee: b.assignedAgentId } : {}),
-            },
-            null,
-          )
-        ).task;
-      }
-      task = await update.report(task, change);
+      // One unit: the status change, the fields and progress are all applied, or none is.
+      const { task } = await services.tasks.update(p.orgId, request.params.taskId, planQuantUpdate(p, request.body), {
+        mayClaim: request.body.status === 'in_progress',
+      });
       return { taskId: task.id, status: quantStatusOf(task), updatedAt: task.updatedAt };
     },
   );
