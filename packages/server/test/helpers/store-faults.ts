@@ -42,6 +42,7 @@ export function failingAt(
     getTaskDocument: (orgId, key) => inner.getTaskDocument(orgId, key),
     findKeyByHash: (hash) => inner.findKeyByHash(hash),
     subscribe: (listener) => inner.subscribe(listener),
+    onCommit: (listener) => inner.onCommit(listener),
     ping: () => inner.ping(),
     close: () => inner.close(),
   };
@@ -56,8 +57,6 @@ export async function appOver(store: TaskStore): Promise<FastifyInstance> {
 
 /** The events of one task, oldest first, as the healthy store has them. */
 export async function eventsOf(store: TaskStore, orgId: string, taskId: string): Promise<string[]> {
-  const events = await store.read((tx) => tx.listEvents(orgId, 0, 10_000));
-  return events
-    .filter((e) => e.taskId === taskId)
-    .map((e) => `${e.type} v${String((e.data as { version: number }).version)}`);
+  const events = await store.read((tx) => tx.listEvents(orgId, 0, 10_000, { taskId }));
+  return events.map((e) => `${e.type} v${String((e.data as { version: number }).version)}`);
 }
