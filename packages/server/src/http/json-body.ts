@@ -93,3 +93,31 @@ function partFaults(
   }
   return out;
 }
+
+/**
+ * For the scope of a route that takes its body as text, not JSON (Conductor's task log line, which
+ * its servers read as a plain string whatever the media type): in that scope only, every media type
+ * (and none) is read as text, within the 1 MiB body limit, UTF-8 (other bytes are refused, never
+ * replaced by U+FFFD) and without NUL. The JSON parser everywhere else is unchanged.
+ */
+export function installTextBodyParser(scope: FastifyInstance): void {
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: LIMITS.bodyMaxBytes }, (_request, body, done) => {
+    try {
+      done(null, parseTextBody(body as Buffer));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+}
+
+export function parseTextBody(bytes: Buffer): string {
+  if (!isUtf8(bytes)) throw new TasklaneError('MALFORMED_JSON', 'The body is not valid UTF-8.');
+  const text = bytes.toString('utf8');
+  // Decoded UTF-8 holds no lone surrogate; NUL is the text rule's to refuse.
+  const bad = textFault(text);
+  if (bad !== null) {
+    throw new TasklaneError('VALIDATION_FAILED', `The body ${bad}.`, { errors: [{ path: '/', message: bad }] });
+  }
+  return text;
+}

@@ -115,15 +115,22 @@ describe('routed by Fastify (SQLite)', () => {
     ['NUL', 'a%00b', 'VALIDATION_FAILED', 'contains the NUL character'],
     ['201 characters', 'a'.repeat(201), 'URI_TOO_LONG', 'is longer than 200 characters'],
   ] as const)('a path parameter with %s is the product’s error naming it', async (_what, value, code, words) => {
+    // A segment routes of different methods share prints its names as `:a|:b` (Conductor's
+    // `/tasks/:taskId` and `/tasks/:workflowId/…`): the answer names the one of the route asked.
+    const PARAM = /:(\w+(?:\|:\w+)*)/g;
     for (const [method, path] of dialectParamRoutes()) {
-      for (const param of [...path.matchAll(/:(\w+)/g)].map((m) => m[1] ?? '')) {
+      for (const param of [...path.matchAll(PARAM)].map((m) => m[1] ?? '')) {
         // The organisation of Quant's paths must be the key's own: `default`.
-        const url = path.replace(/:(\w+)/g, (_m, name: string) =>
+        const url = path.replace(PARAM, (_m, name: string) =>
           name === param ? value : name === 'organisation' ? 'default' : 'x1',
         );
         const res = await h.call(h.rootKey, method as 'GET', url, method === 'GET' ? undefined : {});
         const text = expectProductError(res, url, code);
-        expect(text, `${method} ${url}`).toContain(`params/${param} ${words}`);
+        const names = param.split('|:').map((name) => `params/${name} ${words}`);
+        expect(
+          names.some((n) => text.includes(n)),
+          `${method} ${url}: ${text}`,
+        ).toBe(true);
       }
     }
   });

@@ -89,6 +89,7 @@ export function presentConductorTask({ task: t }: TaskView) {
     loopOverTask: false,
     taskDefinition: null,
     ...(t.error === null ? {} : { reasonForIncompletion: t.error.message }),
-    ...(t.lease === null && t.assignee === null ? {} : { workerId: t.lease?.workerId ?? t.assignee }),
+    // The worker that last reported (Conductor records the reporter), else the one holding it.
+    ...(t.lease === null && t.assignee === null ? {} : { workerId: t.assignee ?? t.lease?.workerId }),
   };
 }

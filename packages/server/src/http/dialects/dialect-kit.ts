@@ -1,7 +1,7 @@
 /**
  * What every dialect shares: its own error answer (not problem+json) on its scope, authentication
- * with the product's header, the native create body checked once against the native schema, and the
- * current lease of a task for the products whose workers report without one (Conductor, QuantCDN).
+ * with the product's header, the native create body checked once against the native schema, and text
+ * cut without breaking a character.
  * A dialect is transport only: every decision is the services'.
  */
 import { TaskCreateBody, type TaskCreate } from '@tasklane/sdk/schemas';
@@ -9,9 +9,8 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TasklaneError, type ErrorCode } from '../../domain/errors.js';
-import type { Task } from '../../domain/task.js';
+import { LIMITS } from '../../domain/task.js';
 import { hasScope, type Principal } from '../../service/principal.js';
-import type { TaskService } from '../../service/task-service.js';
 import type { Scope } from '../../domain/scope.js';
 import type { AppServices } from '../../service/services.js';
 import type { makeAuthenticator } from '../auth.js';
@@ -128,29 +127,17 @@ export function nativeCreate(body: TaskCreate): TaskCreate {
 /** A title from free text (a prompt, a message): its first line, cut to the native maximum. */
 export function titleFrom(text: string): string {
   const line = text.trim().split('\n')[0]?.trim() ?? '';
-  return (line === '' ? 'Untitled task' : line).slice(0, 500);
+  return line === '' ? 'Untitled task' : cutText(line, LIMITS.titleMaxLength);
 }
 
-/** Stands for "no lease" when a task has none: the service then answers LEASE_LOST or TASK_CANCELED. */
-const NO_LEASE = 'none';
-
 /**
- * The task and its current lease id, for products whose workers report by task id alone. The worker
- * service still checks the lease inside its own unit of work, so a lease that changed between this
- * read and the report answers LEASE_LOST, as natively. When `workerId` is given and another worker
- * holds the task, that is LEASE_LOST too.
+ * Text cut to at most `max` characters, never inside a surrogate pair: a cut there would leave a lone
+ * surrogate, which the service refuses (and PostgreSQL cannot store).
  */
-export async function currentLease(
-  tasks: TaskService,
-  orgId: string,
-  ref: string,
-  workerId?: string,
-): Promise<{ task: Task; leaseId: string }> {
-  const { task } = await tasks.get(orgId, ref);
-  if (workerId !== undefined && task.lease !== null && task.lease.workerId !== workerId) {
-    throw new TasklaneError('LEASE_LOST', `Worker '${task.lease.workerId}' holds this task, not '${workerId}'.`);
-  }
-  return { task, leaseId: task.lease?.id ?? NO_LEASE };
+export function cutText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const last = text.charCodeAt(max - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
 }
 
 /** `Authorization: Bearer <token>`, or the bare token some products send. */
