@@ -158,9 +158,11 @@ describe.each(edgeBackends('conductor-python'))('the Conductor Python SDK, on $n
     const after = await native(t.taskId);
     expect(after).toMatchObject({ status: 'completed', result: { ok: true }, version: t.before.version + 2 });
     expect(after.steps.map((s) => s.message)).toEqual(['step 1', 'step 2']);
+    // The two logs are one change of the task (v3), with an event each.
     expect(await eventsOf(e.store, ORG, t.taskId)).toEqual([
       'task.created v1',
       'task.status_changed v2',
+      'task.step v3',
       'task.step v3',
       'task.status_changed v4',
     ]);
