@@ -297,7 +297,7 @@ describe.each(edgeBackends('conductor-python'))('the Conductor Python SDK, on $n
     expect(theirs.json()).toEqual([]);
   });
 
-  test('update_task_by_ref_name (POST /tasks/{workflowId}/{taskRefName}/{status}) is Conductor’s 404 for an unknown workflow', async () => {
+  test('update_task_by_ref_name (POST /tasks/{workflowId}/{taskRefName}/{status}) is Conductor’s 404 for no running task of that workflow', async () => {
     const t = await polled();
     for (const url of [
       `/tasks/${t.taskId}/ref_1/COMPLETED?workerid=py-host-1`,
@@ -305,7 +305,9 @@ describe.each(edgeBackends('conductor-python'))('the Conductor Python SDK, on $n
     ]) {
       const res = await sdk('POST', url, JSON.stringify({ ok: true }));
       const workflowId = url.split('/')[2] ?? '';
-      expect(conductorError(res, 404, 'NOT_FOUND').message).toBe(`No such workflow found by id: ${workflowId}`);
+      expect(conductorError(res, 404, 'NOT_FOUND').message).toBe(
+        `Found no running task ref_1 of workflow ${workflowId} to update`,
+      );
     }
     expect(await native(t.taskId)).toEqual(t.before);
   });

@@ -195,11 +195,12 @@ export const conductorRoutes: FastifyPluginAsyncTypebox<DialectContext> = async 
       })),
   );
 
-  // Updates by workflow id and task reference name (and their /sync form): Tasklane has no workflows,
-  // so every workflow id is one Conductor does not know, answered as Conductor answers that.
+  // Updates by workflow id and task reference name (and their /sync form): Tasklane has no workflows, so
+  // no workflow has a running task of that name; answered as Conductor's /sync form answers that (its
+  // plain form answers 200 with an empty body and applies nothing, which a client would take for done).
   const noWorkflow = async (request: FastifyRequest) => {
-    const { workflowId } = request.params as { workflowId: string };
-    throw new TasklaneError('NOT_FOUND', `No such workflow found by id: ${workflowId}`);
+    const { workflowId, taskRefName } = request.params as { workflowId: string; taskRefName: string };
+    throw new TasklaneError('NOT_FOUND', `Found no running task ${taskRefName} of workflow ${workflowId} to update`);
   };
   const WorkflowParams = Type.Object({
     workflowId: Type.String({ maxLength: 64 }),
