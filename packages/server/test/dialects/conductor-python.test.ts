@@ -121,6 +121,7 @@ describe.each(edgeBackends('conductor-python'))('the Conductor Python SDK, on $n
     expect(body.validationErrors).toEqual([{ path: '/outputData', message: 'larger than 262144 bytes' }]);
     expect(body.message).toMatch(/^\/outputData is \d+ bytes/);
     expect(await native(t.taskId)).toEqual(t.before);
+    expect(await eventsOf(e.store, ORG, t.taskId)).toEqual(['task.created v1', 'task.status_changed v2']);
   });
 
   test('a TaskResult’s logs and its completion are one unit: storage failing halfway leaves neither', async () => {
