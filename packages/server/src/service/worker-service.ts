@@ -78,6 +78,7 @@ export class WorkerService {
    * by the timer of the earliest future runAt) or the time passes.
    */
   async claim(orgId: string, req: ClaimRequest, signal?: AbortSignal): Promise<TaskView[]> {
+    checkWorkerId(req.workerId);
     const types = [...new Set(req.types)];
     this.polls.record(orgId, types, req.workerId, req.domain ?? null, this.clock.now());
     if (req.waitMs <= 0) return (await this.claimNow(orgId, types, req)).views;
