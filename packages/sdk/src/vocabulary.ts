@@ -21,3 +21,17 @@ export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
 /** What an API key may do (SPEC §8): each route asks for one of these. */
 export const SCOPES = ['tasks:read', 'tasks:write', 'tasks:work', 'admin', 'root'] as const;
 export type Scope = (typeof SCOPES)[number];
+
+/**
+ * The kinds of task event (SPEC §10), in the order of a task's life: every change of a task is one
+ * event of one of these, written with the change. Streams and webhooks filter by them.
+ */
+export const EVENT_TYPES = [
+  'task.created',
+  'task.status_changed',
+  'task.progress',
+  'task.step',
+  'task.updated',
+  'task.deleted',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];

@@ -3,3 +3,4 @@ export * from './admin.js';
 export * from './problem.js';
 export * from './worker.js';
 export * from './bulk.js';
+export * from './events.js';

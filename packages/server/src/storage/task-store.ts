@@ -15,6 +15,7 @@
  *   (on every node sharing the store), and the events it wrote to `onCommit` listeners (on this
  *   store instance only).
  */
+import type { EventType } from '@tasklane/sdk/vocabulary';
 import type { ApiKey } from '../domain/api-key.js';
 import type { Org, OrgDefaults } from '../domain/org.js';
 import type { Project } from '../domain/project.js';
@@ -37,8 +38,8 @@ export interface IdempotencyRecord {
   createdAt: number;
 }
 
-export type EventType =
-  'task.created' | 'task.status_changed' | 'task.progress' | 'task.step' | 'task.updated' | 'task.deleted';
+/** The kinds of event (SPEC §10), listed once in the SDK's vocabulary. */
+export type { EventType };
 
 /**
  * One change of one task (SPEC §10), written in the unit that makes the change: the one source of
