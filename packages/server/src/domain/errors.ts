@@ -26,6 +26,7 @@ export const ERROR_CATALOGUE = {
   DEPENDENCY_CYCLE: { status: 422, title: 'The dependencies form a cycle' },
   UNKNOWN_DEPENDENCY: { status: 422, title: 'A dependency does not exist' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  TOO_MANY_STREAMS: { status: 429, title: 'This key holds as many open event streams as it may' },
   HEADERS_TOO_LARGE: { status: 431, title: 'The request line and headers are too large' },
   INTERNAL: { status: 500, title: 'Internal error' },
   STORAGE_UNAVAILABLE: { status: 503, title: 'Storage is unavailable' },

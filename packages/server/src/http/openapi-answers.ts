@@ -64,6 +64,7 @@ const WHEN = {
   DEPENDENCY_CYCLE: [],
   UNKNOWN_DEPENDENCY: [],
   RATE_LIMITED: ['authenticated'],
+  TOO_MANY_STREAMS: [],
   INTERNAL: ['always'],
   STORAGE_UNAVAILABLE: ['authenticated'], // authentication reads the store
 } as const satisfies Record<ErrorCode, readonly Condition[]>;

@@ -4,6 +4,7 @@ import type { TaskStore } from '../storage/task-store.js';
 import { AuthService } from './auth-service.js';
 import { BulkActionsService } from './bulk-actions.js';
 import { ChangeHub } from './change-hub.js';
+import { EventService, type EventServiceOptions } from './event-service.js';
 import { InsightsService } from './insights-service.js';
 import { Maintenance, type MaintenanceOptions } from './maintenance.js';
 import { OrgService } from './org-service.js';
@@ -31,6 +32,8 @@ export interface Services {
   types: TypeService;
   throughput: TypeThroughputService;
   insights: InsightsService;
+  /** Event streams and pages; `events.openStreams` counts the streams open on this node. */
+  events: EventService;
   maintenance: Maintenance;
 }
 
@@ -45,6 +48,7 @@ export interface ServicesOptions {
   /** Uniform in [0, 1) (retry jitter); tests pass a seeded one. */
   random?: () => number;
   maintenance?: MaintenanceOptions;
+  events?: EventServiceOptions;
 }
 
 export function createServices(store: TaskStore, opts: ServicesOptions): Services {
@@ -65,6 +69,7 @@ export function createServices(store: TaskStore, opts: ServicesOptions): Service
     types: new TypeService(store),
     throughput: new TypeThroughputService(store),
     insights: new InsightsService(store),
+    events: new EventService(store, opts.events),
     maintenance: new Maintenance(store, writer, opts.maintenance),
   };
 }
