@@ -40,6 +40,8 @@ export interface StartOptions {
   logStream?: { write(line: string): void };
   /** Told each time storage is not reachable at start (default: a line on stderr). */
   onWaiting?: (err: unknown, retryInMs: number) => void;
+  /** Event streams' timings and limits beyond the configuration's (tests, benchmarks). */
+  events?: { keepaliveMs?: number; pollIntervalMs?: number; maxQueuedBytes?: number };
 }
 
 type LoggerOptions = Exclude<FastifyServerOptions['logger'], boolean | undefined>;
@@ -103,6 +105,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const services = createServices(store, {
     clock,
     maintenance: { onError: (err) => process.stderr.write(`maintenance: ${String(err)}\n`) },
+    events: {
+      maxStreamsPerKey: config.maxStreamsPerKey,
+      ...(opts.events?.pollIntervalMs === undefined ? {} : { pollIntervalMs: opts.events.pollIntervalMs }),
+      ...(opts.events?.maxQueuedBytes === undefined ? {} : { maxQueuedBytes: opts.events.maxQueuedBytes }),
+    },
   });
   const { rootKey, given: givenRootKey } = await services.auth.bootstrap(config.rootKey);
   const rootKeyOrigin = config.rootKey !== undefined ? 'environment' : rootKey !== null ? 'created' : 'database';
@@ -115,6 +122,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     logger: opts.logger === false ? false : loggerOptions(config.logLevel, opts.logStream),
     shutdown: shutdown.signal,
     dialects: { mindfort: { canceledStatus: config.mindfortCanceledStatus } },
+    ...(opts.events?.keepaliveMs === undefined ? {} : { events: { keepaliveMs: opts.events.keepaliveMs } }),
   });
   // Responses not finished yet (a response's 'close' fires whether it was sent or abandoned).
   const inFlight = new Set<ServerResponse>();
@@ -135,6 +143,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     rootKeyFile,
     close: () => {
       closing ??= (async () => {
+        // Held long-polls answer and event streams end at once.
         shutdown.abort();
         await services.maintenance.stop();
         // app.close() stops accepting and waits for in-flight requests; a keep-alive connection
@@ -149,6 +158,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         } finally {
           clearInterval(sweep);
         }
+        services.events.close();
         await store.close();
       })();
       return closing;

@@ -21,6 +21,8 @@ export const ConfigSchema = Type.Object(
     mindfortCanceledStatus: Type.String({ pattern: '^[a-z_]{1,32}$', default: 'canceled' }),
     /** Requests per second per key, burst twice that; 0 turns the limit off. */
     rateLimit: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 100 }),
+    /** Event streams one key may hold open on one node. */
+    maxStreamsPerKey: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000 }),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info' },
@@ -54,6 +56,7 @@ export const CONFIG_ENV: Record<string, keyof Static<typeof ConfigSchema>> = {
   TASKLANE_ROOT_KEY: 'rootKey',
   TASKLANE_MINDFORT_CANCELED_STATUS: 'mindfortCanceledStatus',
   TASKLANE_RATE_LIMIT: 'rateLimit',
+  TASKLANE_MAX_STREAMS_PER_KEY: 'maxStreamsPerKey',
   TASKLANE_LOG_LEVEL: 'logLevel',
   TASKLANE_LOG_FORMAT: 'logFormat',
 };

@@ -21,6 +21,7 @@ import { answerClientError, answerFrameworkError, ErrorRenderers, errorHandler, 
 import { adminRoutes } from './routes/admin.js';
 import { bulkRoutes } from './routes/bulk.js';
 import { dashboardRoutes } from './routes/dashboard.js';
+import { eventRoutes } from './routes/events.js';
 import { insightRoutes } from './routes/insights.js';
 import { orgRoutes } from './routes/org.js';
 import { typeRoutes } from './routes/types.js';
@@ -47,12 +48,15 @@ export interface AppOptions {
    * 60 s limit on headers still holds).
    */
   requestTimeoutMs?: number;
+  /** Event streams: how often an idle one sends a `: keepalive` comment (default 15 s). */
+  events?: { keepaliveMs?: number };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** The longest path parameter the router decodes; a longer one is 414 URI_TOO_LONG. */
 const MAX_PARAM_LENGTH = 200;
 const REQUEST_TIMEOUT_MS = 30_000;
+const KEEPALIVE_MS = 15_000;
 
 /** A sane X-Request-Id from the client, else a new one. */
 function requestIdOf(headers: IncomingHttpHeaders): string {
@@ -128,6 +132,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(systemRoutes, { store: services.store });
   await app.register(taskRoutes, { tasks: services.tasks, shutdown });
   await app.register(workerRoutes, { workers: services.workers, shutdown });
+  await app.register(eventRoutes, {
+    events: services.events,
+    shutdown,
+    keepaliveMs: opts.events?.keepaliveMs ?? KEEPALIVE_MS,
+  });
   await app.register(typeRoutes, { types: services.types });
   await app.register(insightRoutes, { insights: services.insights });
   await app.register(projectRoutes, { projects: services.projects });

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ScopeSchema, TaskStatusSchema } from '@tasklane/sdk/schemas';
+import { EventDataSchemas, EventTypeSchema, ScopeSchema, TaskStatusSchema } from '@tasklane/sdk/schemas';
 import * as vocabulary from '@tasklane/sdk/vocabulary';
 import { describe, expect, it } from 'vitest';
 import { SCOPES } from '../../src/domain/scope.js';
@@ -27,6 +27,8 @@ describe('the shared vocabulary', () => {
   it('is what the wire schemas accept', () => {
     expect(literals(TaskStatusSchema)).toEqual([...STATUSES]);
     expect(literals(ScopeSchema)).toEqual([...SCOPES]);
+    expect(literals(EventTypeSchema)).toEqual([...vocabulary.EVENT_TYPES]);
+    expect(Object.keys(EventDataSchemas)).toEqual([...vocabulary.EVENT_TYPES]);
   });
 
   it('splits the statuses into active and terminal the way the domain decides', () => {

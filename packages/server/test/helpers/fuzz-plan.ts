@@ -68,6 +68,8 @@ export interface OperationOverrides {
   omit?: string[];
   /** Rules across fields that the schema cannot say (runAt or delayMs, not both): valid bodies keep them. */
   bodyFilter?: (body: unknown) => boolean;
+  /** Headers every request of the operation carries (an event route's Accept, for a page that ends). */
+  always?: Record<string, string>;
 }
 
 export interface PlanOptions {
@@ -258,7 +260,7 @@ class OperationPlan {
     if (headers['idempotency-key'] !== undefined) {
       headers['idempotency-key'] = `fuzz-${this.seed}-${this.idempotencyKeys++}`;
     }
-    Object.assign(headers, raw.headers ?? {});
+    Object.assign(headers, this.o.always ?? {}, raw.headers ?? {});
     const body = raw.body ?? (this.bodySchema === undefined ? undefined : toJsonText(s.body));
     return {
       op: this.name,

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock, systemClock, type Clock } from '../../src/domain/clock.js';
 import { buildApp } from '../../src/http/app.js';
+import type { EventServiceOptions } from '../../src/service/event-service.js';
 import { createServices, type Services } from '../../src/service/services.js';
 import { createSqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import type { Scope } from '../../src/domain/scope.js';
@@ -30,6 +31,8 @@ export interface HarnessOptions {
   manualClock?: boolean;
   /** The store to run on, not migrated yet (default: SQLite in the harness's temp folder). */
   store?: (clock: Clock) => TaskStore;
+  /** Event streams' settings (the service's, and the app's keepalive). */
+  events?: EventServiceOptions & { keepaliveMs?: number };
 }
 
 export interface OrgKeys {
@@ -102,10 +105,15 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
   await real.migrate();
   const faults = faultInjecting(real);
   const store = faults.store;
-  const services = createServices(store, { clock });
+  const { keepaliveMs, ...events } = opts.events ?? {};
+  const services = createServices(store, { clock, events });
   const { rootKey } = await services.auth.bootstrap();
   if (rootKey === null) throw new Error('bootstrap on an empty database must create a root key');
-  const app = await buildApp({ services, rateLimit: opts.rateLimit ?? 0 });
+  const app = await buildApp({
+    services,
+    rateLimit: opts.rateLimit ?? 0,
+    ...(keepaliveMs === undefined ? {} : { events: { keepaliveMs } }),
+  });
   await app.ready();
 
   const call: Harness['call'] = (key, method, url, body, headers = {}) => {
@@ -199,6 +207,7 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
     failNextWrite: faults.failNextWrite,
     async cleanup() {
       await app.close();
+      services.events.close();
       await real.close();
       rmSync(dir, { recursive: true, force: true });
     },
@@ -223,6 +232,7 @@ function faultInjecting(inner: TaskStore): { store: TaskStore; failNextWrite: (e
     getTaskDocument: (orgId, key) => inner.getTaskDocument(orgId, key),
     findKeyByHash: (hash) => inner.findKeyByHash(hash),
     subscribe: (listener) => inner.subscribe(listener),
+    onCommit: (listener) => inner.onCommit(listener),
     ping: () => inner.ping(),
     close: () => inner.close(),
   };

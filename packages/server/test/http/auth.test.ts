@@ -19,8 +19,11 @@ type Need = 'tasks:read' | 'tasks:write' | 'tasks:work' | 'tasks:write|tasks:wor
 interface RouteCase {
   need: Need;
   /** The request, as method-less parts; the path's parameters are filled from ctx. */
-  req: (ctx: Ctx) => { url: string; body?: unknown };
+  req: (ctx: Ctx) => { url: string; body?: unknown; headers?: Record<string, string> };
 }
+
+/** An event route's page form: its stream would not end, and inject() waits for the end. */
+const PAGE = { accept: 'application/json' };
 
 const task = (c: Ctx) => `/v1/tasks/${c.taskId}`;
 
@@ -37,6 +40,8 @@ const ROUTES: Record<string, RouteCase> = {
   'PATCH /v1/tasks/:taskId': { need: 'tasks:write', req: (c) => ({ url: task(c), body: { title: 'renamed' } }) },
   'DELETE /v1/tasks/:taskId': { need: 'tasks:write', req: (c) => ({ url: task(c) }) },
   'GET /v1/tasks/:taskId/steps': { need: 'tasks:read', req: (c) => ({ url: `${task(c)}/steps` }) },
+  'GET /v1/tasks/:taskId/events': { need: 'tasks:read', req: (c) => ({ url: `${task(c)}/events`, headers: PAGE }) },
+  'GET /v1/events': { need: 'tasks:read', req: () => ({ url: '/v1/events', headers: PAGE }) },
   'HEAD /v1/tasks/:taskId/steps': { need: 'tasks:read', req: (c) => ({ url: `${task(c)}/steps` }) },
   'POST /v1/tasks/:taskId/steps': {
     need: 'tasks:write|tasks:work',
@@ -143,10 +148,10 @@ async function freshCtx(): Promise<Ctx> {
 function send(
   method: string,
   key: string | null,
-  r: { url: string; body?: unknown },
+  r: { url: string; body?: unknown; headers?: Record<string, string> },
   headers: Record<string, string> = {},
 ): Promise<Response> {
-  return h.call(key, method as 'GET', r.url, r.body, headers);
+  return h.call(key, method as 'GET', r.url, r.body, { ...r.headers, ...headers });
 }
 
 beforeAll(async () => {

@@ -77,6 +77,9 @@ const OVERRIDES: Record<string, OperationOverrides> = {
   'PATCH /v1/tasks/{taskId}': { params: { taskId: fresh('queued') }, headers: ['if-match'] },
   'DELETE /v1/tasks/{taskId}': { params: { taskId: fresh('canceled') } },
   'GET /v1/tasks/{taskId}/steps': { params: { taskId: sharedTask } },
+  // The page form: a stream would never end, and inject() waits for the end.
+  'GET /v1/events': { always: { accept: 'application/json' } },
+  'GET /v1/tasks/{taskId}/events': { params: { taskId: sharedTask }, always: { accept: 'application/json' } },
   'POST /v1/tasks/{taskId}/steps': WORKER,
   'POST /v1/tasks/{taskId}/{action}': { params: { taskId: fresh('queued') } },
   'POST /v1/tasks/claim': { body: { '/types/*': fc.constant(CLAIMABLE_TYPE), '/waitMs': fc.constant(0) } },

@@ -251,6 +251,47 @@ export const CASES: Record<string, OperationCases> = {
       },
     ],
   },
+  'GET /v1/events': {
+    ok: [200, () => ({ headers: { accept: 'application/json' } })],
+    more: [
+      {
+        name: 'a resume point never given: the page resets',
+        status: 200,
+        request: () => ({ query: '?after=900000000000', headers: { accept: 'application/json' } }),
+      },
+      {
+        name: 'filters, and Last-Event-ID over after',
+        status: 200,
+        request: (w) => ({
+          query: `?type=task.created&type=task.deleted&taskType=${w.type()}&listId=l&projectId=P&after=1&limit=5`,
+          headers: { accept: 'application/json', 'last-event-id': '0' },
+        }),
+      },
+      { name: 'an unknown event type', status: 400, request: () => ({ query: '?type=task.exploded' }) },
+      { name: 'Last-Event-ID that is no id', status: 400, request: () => ({ headers: { 'last-event-id': 'x' } }) },
+    ],
+    unprovoked: {
+      '200 text/event-stream':
+        "the org's stream never ends by itself and app.inject() waits for the end; test/e2e/events/ reads it on a real port",
+    },
+  },
+  'GET /v1/tasks/{taskId}/events': {
+    // A terminal task's stream replays its history and ends.
+    ok: [200, async (w) => ({ params: task(await w.canceled()) })],
+    missing: () => ({ params: { taskId: missingUuid() } }),
+    more: [
+      {
+        name: 'the JSON page',
+        status: 200,
+        request: async (w) => ({ params: task(await w.task()), headers: { accept: 'application/json' } }),
+      },
+      {
+        name: 'limit over 1000',
+        status: 400,
+        request: async (w) => ({ params: task(await w.task()), query: '?limit=1001' }),
+      },
+    ],
+  },
   'GET /v1/tasks/{taskId}/steps': {
     ok: [200, async (w) => ({ params: task(await w.task()) })],
     missing: () => ({ params: { taskId: missingUuid() } }),
@@ -603,8 +644,15 @@ async function burnt(w: World, o: OperationUnderTest, shape: Req): Promise<Req> 
       { name: 'limited', scopes: ['tasks:read'] },
     )
   ).secret;
-  for (let i = 0; i < 2; i++) await w.send(o, { params: shape.params ?? {}, key }, w.limited);
-  return { params: shape.params ?? {}, key };
+  // With the success request's query and headers: an event stream's asks for the page, which ends.
+  const req: Req = {
+    params: shape.params ?? {},
+    key,
+    ...(shape.query === undefined ? {} : { query: shape.query }),
+    ...(shape.headers === undefined ? {} : { headers: shape.headers }),
+  };
+  for (let i = 0; i < 2; i++) await w.send(o, req, w.limited);
+  return req;
 }
 
 /** The ok request's key: one holding exactly the first scope the document names. */

@@ -18,6 +18,9 @@ const HELP = `Usage: tasklane serve [--host H] [--port N] [--database URL] [--da
   --db-schema   PostgreSQL schema for Tasklane's tables (TASKLANE_DB_SCHEMA, default tasklane)
   --data-dir    data folder (TASKLANE_DATA_DIR, default ./data)
   --rate-limit  requests per second per key, 0 = off (TASKLANE_RATE_LIMIT, default 100)
+  --max-streams-per-key
+                event streams one key may hold open on this node (TASKLANE_MAX_STREAMS_PER_KEY,
+                default 1000)
   --log-level   fatal|error|warn|info|debug|trace|silent (TASKLANE_LOG_LEVEL, default info);
                 each request is one line at debug
   --log-format  auto|pretty|json (TASKLANE_LOG_FORMAT, default auto: pretty on a terminal, else JSON)
@@ -36,6 +39,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       database: { type: 'string' },
       'data-dir': { type: 'string' },
       'rate-limit': { type: 'string' },
+      'max-streams-per-key': { type: 'string' },
       'db-pool': { type: 'string' },
       'db-schema': { type: 'string' },
       'log-level': { type: 'string' },
@@ -56,6 +60,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       databaseUrl: values.database,
       dataDir: values['data-dir'],
       rateLimit: values['rate-limit'],
+      maxStreamsPerKey: values['max-streams-per-key'],
       dbPool: values['db-pool'],
       dbSchema: values['db-schema'],
       logLevel: values['log-level'],
