@@ -15,6 +15,8 @@ export interface Frame {
   retry?: string;
   /** The text of a comment line (without the colon and one space), for a comment frame. */
   comment?: string;
+  /** When its last line arrived: epoch ms, fractional (performance.timeOrigin + performance.now()). */
+  at: number;
 }
 
 /** A task event as the stream sends it (TaskEvent). */
@@ -38,7 +40,7 @@ export class SseClient {
   ended = false;
   endedBy: 'end' | 'error' | 'close' | null = null;
   private buffer = '';
-  private current: Frame = {};
+  private current: Omit<Frame, 'at'> = {};
   private readonly waiters = new Set<() => void>();
 
   private constructor(
@@ -147,12 +149,12 @@ export class SseClient {
 
   private line(line: string): void {
     if (line === '') {
-      if (Object.keys(this.current).length > 0) this.frames.push(this.current);
+      if (Object.keys(this.current).length > 0) this.frames.push({ ...this.current, at: now() });
       this.current = {};
       return;
     }
     if (line.startsWith(':')) {
-      this.frames.push({ comment: line.slice(1).replace(/^ /, '') });
+      this.frames.push({ comment: line.slice(1).replace(/^ /, ''), at: now() });
       return;
     }
     const colon = line.indexOf(':');
@@ -174,6 +176,8 @@ export class SseClient {
     for (const w of [...this.waiters]) w();
   }
 }
+
+const now = (): number => performance.timeOrigin + performance.now();
 
 export interface StreamServer extends Harness {
   /** `http://127.0.0.1:PORT` */
