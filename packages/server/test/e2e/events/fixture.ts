@@ -71,10 +71,16 @@ export async function everyKind(
   return done;
 }
 
-/** The events of `path` as the store has them, through the JSON page form from the start. */
-export async function history(s: StreamServer, key: string, path = '/v1/events', query = ''): Promise<WireEvent[]> {
+/** The events of `path` as the store has them, through the JSON page form after `from` (the start). */
+export async function history(
+  s: StreamServer,
+  key: string,
+  path = '/v1/events',
+  query = '',
+  from = 0,
+): Promise<WireEvent[]> {
   const out: WireEvent[] = [];
-  let after = 0;
+  let after = from;
   for (;;) {
     const res = await s.call(key, 'GET', `${path}?after=${after}&limit=1000${query}`, undefined, {
       accept: 'application/json',
