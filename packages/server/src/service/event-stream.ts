@@ -15,8 +15,9 @@
  * and nothing at or below it is sent again.
  *
  * Back-pressure: a push never waits. What the stream holds for a slow client (bytes written and not
- * yet taken, plus `pending`) is capped; past the cap the stream ends ('behind'), and the client
- * resumes from the last id it got. Replay reads a page only once the output has drained.
+ * yet taken, plus `pending`) is capped: when a feed read begins with the client holding more than
+ * the cap, the stream ends ('behind'), and the client resumes from the last id it got. Replay
+ * reads a page only once the output has drained.
  */
 import { isTerminal, STATUSES, type TaskStatus } from '../domain/status.js';
 import type { EventBounds, EventFilter, StoredEvent } from '../storage/task-store.js';
@@ -97,6 +98,8 @@ export class EventStream implements FeedSink {
   private pending: StoredEvent[] = [];
   private pendingBytes = 0;
   private closeCheck = false;
+  /** What the client held unread when the feed's current read began (behind()). */
+  private heldBefore: number | null = null;
   private ended: EndReason | null = null;
 
   constructor(init: EventStreamInit) {
@@ -123,14 +126,28 @@ export class EventStream implements FeedSink {
   /** The feed's push: straight out when live, else kept for after the replay. */
   push(event: StoredEvent): void {
     if (this.ended !== null) return;
+    if (this.behind()) return this.end('behind');
     if (this.live) {
       if (event.id > this.position) this.send(event);
-      if (this.output.queued > this.maxQueuedBytes) this.end('behind');
       return;
     }
     this.pending.push(event);
     this.pendingBytes += this.output.sizeOf(event);
-    if (this.output.queued + this.pendingBytes > this.maxQueuedBytes) this.end('behind');
+  }
+
+  /**
+   * Whether the client still holds more than the cap from before the feed's current read: what it
+   * had time to take and did not. The read's own events do not count (one read may carry
+   * megabytes of steps, which a client that reads takes at once), so what a stalled client costs
+   * is bounded by the cap plus one read.
+   */
+  private behind(): boolean {
+    if (this.heldBefore === null) {
+      this.heldBefore = this.output.queued + this.pendingBytes;
+      // The feed dispatches a read in one synchronous step: the next read measures again.
+      queueMicrotask(() => (this.heldBefore = null));
+    }
+    return this.heldBefore > this.maxQueuedBytes;
   }
 
   /** Sends the reset (if any), replays, then goes live. Never rejects: a failure ends the stream. */

@@ -92,7 +92,7 @@ export class SseClient {
     return this.frames.filter((f) => f.id !== undefined).at(-1)?.id;
   }
 
-  /** The raw text of the body, for a non-stream answer. */
+  /** The raw text of the body, for an answer that is not a stream (not 200). */
   get body(): string {
     return this.raw;
   }
@@ -131,12 +131,18 @@ export class SseClient {
     this.res.pause();
   }
 
+  /** Reads again after pause(). */
+  resume(): void {
+    this.res.resume();
+  }
+
   close(): void {
     this.res.destroy();
   }
 
   private feed(chunk: string): void {
-    this.raw += chunk;
+    // A stream's body can be megabytes: kept whole only for an answer that is not a stream.
+    if (this.status !== 200) this.raw += chunk;
     this.buffer += chunk;
     let nl: number;
     while ((nl = this.buffer.indexOf('\n')) !== -1) {
