@@ -1,9 +1,11 @@
 /**
- * A TCP proxy to PostgreSQL that a test can break in two ways:
+ * A TCP proxy to PostgreSQL that a test can break in three ways:
  * - `cut()`: every connection through it destroyed and new ones refused (it stops listening), as
  *   when the database stops; `restore()` listens on the same port again.
  * - `freeze()`: nothing passes any more, but no connection is closed and new ones are accepted and
  *   left waiting, as when the network between drops packets; `thaw()` lets everything through.
+ * - `mute(port)`: what the database sends on one connection stops arriving, silently (a LISTEN
+ *   connection then misses every notification without knowing it); `unmute(port)` delivers it.
  * It remembers the local port of every connection it opened to the database, which is the
  * `client_port` PostgreSQL shows for it in pg_stat_activity.
  */
@@ -93,6 +95,25 @@ export class TcpProxy {
       if (p.upstream === null) this.open(p);
       else this.join(p, p.upstream);
     }
+  }
+
+  /** What the database sends on the connection whose local port is `port` is held back. */
+  mute(port: number): void {
+    const p = this.pairOf(port);
+    p.upstream?.unpipe(p.client);
+    p.upstream?.pause();
+  }
+
+  unmute(port: number): void {
+    const p = this.pairOf(port);
+    p.upstream?.pipe(p.client);
+    p.upstream?.resume();
+  }
+
+  private pairOf(port: number): Pair {
+    const p = [...this.pairs].find((x) => x.upstream?.localPort === port);
+    if (p === undefined) throw new Error(`no connection through the proxy from local port ${port}`);
+    return p;
   }
 
   async close(): Promise<void> {
