@@ -13,8 +13,8 @@ export const RETRY_MS = 2000;
 
 interface Rendered {
   json: string;
-  frame: string;
-  bytes: number;
+  /** The SSE frame, encoded once: each stream's socket takes the same bytes. */
+  frame: Buffer;
 }
 
 const rendered = new WeakMap<StoredEvent, Rendered>();
@@ -24,8 +24,7 @@ function render(event: StoredEvent): Rendered {
   if (r === undefined) {
     const json = JSON.stringify(presentEvent(event));
     // JSON.stringify escapes CR and LF, so the data is one line whatever the event holds.
-    const frame = `id: ${event.id}\nevent: ${event.type}\ndata: ${json}\n\n`;
-    r = { json, frame, bytes: Buffer.byteLength(frame) };
+    r = { json, frame: Buffer.from(`id: ${event.id}\nevent: ${event.type}\ndata: ${json}\n\n`) };
     rendered.set(event, r);
   }
   return r;
@@ -45,8 +44,8 @@ function presentData(event: StoredEvent): unknown {
   return { ...data, step: { ...step, time: iso(step.time) } };
 }
 
-export const eventFrame = (event: StoredEvent): string => render(event).frame;
-export const eventFrameBytes = (event: StoredEvent): number => render(event).bytes;
+export const eventFrame = (event: StoredEvent): Buffer => render(event).frame;
+export const eventFrameBytes = (event: StoredEvent): number => render(event).frame.length;
 
 export const resetFrame = (reset: StreamReset): string =>
   `id: ${reset.lastId}\nevent: reset\ndata: ${JSON.stringify(resetData(reset))}\n\n`;
