@@ -26,8 +26,11 @@ import type { EventFilter, StoredEvent, TaskStore, Unsubscribe } from '../storag
 export interface FeedSink {
   readonly orgId: string;
   readonly filter: EventFilter;
-  /** One matching event, in id order; must not block or throw. */
-  push(event: StoredEvent): void;
+  /**
+   * One matching event, in id order; must not block or throw. `read` numbers the feed's reads
+   * (every event of one read carries the same number): a sink may measure its client once a read.
+   */
+  push(event: StoredEvent, read: number): void;
 }
 
 export interface EventFeedOptions {
@@ -59,6 +62,8 @@ interface OrgFeed {
 
 export class EventFeed {
   private readonly orgs = new Map<string, OrgFeed>();
+  /** Reads so far, across orgs: the number of the next read's events (FeedSink.push). */
+  private reads = 0;
   private readonly pollIntervalMs: number;
   private poller: NodeJS.Timeout | undefined;
   private unsubscribe: Unsubscribe | null;
@@ -163,7 +168,8 @@ export class EventFeed {
         const events = await this.store.read((tx) => tx.listEvents(org.orgId, org.cursor, BATCH));
         // The org's last stream left (or the feed closed) during the read: nobody to tell.
         if (this.orgs.get(org.orgId) !== org) return;
-        for (const event of events) dispatch(org, event);
+        const read = ++this.reads;
+        for (const event of events) dispatch(org, event, read);
         const last = events.at(-1);
         if (last !== undefined) org.cursor = last.id;
         org.lastReadAt = performance.now();
@@ -211,15 +217,15 @@ export function matches(filter: EventFilter, event: StoredEvent): boolean {
   );
 }
 
-function dispatch(org: OrgFeed, event: StoredEvent): void {
-  for (const sink of org.org) if (matches(sink.filter, event)) push(sink, event);
+function dispatch(org: OrgFeed, event: StoredEvent, read: number): void {
+  for (const sink of org.org) if (matches(sink.filter, event)) push(sink, event, read);
   const ofTask = org.byTask.get(event.taskId);
-  if (ofTask !== undefined) for (const sink of ofTask) if (matches(sink.filter, event)) push(sink, event);
+  if (ofTask !== undefined) for (const sink of ofTask) if (matches(sink.filter, event)) push(sink, event, read);
 }
 
-function push(sink: FeedSink, event: StoredEvent): void {
+function push(sink: FeedSink, event: StoredEvent, read: number): void {
   try {
-    sink.push(event);
+    sink.push(event, read);
   } catch {
     // A sink's failure is its own; the others still get the event.
   }

@@ -98,8 +98,9 @@ export class EventStream implements FeedSink {
   private pending: StoredEvent[] = [];
   private pendingBytes = 0;
   private closeCheck = false;
-  /** What the client held unread when the feed's current read began (behind()). */
-  private heldBefore: number | null = null;
+  /** What the client held unread when the feed's read `measuredRead` began (behind()). */
+  private heldBefore = 0;
+  private measuredRead = -1;
   private ended: EndReason | null = null;
 
   constructor(init: EventStreamInit) {
@@ -124,9 +125,9 @@ export class EventStream implements FeedSink {
   }
 
   /** The feed's push: straight out when live, else kept for after the replay. */
-  push(event: StoredEvent): void {
+  push(event: StoredEvent, read: number): void {
     if (this.ended !== null) return;
-    if (this.behind()) return this.end('behind');
+    if (this.behind(read)) return this.end('behind');
     if (this.live) {
       if (event.id > this.position) this.send(event);
       return;
@@ -141,11 +142,10 @@ export class EventStream implements FeedSink {
    * megabytes of steps, which a client that reads takes at once), so what a stalled client costs
    * is bounded by the cap plus one read.
    */
-  private behind(): boolean {
-    if (this.heldBefore === null) {
+  private behind(read: number): boolean {
+    if (read !== this.measuredRead) {
+      this.measuredRead = read;
       this.heldBefore = this.output.queued + this.pendingBytes;
-      // The feed dispatches a read in one synchronous step: the next read measures again.
-      queueMicrotask(() => (this.heldBefore = null));
     }
     return this.heldBefore > this.maxQueuedBytes;
   }

@@ -144,14 +144,14 @@ describe('EventStream: replay, then what the feed buffered, each id once', () =>
         const output = new HeldOutput();
         const s = stream(output, () => committed);
         s.replayThrough(cursor, lastId);
-        for (const id of range(pushedFrom, 350)) s.push(event(id));
+        for (const id of range(pushedFrom, 350)) s.push(event(id), 1);
         output.hold();
         const running = s.run();
         await output.until(() => output.blocked, 'the replay to wait for the client');
-        for (const id of range(351, 380)) s.push(event(id));
+        for (const id of range(351, 380)) s.push(event(id), 2);
         output.release();
         await running;
-        for (const id of range(381, 400)) s.push(event(id));
+        for (const id of range(381, 400)) s.push(event(id), 3);
         const what = `cursor ${cursor}, last id ${lastId}, pushed from ${pushedFrom}`;
         // What the feed pushed starts above the cursor, or the stream would have had a gap: the
         // cases below the cursor are a read that overlapped the registration.
@@ -169,11 +169,10 @@ describe('EventStream: replay, then what the feed buffered, each id once', () =>
     const running = s.run();
     await output.until(() => output.blocked, 'the replay to wait');
     // One read of the feed may carry any amount: it is not held against the client.
-    for (const id of range(301, 900)) s.push(event(id));
+    for (const id of range(301, 900)) s.push(event(id), 1);
     expect(output.ended).toBeNull();
     // A read that begins with 100 KB unread plus 600 buffered events (60 KB) held: over 150 KB.
-    await Promise.resolve();
-    s.push(event(901));
+    s.push(event(901), 2);
     expect(output.ended).toBe('behind');
     output.release();
     await running;
