@@ -107,8 +107,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     maintenance: { onError: (err) => process.stderr.write(`maintenance: ${String(err)}\n`) },
     events: {
       maxStreamsPerKey: config.maxStreamsPerKey,
-      // The events stay in the store: the next wake or poll reads them.
-      onError: (err) => process.stderr.write(`event feed: ${String(err)}\n`),
+      // The events stay in the store: the next wake or poll reads them, a client resumes.
+      onError: (err) => process.stderr.write(`event streams: ${String(err)}\n`),
       ...(opts.events?.pollIntervalMs === undefined ? {} : { pollIntervalMs: opts.events.pollIntervalMs }),
       ...(opts.events?.maxQueuedBytes === undefined ? {} : { maxQueuedBytes: opts.events.maxQueuedBytes }),
     },

@@ -29,6 +29,7 @@ export interface EventServiceOptions {
   maxStreamsPerKey?: number;
   /** Bytes a slow client may hold unread before its stream ends (default 1 MiB). */
   maxQueuedBytes?: number;
+  /** Told when the feed cannot read, or a stream's replay fails (storage down). */
   onError?: (err: unknown) => void;
 }
 
@@ -72,6 +73,7 @@ export class EventService {
   private readonly perKey = new Map<string, number>();
   private readonly maxStreamsPerKey: number;
   private readonly maxQueuedBytes: number;
+  private readonly onError: ((err: unknown) => void) | undefined;
 
   constructor(
     private readonly store: TaskStore,
@@ -83,6 +85,7 @@ export class EventService {
     });
     this.maxStreamsPerKey = opts.maxStreamsPerKey ?? DEFAULT_MAX_STREAMS_PER_KEY;
     this.maxQueuedBytes = opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
+    this.onError = opts.onError;
   }
 
   /** Streams open on this node right now (a gauge). */
@@ -130,6 +133,7 @@ export class EventService {
           this.feed.unregister(s);
           release();
         },
+        ...(this.onError === undefined ? {} : { onError: this.onError }),
       });
       const cursor = await this.feed.register(stream);
       stream.replayThrough(cursor, start.bounds.lastId);

@@ -74,6 +74,8 @@ export interface EventStreamInit {
   maxQueuedBytes: number;
   /** Called once, when the stream ends. */
   onEnd: (stream: EventStream) => void;
+  /** Told why a replay failed (the stream then ends: 'failed'). */
+  onError?: (err: unknown) => void;
 }
 
 /** Events read from the store per replay page. */
@@ -88,6 +90,7 @@ export class EventStream implements FeedSink {
   private readonly source: ReplaySource;
   private readonly maxQueuedBytes: number;
   private readonly onEnd: (stream: EventStream) => void;
+  private readonly onError: ((err: unknown) => void) | undefined;
   private reset: StreamReset | null;
   private task: { status: TaskStatus; statusAt: number } | null;
   /** The last id sent, or the resume point before the first. */
@@ -113,6 +116,7 @@ export class EventStream implements FeedSink {
     this.task = init.task;
     this.maxQueuedBytes = init.maxQueuedBytes;
     this.onEnd = init.onEnd;
+    this.onError = init.onError;
   }
 
   get endReason(): EndReason | null {
@@ -162,8 +166,9 @@ export class EventStream implements FeedSink {
       for (const event of pending) if (event.id > this.position) this.send(event);
       this.live = true;
       this.checkTask();
-    } catch {
+    } catch (err) {
       // Storage failed mid-replay: the client resumes from the last id it got.
+      this.onError?.(err);
       this.end('failed');
     }
   }
@@ -177,6 +182,8 @@ export class EventStream implements FeedSink {
   }
 
   private async replay(): Promise<void> {
+    // Live from now (an org stream without a resume point): nothing to read.
+    if (this.position >= this.until) return;
     for (;;) {
       const { events, bounds } = await this.source.page(this.position, REPLAY_PAGE);
       if (this.ended !== null) return;
