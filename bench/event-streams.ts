@@ -13,9 +13,9 @@
  * ticks of /proc's 10 ms), in the same run, as the baseline the figures are divided by. The server is a child process (servers/streams-server.ts); the streams are held by
  * this process, one connection each.
  *
- * Each process holds one file descriptor per connection: when the soft limit (`ulimit -n`) is below
- * what the streams need, the benchmark runs itself again under a raised limit (`ulimit -n`, up to
- * the hard limit; raising the hard limit needs root), and says so.
+ * Each process holds one file descriptor per connection. Node raises its own soft limit to the hard
+ * one at start, so when that (`ulimit -Hn`) is below what the streams need, the benchmark runs
+ * itself again under `ulimit -n N`, which only root (CAP_SYS_RESOURCE) may do, and says so.
  *
  *   npm run build && npx tsx bench/event-streams.ts [--backends=sqlite,pg] [--streams=10000]
  *     [--events=20] [--baseline-events=100] [--pg=postgres://postgres@127.0.0.1:5432]
@@ -313,11 +313,11 @@ function median(values: number[]): number {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/** Re-runs this process under `ulimit -n need` when the soft limit is lower (and exits with it). */
+/** Re-runs this process under `ulimit -n need` when its limit is lower (and exits with its status). */
 function raiseFileLimit(need: number): void {
-  const soft = Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim());
-  if (!Number.isFinite(soft) || soft >= need || process.env.BENCH_RAISED_FDS === '1') return;
-  console.error(`open files: the soft limit is ${soft}, ${need} are needed: running again under \`ulimit -n ${need}\``);
+  const limit = Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim());
+  if (!Number.isFinite(limit) || limit >= need || process.env.BENCH_RAISED_FDS === '1') return;
+  console.error(`open files: the limit is ${limit}, ${need} are needed: running again under \`ulimit -n ${need}\``);
   const argv = [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)];
   const quoted = [process.execPath, ...argv].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
   const run = spawnSync('sh', ['-c', `ulimit -n ${need} && exec ${quoted}`], {
@@ -325,7 +325,7 @@ function raiseFileLimit(need: number): void {
     env: { ...process.env, BENCH_RAISED_FDS: '1' },
   });
   if (run.status !== 0 && run.signal === null) {
-    console.error(`could not raise the limit (the hard limit is \`ulimit -Hn\`; raising it needs root)`);
+    console.error('could not raise the limit: raising the hard limit (`ulimit -Hn`) needs root (CAP_SYS_RESOURCE)');
   }
   process.exit(run.status ?? 1);
 }
