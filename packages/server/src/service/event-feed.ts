@@ -94,8 +94,8 @@ export class EventFeed {
       this.unregister(sink);
       throw err;
     }
-    // Events may have committed since the cursor was read: look now, not at the next change.
-    this.wake(org);
+    // Events after the cursor come with the next change's wake (or poll); those up to it, and up to
+    // the org's last id the stream saw, the stream reads itself: no read here.
     return org.cursor;
   }
 
@@ -143,6 +143,7 @@ export class EventFeed {
         (err: unknown) => {
           // The next stream of the org starts over.
           if (this.orgs.get(orgId) === org) this.orgs.delete(orgId);
+          if (this.orgs.size === 0) this.stopPolling();
           throw err;
         },
       );
