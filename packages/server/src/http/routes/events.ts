@@ -23,7 +23,7 @@ export interface EventRoutesOptions {
   keepaliveMs: number;
 }
 
-/** Streams are limited per key; the page form is not a stream. */
+/** Events in a page when the request gives no `limit`. */
 const DEFAULT_PAGE = 100;
 
 const ResumeHeaders = Type.Object({
