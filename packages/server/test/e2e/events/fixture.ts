@@ -32,9 +32,17 @@ export function backends(file: string): Backend[] {
   return list;
 }
 
-/** A server on a real port over the backend. */
+/**
+ * A server on a real port over the backend. Its feed polls once an hour: every event here must
+ * come by the wake-up its commit causes, not by the poll that would hide a missing one (the poll
+ * has its own test, test/e2e/multinode/event-streams.test.ts).
+ */
 export function serverOn(backend: Backend, opts: Omit<HarnessOptions, 'store'> = {}): Promise<StreamServer> {
-  return streamServer({ ...opts, ...(backend.store === undefined ? {} : { store: backend.store }) });
+  return streamServer({
+    ...opts,
+    events: { pollIntervalMs: 3_600_000, ...opts.events },
+    ...(backend.store === undefined ? {} : { store: backend.store }),
+  });
 }
 
 /** POST and expect a 2xx; the body. */
