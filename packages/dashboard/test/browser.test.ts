@@ -280,18 +280,12 @@ function browserSuite() {
   });
 
   /**
-   * Until the events branch lands, the live path is exercised against the contract's frames served
-   * by the test (page.route): the page is told the server streams events, the stream answers
-   * frames, the page follows them, reconnects with Last-Event-ID, and ends with the task.
+   * Frames of the contract (docs/events.md) served by the test (page.route), one answer per
+   * connection, each ending the connection: drops and resumes on cue, which a real server gives only
+   * when it stops. The page follows the frames, reconnects with Last-Event-ID, and ends with the task.
    */
   async function simulateEvents(streams: Array<(lastEventId: string | undefined) => string>) {
     const seen: Array<string | undefined> = [];
-    await page.route(/\/(tasks\/[^/]+|\?.*)?$/, async (route) => {
-      if (route.request().resourceType() !== 'document') return route.fallback();
-      const res = await route.fetch();
-      const body = (await res.text()).replace('content="absent"', 'content="available"');
-      await route.fulfill({ response: res, body });
-    });
     await page.route(/\/v1\/(events|tasks\/[^/]+\/events)(\?|$)/, async (route) => {
       const last = route.request().headers()['last-event-id'];
       seen.push(last);

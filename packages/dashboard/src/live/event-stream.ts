@@ -2,8 +2,9 @@
  * Server-Sent Events over fetch: the browser's EventSource cannot send the Authorization header, so
  * the stream is read with fetch and parsed with eventsource-parser. After a drop it reconnects with
  * backoff and `Last-Event-ID`, so nothing is missed; while the tab is hidden it pauses, and resumes
- * from the last event id when the tab is shown again. A server without the endpoint (404) leaves the
- * page without live updates, quietly: no retry loop, nothing in the console.
+ * from the last event id when the tab is shown again. An answer that a retry would only repeat (401,
+ * 403, 404: a key revoked, a task deleted meanwhile) leaves the view without live updates, with no
+ * retry loop.
  */
 import { createParser } from 'eventsource-parser';
 import { parseTaskEvent, type TaskEvent } from './events.js';
@@ -17,7 +18,7 @@ export type StreamState =
   | 'paused'
   /** The connection dropped; trying again after a pause. */
   | 'retrying'
-  /** The server has no such stream (or the key may not read it): no live updates. */
+  /** The server refused the stream for good (401, 403, 404): no live updates. */
   | 'unavailable'
   /** The server ended the stream for good (a task stream, once its task is done). */
   | 'ended';

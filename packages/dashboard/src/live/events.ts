@@ -1,5 +1,5 @@
 /**
- * The event stream's contract (GET /v1/events, GET /v1/tasks/{id}/events), as the events branch
+ * The event stream's contract (GET /v1/events, GET /v1/tasks/{id}/events), as docs/events.md
  * defines it: frames `id: <n>`, `event: <type>`, `data: <json>`, the json being the TaskEvent below.
  */
 import type { Step, TaskStatus } from '@tasklane/sdk';

@@ -26,7 +26,7 @@ const LABELS: Record<StreamState, { text: string; tone: string; title: string }>
   unavailable: {
     text: 'Not live',
     tone: 'off',
-    title: 'This server has no event stream (GET /v1/events): reload to see changes',
+    title: 'The server refused the event stream (the key or the task is gone): reload to see changes',
   },
   ended: { text: 'Final', tone: 'off', title: 'The task is done: no more changes will come' },
 };

@@ -10,24 +10,13 @@ export interface StreamHandlers {
   reconnectOnEnd?: () => boolean;
 }
 
-/**
- * Whether the server that served this page streams events. It says so in the page
- * (`<meta name="tasklane-events" content="available|absent">`); a page without the tag (the Vite
- * dev server) tries, and takes a 404 as "absent".
- */
-export function serverStreamsEvents(): boolean {
-  const meta = document.querySelector('meta[name="tasklane-events"]');
-  return meta?.getAttribute('content') !== 'absent';
-}
-
 /** `path` null: no stream. The state is 'connecting' until the first answer. */
 export function useEventStream(path: string | null, key: string, handlers: StreamHandlers): StreamState {
-  const streams = serverStreamsEvents();
-  const [state, setState] = useState<StreamState>(streams ? 'connecting' : 'unavailable');
+  const [state, setState] = useState<StreamState>('connecting');
   const ref = useRef(handlers);
   ref.current = handlers;
   useEffect(() => {
-    if (path === null || !streams) return;
+    if (path === null) return;
     setState('connecting');
     const stream = openEventStream({
       path,
@@ -40,6 +29,6 @@ export function useEventStream(path: string | null, key: string, handlers: Strea
       reconnectOnEnd: () => ref.current.reconnectOnEnd?.() ?? true,
     });
     return () => stream.close();
-  }, [path, key, streams]);
+  }, [path, key]);
   return state;
 }

@@ -12,9 +12,6 @@ import { DASHBOARD_CSP, DEFAULT_DASHBOARD_DIR, dashboardRoutes } from '../../src
 import { makeHarness, type Harness } from '../helpers/http-harness.js';
 
 const INDEX = '<!doctype html><html><head><script type="module" src="/assets/index-abc123.js"></script></head></html>';
-/** The page as served: the server says in it whether it streams events. */
-const served = (html: string, events: 'available' | 'absent') =>
-  html.replace('</head>', `  <meta name="tasklane-events" content="${events}" />\n  </head>`);
 
 let dir: string;
 let app: FastifyInstance;
@@ -59,17 +56,8 @@ describe('the dashboard route (a fixture build)', () => {
       expect(res.headers['content-type'], url).toBe('text/html; charset=utf-8');
       expect(res.headers['cache-control'], url).toBe('no-cache');
       expect(res.headers, url).toMatchObject(SECURITY);
-      expect(res.body).toBe(served(INDEX, 'absent'));
+      expect(res.body).toBe(INDEX);
     }
-  });
-
-  it('tells the page that the server streams events once GET /v1/events is a route of the app', async () => {
-    const withEvents = Fastify();
-    await withEvents.register(dashboardRoutes, { root: dir });
-    withEvents.get('/v1/events', async () => '');
-    const res = await withEvents.inject({ url: '/tasks/x' });
-    expect(res.body).toBe(served(INDEX, 'available'));
-    await withEvents.close();
   });
 
   it('serves hashed assets cached for a year, immutable, with the same headers', async () => {
@@ -148,7 +136,7 @@ describe('the dashboard in the real app', () => {
       expect(res.statusCode).toBe(200);
       expect(res.headers).toMatchObject(SECURITY);
       const html = readFileSync(join(DEFAULT_DASHBOARD_DIR, 'index.html'), 'utf8');
-      expect(res.body).toBe(served(html, 'absent'));
+      expect(res.body).toBe(html);
       // Every <script> has a src (none inline), no style attribute or <style> element, no other host.
       for (const m of html.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script>/g)) {
         expect(m[0]).toMatch(/\ssrc="\/assets\//);

@@ -3,9 +3,6 @@
  * the dashboard's own paths (the browser routes them), hashed assets under `/assets/`. Never a
  * path of the API: /v1, /compat, /docs, /openapi.json, /healthz, /readyz and /metrics stay theirs.
  *
- * The page says whether this server streams events (`<meta name="tasklane-events">`, from the
- * router's own table), so that a server without GET /v1/events costs the page no failed request.
- *
  * Every answer here carries a strict Content-Security-Policy: scripts and styles only from this
  * origin (the build emits no inline script or style; uPlot sizes its elements through the CSSOM,
  * which CSP does not govern), requests only to this origin, no framing.
@@ -52,14 +49,9 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
   });
 
   // Read once it exists: a server started before the build serves the page as soon as it is built.
-  // Rendered at the first request, when every route of the app is registered.
   let index: string | null = null;
   const sendIndex = async (reply: FastifyReply) => {
-    if (index === null) {
-      const html = await readFile(join(root, 'index.html'), 'utf8').catch(() => null);
-      const events = app.hasRoute({ method: 'GET', url: '/v1/events' }) ? 'available' : 'absent';
-      index = html?.replace('</head>', `  <meta name="tasklane-events" content="${events}" />\n  </head>`) ?? null;
-    }
+    index ??= await readFile(join(root, 'index.html'), 'utf8').catch(() => null);
     reply.header('cache-control', 'no-cache');
     if (index === null) {
       return reply
