@@ -1,6 +1,6 @@
 /**
  * The task's story. With the event stream: its events as they were recorded (history first, then
- * live). Without it: what the record's timestamps tell, said plainly.
+ * live). When the server refuses it (401, 403, 404): what the record's timestamps tell, said plainly.
  */
 import type { Task } from '@tasklane/sdk';
 import type { TaskEvent } from '../live/events.js';
@@ -61,7 +61,7 @@ export function TaskTimeline({ task, events, live }: { task: Task; events: TaskE
   const shown = marks.filter((m): m is [string, string] => m[0] !== null).sort((a, b) => a[0].localeCompare(b[0]));
   return (
     <>
-      <p class="muted small">From the task's timestamps: this server has no event stream to replay yet.</p>
+      <p class="muted small">From the task's timestamps: the server refused the task's event stream.</p>
       <ol class="timeline">
         {shown.map(([time, text]) => (
           <li key={text} class="timeline-item">
