@@ -40,12 +40,16 @@ try {
   await page.getByLabel('API key').fill(server.rootKey);
   await page.getByLabel('API key').press('Enter');
   await page.locator('table.tasks tbody tr[data-task-id]').first().waitFor();
+  // The header shows the stream's state: taken once it is open, not while it says "Connecting".
+  const live = page.getByRole('status').filter({ hasText: /^Live$/ });
+  await live.waitFor();
   await page.mouse.move(0, 0);
   const list = join(REPO, 'docs/dashboard-list.png');
   await page.screenshot({ path: list, fullPage: true });
   await page.goto(`${server.url}/tasks/${ids.featured}`);
   await page.getByRole('heading', { level: 1 }).waitFor();
   await page.locator('.graph-nodes li').first().waitFor();
+  await live.waitFor();
   const task = join(REPO, 'docs/dashboard-task.png');
   await page.screenshot({ path: task, fullPage: true });
   process.stdout.write(`wrote ${list}\nwrote ${task}\n`);
