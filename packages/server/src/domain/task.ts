@@ -92,6 +92,8 @@ export interface Task {
   expiresAt: number | null;
   /** Deadline of the current attempt (startedAt of the attempt + timeoutMs). */
   timeoutAt: number | null;
+  /** When the latest attempt was claimed (null: never claimed); startedAt is the first claim's. */
+  claimedAt: number | null;
   lease: Lease | null;
 }
 

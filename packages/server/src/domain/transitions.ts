@@ -133,6 +133,7 @@ function computeNext(task: Task, event: TransitionEvent, ctx: TransitionContext)
         attempt: t.attempt + 1,
         pollCount: t.pollCount + 1,
         startedAt: t.startedAt ?? now,
+        claimedAt: now,
         runAt: null,
         assignee: event.workerId,
         lease: { id: event.leaseId, workerId: event.workerId, expiresAt: now + event.leaseMs, lengthMs: event.leaseMs },

@@ -76,6 +76,7 @@ export function draftTask(input: TaskCreate, ctx: DraftContext): Task {
     archivedAt: null,
     expiresAt: null,
     timeoutAt: null,
+    claimedAt: null,
     lease: null,
   };
 }

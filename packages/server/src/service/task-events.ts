@@ -12,9 +12,12 @@
  *
  * Each event is written out whole, never as a spread of a common base: a spread that adds
  * properties costs about 2 µs in Node 20, and every claim and completion makes one of these.
+ *
+ * A status change into or out of `in_progress` also carries `measures` (NewEvent): not stored and
+ * not sent, only for the node's metrics, which count what each unit commits (onCommit).
  */
 import type { JsonObject, Step, Task } from '../domain/task.js';
-import type { NewEvent } from '../storage/task-store.js';
+import type { EventMeasures, NewEvent } from '../storage/task-store.js';
 
 export function createdEvent(t: Task): NewEvent {
   return {
@@ -31,7 +34,7 @@ export function createdEvent(t: Task): NewEvent {
 /** One event per change: a status change wins, then progress, else a plain update. */
 export function changeEvent(before: Task, after: Task, cause: string): NewEvent {
   if (before.status !== after.status) {
-    return {
+    const event: NewEvent = {
       orgId: after.orgId,
       taskId: after.id,
       type: 'task.status_changed',
@@ -40,6 +43,9 @@ export function changeEvent(before: Task, after: Task, cause: string): NewEvent 
       projectId: after.projectId,
       data: { from: before.status, to: after.status, cause, version: after.version },
     };
+    const measures = attemptMeasures(before, after);
+    if (measures !== null) event.measures = measures;
+    return event;
   }
   if (before.progress !== after.progress || before.progressMessage !== after.progressMessage) {
     return {
@@ -61,6 +67,22 @@ export function changeEvent(before: Task, after: Task, cause: string): NewEvent 
     projectId: after.projectId,
     data: { cause, version: after.version },
   };
+}
+
+/**
+ * How long a claimed task waited (since it was claimable: its runAt, else queuedAt) and how long an
+ * attempt ran (since its claim), in the store's clock: the transition stamps updatedAt with it.
+ */
+function attemptMeasures(before: Task, after: Task): EventMeasures | null {
+  const now = after.updatedAt;
+  if (after.status === 'in_progress') {
+    const since = before.runAt ?? before.queuedAt;
+    return since === null ? null : { waitedMs: Math.max(0, now - since) };
+  }
+  if (before.status === 'in_progress' && before.claimedAt !== null) {
+    return { ranMs: Math.max(0, now - before.claimedAt) };
+  }
+  return null;
 }
 
 /**

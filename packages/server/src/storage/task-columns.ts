@@ -18,7 +18,7 @@ export const TASK_COLUMNS = [
   'blocked_reason', 'block_kind', 'on_dependency_failure', 'assignee', 'created_by', 'poll_count',
   'requires_review', 'metadata', 'labels', 'idempotency_key', 'ttl_seconds', 'version', 'created_at',
   'updated_at', 'queued_at', 'started_at', 'completed_at', 'blocked_at', 'archived_at', 'expires_at',
-  'timeout_at', 'lease_id', 'lease_worker_id', 'lease_expires_at', 'lease_length_ms',
+  'timeout_at', 'lease_id', 'lease_worker_id', 'lease_expires_at', 'lease_length_ms', 'claimed_at',
 ] as const;
 
 export type TaskColumn = (typeof TASK_COLUMNS)[number];
@@ -94,6 +94,7 @@ const FIELD_OF: { readonly [C in TaskColumn]: (t: Task) => unknown } = {
   lease_worker_id: (t) => t.lease?.workerId ?? null,
   lease_expires_at: (t) => t.lease?.expiresAt ?? null,
   lease_length_ms: (t) => t.lease?.lengthMs ?? null,
+  claimed_at: (t) => t.claimedAt,
 };
 
 /**
@@ -156,7 +157,7 @@ export function rowValues(t: Task, bool: BoolParam = asIs, json: JsonParam = 'te
  * built from the names for every task.
  */
 export interface ColumnSet {
-  /** Bit i stands for UPDATABLE[i]: 47 columns, within a double's 53 exact bits. */
+  /** Bit i stands for UPDATABLE[i]: 48 columns, within a double's 53 exact bits. */
   readonly mask: number;
   readonly columns: readonly TaskColumn[];
 }
@@ -238,6 +239,7 @@ export type TaskRow = [
   lease_worker_id: string | null,
   lease_expires_at: number | null,
   lease_length_ms: number | null,
+  claimed_at: number | null,
 ];
 
 /** How one driver gives JSON and boolean columns. */
@@ -298,6 +300,7 @@ export function taskFromRow(row: readonly unknown[], codec: RowCodec): Task {
     lease_worker_id,
     lease_expires_at,
     lease_length_ms,
+    claimed_at,
   ] = row as TaskRow;
   return {
     id: id,
@@ -345,6 +348,7 @@ export function taskFromRow(row: readonly unknown[], codec: RowCodec): Task {
     archivedAt: archived_at,
     expiresAt: expires_at,
     timeoutAt: timeout_at,
+    claimedAt: claimed_at,
     lease:
       lease_id === null || lease_worker_id === null || lease_expires_at === null
         ? null

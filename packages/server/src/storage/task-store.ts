@@ -56,6 +56,16 @@ export interface NewEvent {
   projectId: string | null;
   /** What a client needs without another GET; its keys per type are in service/task-events.ts. */
   data: Json;
+  /** Durations for this node's metrics (onCommit listeners): never stored, never sent. */
+  measures?: EventMeasures;
+}
+
+/** Store-clock milliseconds a status change ended: the wait before a claim, or the attempt it ended. */
+export interface EventMeasures {
+  /** On a claim: since the task became claimable (its runAt, else queuedAt). */
+  waitedMs?: number;
+  /** On leaving in_progress: since the attempt's claim (claimedAt). */
+  ranMs?: number;
 }
 
 export interface StoredEvent extends NewEvent {
@@ -161,6 +171,15 @@ export interface StatusCount {
   count: number;
 }
 
+/** One (status, type) group of every org's tasks, for the metrics (`taskCensus`). */
+export interface CensusRow {
+  status: TaskStatus;
+  type: string;
+  count: number;
+  /** Queued only: since when the longest-waiting claimable one has been claimable (runAt, else queuedAt). */
+  oldestClaimableAt: number | null;
+}
+
 /** Finished tasks of one type in one minute (`completionsByMinute`). */
 export interface MinuteCompletions {
   /** Start of the minute, epoch ms (a multiple of 60,000). */
@@ -242,6 +261,13 @@ export interface StoreReader {
   firstClaimSince(orgId: string, type: string, since: number): Promise<number | null>;
   /** The earliest future `runAt` among queued tasks of these types (null: none waits). */
   nextRunAt(orgId: string, types: readonly string[]): Promise<number | null>;
+
+  /**
+   * Across orgs, for the metrics: task counts by status and type (archived included), with the
+   * oldest claimable time of each queued group. One grouped statement over every task row: the
+   * caller reads it seldom (once per 5 s per node at most).
+   */
+  taskCensus(): Promise<CensusRow[]>;
 
   /** Across orgs: in-progress tasks whose lease expired or whose timeout passed, at most `limit`. */
   overdueTasks(limit: number): Promise<OverdueTask[]>;

@@ -76,6 +76,7 @@ export function makeTask(overrides: Partial<Task> = {}): Task {
     archivedAt: null,
     expiresAt: null,
     timeoutAt: null,
+    claimedAt: null,
     lease: null,
     ...overrides,
   };

@@ -14,6 +14,7 @@ import type {
   MinuteCompletions,
   OverdueTask,
   StatusCount,
+  CensusRow,
   StoredEvent,
   StoreReader,
   TaskDocument,
@@ -337,6 +338,15 @@ export class PgReader implements StoreReader {
           'SELECT status, type, count(*) AS count FROM tasks WHERE org_id = $1 AND list_id = $2 GROUP BY status, type',
           [orgId, listId],
         );
+  }
+
+  async taskCensus(): Promise<CensusRow[]> {
+    return this.rows<CensusRow>(
+      `SELECT status, type, count(*) AS count, min(coalesce(run_at, queued_at))
+         FILTER (WHERE status = 'queued' AND (run_at IS NULL OR run_at <= $1)) AS "oldestClaimableAt"
+       FROM tasks GROUP BY status, type`,
+      [this.now],
+    );
   }
 
   async countQueued(orgId: string, types: readonly string[]): Promise<Map<string, number>> {

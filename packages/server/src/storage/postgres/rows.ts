@@ -37,6 +37,7 @@ export const TASK_COLUMN_TYPES: Readonly<Record<(typeof TASK_COLUMNS)[number], s
   updated_at: 'bigint', queued_at: 'bigint', started_at: 'bigint', completed_at: 'bigint',
   blocked_at: 'bigint', archived_at: 'bigint', expires_at: 'bigint', timeout_at: 'bigint',
   lease_id: 'text', lease_worker_id: 'text', lease_expires_at: 'bigint', lease_length_ms: 'bigint',
+  claimed_at: 'bigint',
 };
 
 /**

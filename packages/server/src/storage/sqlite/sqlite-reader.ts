@@ -15,6 +15,7 @@ import type {
   MinuteCompletions,
   OverdueTask,
   StatusCount,
+  CensusRow,
   StoreReader,
   StoredEvent,
   TaskFilter,
@@ -331,6 +332,14 @@ export class SqliteReader implements StoreReader {
           ).all(orgId, listId)
     ) as StatusCount[];
     return rows;
+  }
+
+  async taskCensus(): Promise<CensusRow[]> {
+    return this.stmt(
+      `SELECT status, type, count(*) AS count, min(CASE WHEN status = 'queued' AND (run_at IS NULL OR run_at <= ?)
+         THEN coalesce(run_at, queued_at) END) AS oldestClaimableAt
+       FROM tasks GROUP BY status, type`,
+    ).all(this.now) as CensusRow[];
   }
 
   async countQueued(orgId: string, types: readonly string[]): Promise<Map<string, number>> {

@@ -104,6 +104,28 @@ export const listsAndStats: StoreTopic = (fx) => {
       });
     });
 
+    it('taskCensus: every org counted by status and type, with the oldest claimable time of queued groups', async () => {
+      clock.set(T0 + 10_000);
+      await store.read(async (tx) => expect(await tx.taskCensus()).toEqual([]));
+      await insert(
+        task({ queuedAt: T0 + 300 }),
+        task({ orgId: ORG_B, queuedAt: T0 + 200 }),
+        task({ queuedAt: T0 + 100, runAt: T0 + 20_000 }), // not claimable yet: counted, not oldest
+        task({ queuedAt: T0 + 1, runAt: T0 + 400, archivedAt: T0 }), // claimable since its runAt
+        task({ type: 'pdf.render', runAt: T0 + 20_000 }),
+        inStatus('in_progress', { queuedAt: T0 + 2 }),
+        inStatus('completed', { orgId: ORG_B, type: 'pdf.render' }),
+      );
+      const rows = await store.read((tx) => tx.taskCensus());
+      const key = (r: { status: string; type: string }) => `${r.status} ${r.type}`;
+      expect([...rows].sort((a, b) => key(a).localeCompare(key(b)))).toEqual([
+        { status: 'completed', type: 'pdf.render', count: 1, oldestClaimableAt: null },
+        { status: 'in_progress', type: 'email.send', count: 1, oldestClaimableAt: null },
+        { status: 'queued', type: 'email.send', count: 4, oldestClaimableAt: T0 + 200 },
+        { status: 'queued', type: 'pdf.render', count: 1, oldestClaimableAt: null },
+      ]);
+    });
+
     it("oldestQueuedAt of one type: the same among that type's claimable queued tasks", async () => {
       clock.set(T0 + 10_000);
       await insert(

@@ -59,6 +59,7 @@ export const tasks: StoreTopic = (fx) => {
         archivedAt: T0 + 7,
         expiresAt: T0 + 8,
         timeoutAt: T0 + 10,
+        claimedAt: T0 + 9,
         lease: { id: 'lease-xyz', workerId: 'worker-9', expiresAt: T0 + 11, lengthMs: 10 },
       });
       const minimal = task({ input: null, result: null, metadata: {}, labels: [], queuedAt: null });
