@@ -125,6 +125,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     shutdown: shutdown.signal,
     dialects: { mindfort: { canceledStatus: config.mindfortCanceledStatus } },
     ...(opts.events?.keepaliveMs === undefined ? {} : { events: { keepaliveMs: opts.events.keepaliveMs } }),
+    metrics: { token: config.metricsToken },
   });
   // Responses not finished yet (a response's 'close' fires whether it was sent or abandoned).
   const inFlight = new Set<ServerResponse>();

@@ -23,6 +23,8 @@ export const ConfigSchema = Type.Object(
     rateLimit: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 100 }),
     /** Event streams one key may hold open on one node. */
     maxStreamsPerKey: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000 }),
+    /** The bearer token GET /metrics requires; unset: /metrics answers loopback clients only. */
+    metricsToken: Type.Optional(Type.String({ minLength: 16, maxLength: 512, pattern: '^[\\x21-\\x7e]+$' })),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info' },
@@ -57,6 +59,7 @@ export const CONFIG_ENV: Record<string, keyof Static<typeof ConfigSchema>> = {
   TASKLANE_MINDFORT_CANCELED_STATUS: 'mindfortCanceledStatus',
   TASKLANE_RATE_LIMIT: 'rateLimit',
   TASKLANE_MAX_STREAMS_PER_KEY: 'maxStreamsPerKey',
+  TASKLANE_METRICS_TOKEN: 'metricsToken',
   TASKLANE_LOG_LEVEL: 'logLevel',
   TASKLANE_LOG_FORMAT: 'logFormat',
 };

@@ -23,6 +23,7 @@ import { bulkRoutes } from './routes/bulk.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import { insightRoutes } from './routes/insights.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { orgRoutes } from './routes/org.js';
 import { typeRoutes } from './routes/types.js';
 import { workerRoutes } from './routes/worker.js';
@@ -50,6 +51,8 @@ export interface AppOptions {
   requestTimeoutMs?: number;
   /** Event streams: how often an idle one sends a `: keepalive` comment (default 15 s). */
   events?: { keepaliveMs?: number };
+  /** GET /metrics: the bearer token it requires; without one it answers loopback clients only. */
+  metrics?: { token?: string | undefined };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -113,6 +116,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // Every answered request, by route pattern; a hijacked one (an event stream) is not answered here.
+  app.addHook('onResponse', (request, reply, done) => {
+    services.metrics.observeRequest(
+      request.method,
+      request.routeOptions.url,
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
   const answerError = errorHandler(renderProblem, { methodNotAllowed: true });
   app.setErrorHandler(answerError);
   app.setNotFoundHandler((request, reply) => answerError(null, request, reply));
@@ -130,6 +143,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   const shutdown = opts.shutdown ?? new AbortController().signal;
   await app.register(systemRoutes, { store: services.store });
+  await app.register(metricsRoutes, { metrics: services.metrics, token: opts.metrics?.token });
   await app.register(taskRoutes, { tasks: services.tasks, shutdown });
   await app.register(workerRoutes, { workers: services.workers, shutdown });
   await app.register(eventRoutes, {

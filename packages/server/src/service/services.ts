@@ -6,6 +6,7 @@ import { BulkActionsService } from './bulk-actions.js';
 import { ChangeHub } from './change-hub.js';
 import { EventService, type EventServiceOptions } from './event-service.js';
 import { InsightsService } from './insights-service.js';
+import { Metrics, type MetricsOptions } from './metrics/metrics.js';
 import { Maintenance, type MaintenanceOptions } from './maintenance.js';
 import { OrgService } from './org-service.js';
 import { ProjectService } from './project-service.js';
@@ -34,6 +35,8 @@ export interface Services {
   insights: InsightsService;
   /** Event streams and pages; `events.openStreams` counts the streams open on this node. */
   events: EventService;
+  /** The node's Prometheus metrics (GET /metrics). */
+  metrics: Metrics;
   maintenance: Maintenance;
 }
 
@@ -49,13 +52,19 @@ export interface ServicesOptions {
   random?: () => number;
   maintenance?: MaintenanceOptions;
   events?: EventServiceOptions;
+  metrics?: Omit<MetricsOptions, 'clock'>;
 }
 
-export function createServices(store: TaskStore, opts: ServicesOptions): Services {
+export function createServices(given: TaskStore, opts: ServicesOptions): Services {
+  // Every service uses the store through the metrics' view of it, which counts its errors.
+  const metrics = new Metrics(given, { clock: opts.clock, ...opts.metrics });
+  const store = metrics.watch();
   // One writer and one change hub per node, shared by every use case that writes tasks or waits.
   const writer = new TaskWriter(opts.random ? { random: opts.random } : {});
   const changes = new ChangeHub(store);
   const tasks = new TaskService({ store, writer, changes });
+  const events = new EventService(store, opts.events);
+  metrics.sources.openStreams = () => events.openStreams;
   return {
     store,
     writer,
@@ -69,7 +78,8 @@ export function createServices(store: TaskStore, opts: ServicesOptions): Service
     types: new TypeService(store),
     throughput: new TypeThroughputService(store),
     insights: new InsightsService(store),
-    events: new EventService(store, opts.events),
+    events,
+    metrics,
     maintenance: new Maintenance(store, writer, opts.maintenance),
   };
 }

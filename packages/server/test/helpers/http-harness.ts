@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { ManualClock, systemClock, type Clock } from '../../src/domain/clock.js';
 import { buildApp } from '../../src/http/app.js';
 import type { EventServiceOptions } from '../../src/service/event-service.js';
-import { createServices, type Services } from '../../src/service/services.js';
+import { createServices, type Services, type ServicesOptions } from '../../src/service/services.js';
 import { createSqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import type { Scope } from '../../src/domain/scope.js';
 import type { StoreWriter, TaskStore } from '../../src/storage/task-store.js';
@@ -33,6 +33,8 @@ export interface HarnessOptions {
   store?: (clock: Clock) => TaskStore;
   /** Event streams' settings (the service's, and the app's keepalive). */
   events?: EventServiceOptions & { keepaliveMs?: number };
+  /** GET /metrics: its token, and the services' metrics options (maxTypes, censusTtlMs). */
+  metrics?: { token?: string } & NonNullable<ServicesOptions['metrics']>;
 }
 
 export interface OrgKeys {
@@ -106,13 +108,15 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const faults = faultInjecting(real);
   const store = faults.store;
   const { keepaliveMs, ...events } = opts.events ?? {};
-  const services = createServices(store, { clock, events });
+  const { token: metricsToken, ...metrics } = opts.metrics ?? {};
+  const services = createServices(store, { clock, events, metrics });
   const { rootKey } = await services.auth.bootstrap();
   if (rootKey === null) throw new Error('bootstrap on an empty database must create a root key');
   const app = await buildApp({
     services,
     rateLimit: opts.rateLimit ?? 0,
     ...(keepaliveMs === undefined ? {} : { events: { keepaliveMs } }),
+    metrics: { token: metricsToken },
   });
   await app.ready();
 

@@ -21,6 +21,8 @@ const HELP = `Usage: tasklane serve [--host H] [--port N] [--database URL] [--da
   --max-streams-per-key
                 event streams one key may hold open on this node (TASKLANE_MAX_STREAMS_PER_KEY,
                 default 1000)
+  --metrics-token
+                bearer token GET /metrics requires (TASKLANE_METRICS_TOKEN); unset: loopback only
   --log-level   fatal|error|warn|info|debug|trace|silent (TASKLANE_LOG_LEVEL, default info);
                 each request is one line at debug
   --log-format  auto|pretty|json (TASKLANE_LOG_FORMAT, default auto: pretty on a terminal, else JSON)
@@ -42,6 +44,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       'max-streams-per-key': { type: 'string' },
       'db-pool': { type: 'string' },
       'db-schema': { type: 'string' },
+      'metrics-token': { type: 'string' },
       'log-level': { type: 'string' },
       'log-format': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -63,6 +66,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       maxStreamsPerKey: values['max-streams-per-key'],
       dbPool: values['db-pool'],
       dbSchema: values['db-schema'],
+      metricsToken: values['metrics-token'],
       logLevel: values['log-level'],
       logFormat: values['log-format'],
     });
