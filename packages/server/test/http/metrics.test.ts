@@ -91,12 +91,15 @@ describe.each(backends)('GET /metrics on $name', ({ store }) => {
     expect((await report(t.id, 'fail', { leaseId, error: { message: 'second' } })).status).toBe('failed');
     await act(t.id, 'retry');
     await act(t.id, 'cancel');
+    // Created canceled, its dependency canceled already: counted too, though it changed no status.
+    const dependent = await h.createTask(h.a.admin, { type, dependsOn: [t.id], onDependencyFailure: 'cancel' });
+    expect(dependent.status).toBe('canceled');
 
     const s = await scrape(h);
     expect(s.value('tasklane_tasks_claimed_total', { type })).toBe(2);
     expect(s.value('tasklane_tasks_retried_total', { type })).toBe(2); // the queued failure, the person's retry
     expect(s.value('tasklane_tasks_failed_total', { type })).toBe(1);
-    expect(s.value('tasklane_tasks_canceled_total', { type })).toBe(1);
+    expect(s.value('tasklane_tasks_canceled_total', { type })).toBe(2);
     expect(s.value('tasklane_tasks_lease_expired_total', { type })).toBe(0);
     expect(s.count('tasklane_task_run_seconds', { type })).toBe(2);
   });

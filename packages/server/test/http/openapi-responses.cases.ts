@@ -132,6 +132,13 @@ export const CASES: Record<string, OperationCases> = {
   },
   'GET /openapi.json': { ok: [200, () => ({})] },
   'GET /docs/errors': { ok: [200, () => ({})] },
+  'GET /metrics': {
+    ok: [200, () => ({})],
+    unprovoked: {
+      '401 application/problem+json': 'only with a metrics token configured: test/http/metrics.test.ts',
+      '403 application/problem+json': 'only from a non-loopback address: test/http/metrics.test.ts',
+    },
+  },
 
   'POST /v1/tasks': {
     ok: [201, (w) => json({ type: w.type() })],

@@ -3,7 +3,8 @@
  * one source of truth, and only on the node whose unit committed them, so a change made through
  * any node is counted once and Prometheus sums the nodes. What counts as what:
  * - created: task.created;
- * - claimed: a status change to in_progress; completed, failed, canceled: a change to that status;
+ * - claimed: a status change to in_progress; completed, failed, canceled: a change to that status
+ *   (canceled also: a task created canceled, its dependency failed already);
  * - retried: an attempt that failed, timed out or lost its lease going back to queued, and a
  *   person's retry of a failed or canceled task;
  * - lease_expired: a change the sweeper made because a lease expired (cause `lease_expired`),
@@ -71,10 +72,17 @@ export class TaskTransitionMetrics {
   /** The onCommit listener: every event of one committed unit. */
   readonly count = (events: readonly NewEvent[]): void => {
     for (const e of events) {
-      if (e.type === 'task.created') this.counters.created.inc({ type: this.types.of(e.taskType) });
+      if (e.type === 'task.created') this.created(e);
       else if (e.type === 'task.status_changed') this.statusChanged(e);
     }
   };
+
+  private created(e: NewEvent): void {
+    const type = this.types.of(e.taskType);
+    this.counters.created.inc({ type });
+    // Created canceled: a dependency had already failed. It never changes status to get there.
+    if ((e.data as { status?: unknown }).status === 'canceled') this.counters.canceled.inc({ type });
+  }
 
   private statusChanged(e: NewEvent): void {
     const type = this.types.of(e.taskType);
