@@ -38,6 +38,7 @@ describe('task columns', () => {
         'lease_worker_id',
         'lease_expires_at',
         'lease_length_ms',
+        'claimed_at',
       ].sort(),
     );
     expect(changedColumns(other, b)).toBe(set);

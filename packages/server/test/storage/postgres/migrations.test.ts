@@ -52,8 +52,14 @@ pgSuite('migrations', (fresh) => {
           await old.query('INSERT INTO schema_migrations VALUES ($1, $2, 0)', [m.version, m.name]);
         }
         await old.query("INSERT INTO orgs (id, name, created_at) VALUES ($1, 'A', 0)", [ORG_A]);
-        const params = TASK_COLUMNS.map((_, i) => `$${i + 1}`).join(', ');
-        await old.query(`INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${params})`, taskParams(t));
+        // The columns of schema 5: every one but those added later (claimed_at, 008).
+        const kept = TASK_COLUMNS.map((c, i) => [c, i] as const).filter(([c]) => c !== 'claimed_at');
+        const values = taskParams(t);
+        const params = kept.map((_, i) => `$${i + 1}`).join(', ');
+        await old.query(
+          `INSERT INTO tasks (${kept.map(([c]) => c).join(', ')}) VALUES (${params})`,
+          kept.map(([, i]) => values[i]),
+        );
         await old.query('INSERT INTO event_counters VALUES ($1, 2)', [ORG_A]);
         const event = 'INSERT INTO events (org_id, id, task_id, type, time, data) VALUES ($1, $2, $3, $4, $5, $6)';
         await old.query(event, [ORG_A, 1, t.id, 'task.created', T0, '{"status":"queued","version":1}']);

@@ -71,10 +71,12 @@ describe('sqlite: migrations', () => {
       }
       old.prepare('INSERT INTO orgs (id, name, created_at) VALUES (?, ?, 0)').run(ORG_A, 'A');
       const t = makeTask({ id: uuidV7(1), type: 'pdf.render', listId: 'list-1', projectId: 'p1' });
-      const columns = TASK_COLUMNS.join(', ');
+      // The columns of schema 7: every one but those added later (claimed_at, 010).
+      const kept = TASK_COLUMNS.map((c, i) => [c, i] as const).filter(([c]) => c !== 'claimed_at');
+      const values = taskValues(t);
       old
-        .prepare(`INSERT INTO tasks (${columns}) VALUES (${TASK_COLUMNS.map(() => '?').join(', ')})`)
-        .run(...taskValues(t));
+        .prepare(`INSERT INTO tasks (${kept.map(([c]) => c).join(', ')}) VALUES (${kept.map(() => '?').join(', ')})`)
+        .run(...kept.map(([, i]) => values[i]));
       const event = old.prepare('INSERT INTO events (org_id, task_id, type, time, data) VALUES (?, ?, ?, ?, ?)');
       event.run(ORG_A, t.id, 'task.created', T0, '{"status":"queued","version":1}');
       event.run(ORG_A, uuidV7(2), 'task.deleted', T0, '{"version":5}');
