@@ -52,7 +52,7 @@ pgSuite('migrations', (fresh) => {
           await old.query('INSERT INTO schema_migrations VALUES ($1, $2, 0)', [m.version, m.name]);
         }
         await old.query("INSERT INTO orgs (id, name, created_at) VALUES ($1, 'A', 0)", [ORG_A]);
-        // The columns of schema 5: every one but those added later (claimed_at, 008).
+        // The columns of schema 5: every one but those added later (claimed_at, 007).
         const kept = TASK_COLUMNS.map((c, i) => [c, i] as const).filter(([c]) => c !== 'claimed_at');
         const values = taskParams(t);
         const params = kept.map((_, i) => `$${i + 1}`).join(', ');

@@ -71,7 +71,7 @@ describe('sqlite: migrations', () => {
       }
       old.prepare('INSERT INTO orgs (id, name, created_at) VALUES (?, ?, 0)').run(ORG_A, 'A');
       const t = makeTask({ id: uuidV7(1), type: 'pdf.render', listId: 'list-1', projectId: 'p1' });
-      // The columns of schema 7: every one but those added later (claimed_at, 010).
+      // The columns of schema 7: every one but those added later (claimed_at, 009).
       const kept = TASK_COLUMNS.map((c, i) => [c, i] as const).filter(([c]) => c !== 'claimed_at');
       const values = taskValues(t);
       old
