@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deletedEvent } from '../../../src/service/task-events.js';
 import type { WireTask } from '../../helpers/http-harness.js';
+import { Scrape } from '../../helpers/metrics-text.js';
 import type { StreamServer, WireEvent } from '../../helpers/sse.js';
 import { backends, everyKind, expectIncreasing, expectWireEvent, history, post, serverOn } from './fixture.js';
 
@@ -311,11 +312,21 @@ describe.each(BACKENDS)('the per-key cap on open streams ($name)', (backend) => 
     const page = await s.call(admin, 'GET', '/v1/events', undefined, { accept: 'application/json' });
     expect(page.statusCode).toBe(200);
 
+    // /metrics, scraped over the same port as Prometheus would, shows the node's open streams.
+    expect(await openStreamsScraped(s)).toBe(3);
+
     first.close();
     await waitFor(() => s.services.events.openStreams === 2, 'the closed stream to be counted out');
+    expect(await openStreamsScraped(s)).toBe(2);
     expect((await s.open('/v1/events', { key: admin })).status).toBe(200);
   });
 });
+
+async function openStreamsScraped(s: StreamServer): Promise<number> {
+  const res = await fetch(`${s.url}/metrics`);
+  expect(res.status).toBe(200);
+  return new Scrape(await res.text()).value('tasklane_event_streams_open');
+}
 
 async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
