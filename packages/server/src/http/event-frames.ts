@@ -50,6 +50,9 @@ export const eventFrameBytes = (event: StoredEvent): number => render(event).fra
 export const resetFrame = (reset: StreamReset): string =>
   `id: ${reset.lastId}\nevent: reset\ndata: ${JSON.stringify(resetData(reset))}\n\n`;
 
+/** An `id:` line alone: no event (an EventSource dispatches nothing), only the resume point it keeps. */
+export const positionFrame = (id: number): string => `id: ${id}\n\n`;
+
 const resetData = (r: StreamReset) => ({ reason: r.reason, after: r.after, lastId: r.lastId });
 
 /** The JSON page (EventPageSchema) as text, from each event's rendered JSON. */

@@ -7,7 +7,7 @@
 import type { ServerResponse } from 'node:http';
 import type { StoredEvent } from '../storage/task-store.js';
 import type { EndReason, EventStream, StreamOutput, StreamReset } from '../service/event-stream.js';
-import { eventFrame, eventFrameBytes, resetFrame, RETRY_MS } from './event-frames.js';
+import { eventFrame, eventFrameBytes, positionFrame, resetFrame, RETRY_MS } from './event-frames.js';
 
 export const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -59,6 +59,10 @@ export class SseResponse implements StreamOutput {
 
   reset(reset: StreamReset): void {
     if (!this.closed) this.res.write(resetFrame(reset));
+  }
+
+  position(id: number): void {
+    if (!this.closed) this.res.write(positionFrame(id));
   }
 
   sizeOf(event: StoredEvent): number {

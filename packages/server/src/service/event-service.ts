@@ -126,6 +126,7 @@ export class EventService {
         source: this.source(orgId, start.filter, start.task?.id ?? null),
         position: start.position,
         reset: start.reset,
+        announce: start.task === null && query.after === undefined,
         task: start.task === null ? null : { status: start.task.status, statusAt: start.bounds.lastId },
         maxQueuedBytes: this.maxQueuedBytes,
         onEnd: (s) => {

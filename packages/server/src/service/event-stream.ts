@@ -42,6 +42,8 @@ export type EndReason = 'done' | 'deleted' | 'behind' | 'shutdown' | 'gone' | 'f
 export interface StreamOutput {
   event(event: StoredEvent): void;
   reset(reset: StreamReset): void;
+  /** Tells the client its resume point without an event (SSE: an `id:` line and no data). */
+  position(id: number): void;
   /** Bytes `event` takes on the wire (what `pending` holds is counted in these). */
   sizeOf(event: StoredEvent): number;
   /** Bytes written and not yet taken by the client. */
@@ -68,6 +70,11 @@ export interface EventStreamInit {
   position: number;
   /** Sent first when the resume point could not be honoured. */
   reset: StreamReset | null;
+  /**
+   * Tell the client `position` first (an org stream live from now): a client that drops before any
+   * event comes then resumes from there and misses nothing committed after it opened.
+   */
+  announce?: boolean;
   /** A task's stream: the task's status as of `statusAt` (an event id). */
   task: { status: TaskStatus; statusAt: number } | null;
   /** Bytes a slow client may hold (written and not taken, plus pending) before the stream ends. */
@@ -92,6 +99,7 @@ export class EventStream implements FeedSink {
   private readonly onEnd: (stream: EventStream) => void;
   private readonly onError: ((err: unknown) => void) | undefined;
   private reset: StreamReset | null;
+  private readonly announce: boolean;
   private task: { status: TaskStatus; statusAt: number } | null;
   /** The last id sent, or the resume point before the first. */
   private position: number;
@@ -113,6 +121,7 @@ export class EventStream implements FeedSink {
     this.source = init.source;
     this.position = init.position;
     this.reset = init.reset;
+    this.announce = init.announce === true;
     this.task = init.task;
     this.maxQueuedBytes = init.maxQueuedBytes;
     this.onEnd = init.onEnd;
@@ -158,6 +167,7 @@ export class EventStream implements FeedSink {
   async run(): Promise<void> {
     try {
       if (this.reset !== null) this.output.reset(this.reset);
+      else if (this.announce) this.output.position(this.position);
       await this.replay();
       if (this.ended !== null) return;
       const pending = this.pending;

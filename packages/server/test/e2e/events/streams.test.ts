@@ -60,6 +60,24 @@ describe.each(BACKENDS)('event streams ($name)', (backend) => {
     expect(c.events.map((e) => e.taskId)).toEqual([after.id]);
   });
 
+  it('a live org stream tells its start as an id line with no data; resuming there loses nothing', async () => {
+    const { admin } = await s.newOrg();
+    await s.createTask(admin, { type: 'before' });
+    const [last] = (await history(s, admin)).map((e) => e.id).slice(-1);
+    const c = await s.open('/v1/events', { key: admin });
+    await c.until((x) => x.frames.length >= 2, 'the retry line and the id');
+    expect(c.frames.slice(0, 2)).toMatchObject([{ retry: '2000' }, { id: String(last) }]);
+    expect(c.frames[1]!.data).toBeUndefined();
+    // The client drops before any event; what is committed meanwhile comes on resume.
+    c.close();
+    const missed = await s.createTask(admin, { type: 'missed' });
+    const again = await s.open('/v1/events', { key: admin, lastEventId: c.lastId! });
+    await again.until((x) => x.events.length > 0, 'the missed event');
+    expect(again.events.map((e) => e.taskId)).toEqual([missed.id]);
+    // A resumed stream, and a task's stream, carry no such line: their first id is an event's.
+    expect(again.frames.filter((f) => f.id !== undefined && f.data === undefined)).toEqual([]);
+  });
+
   it('Last-Event-ID wins over after (a reconnecting EventSource sends it while the URL keeps the first after)', async () => {
     const { admin } = await s.newOrg();
     await everyKind(s, admin, {}, { keep: true });
