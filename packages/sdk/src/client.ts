@@ -5,7 +5,8 @@
  * elsewhere (`transport.ts`).
  */
 import { parseRetryAfter, TasklaneApiError, TasklaneConnectionError } from './errors.js';
-import type { ApiResponse, Query, Requester, RequestOptions } from './request.js';
+import type { ApiResponse, Query, RequestOptions, StreamRequester, StreamRequestOptions } from './request.js';
+import { EventsResource } from './resources/events.js';
 import { InsightsResource } from './resources/insights.js';
 import { KeysResource } from './resources/keys.js';
 import { OrgResource } from './resources/org.js';
@@ -34,7 +35,7 @@ export interface TasklaneClientOptions {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-export class TasklaneClient implements Requester {
+export class TasklaneClient implements StreamRequester {
   readonly tasks: TasksResource;
   readonly keys: KeysResource;
   readonly orgs: OrgsResource;
@@ -44,16 +45,21 @@ export class TasklaneClient implements Requester {
   readonly workers: WorkersResource;
   readonly types: TypesResource;
   readonly insights: InsightsResource;
+  /** The org's events: a live stream that resumes by itself, or pages. */
+  readonly events: EventsResource;
 
   readonly #base: string;
   readonly #key: string;
   readonly #send: HttpSend;
+  /** Streams go through a `fetch` (a web stream to parse as it comes), whichever sends requests. */
+  readonly #fetch: typeof fetch;
   readonly #timeoutMs: number;
 
   constructor(opts: TasklaneClientOptions) {
     this.#base = opts.url.replace(/\/+$/, '');
     this.#key = opts.key;
     this.#send = opts.fetch === undefined ? defaultSend() : fetchSend(opts.fetch);
+    this.#fetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
     this.#timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.tasks = new TasksResource(this);
     this.keys = new KeysResource(this);
@@ -63,6 +69,55 @@ export class TasklaneClient implements Requester {
     this.workers = new WorkersResource(this);
     this.types = new TypesResource(this);
     this.insights = new InsightsResource(this);
+    this.events = new EventsResource(this);
+  }
+
+  /**
+   * Opens an event stream (`text/event-stream`): the body once a 2xx head is in, within the client's
+   * `timeoutMs`; the body then lasts as long as the server holds it or `opts.signal` allows.
+   * Resources follow it (live-stream.ts); this is the raw opening.
+   */
+  async openStream(path: string, opts: StreamRequestOptions): Promise<ReadableStream<Uint8Array>> {
+    const url = `${this.#base}${path}${queryString(opts.query)}`;
+    const headers: Record<string, string> = { accept: 'text/event-stream', authorization: `Bearer ${this.#key}` };
+    if (opts.lastEventId !== undefined) headers['last-event-id'] = String(opts.lastEventId);
+    // The time limit covers the head only: the signal of the fetch also governs the body.
+    const head = new AbortController();
+    const timer = setTimeout(() => {
+      head.abort(new DOMException(`no answer within ${this.#timeoutMs} ms`, 'TimeoutError'));
+    }, this.#timeoutMs);
+    let res: Response;
+    try {
+      res = await this.#fetch(url, { headers, signal: AbortSignal.any([opts.signal, head.signal]) });
+    } catch (err) {
+      if (opts.signal.aborted) throw err;
+      const timedOut = head.signal.aborted;
+      const why = timedOut ? `no answer within ${this.#timeoutMs} ms` : describeFailure(err);
+      throw new TasklaneConnectionError(`GET ${url}: ${why}`, { cause: err, timedOut });
+    } finally {
+      clearTimeout(timer);
+    }
+    if (res.status < 200 || res.status >= 300) {
+      throw apiErrorOf({
+        status: res.status,
+        statusText: res.statusText,
+        headers: res.headers,
+        text: await res.text(),
+      });
+    }
+    const type = res.headers.get('content-type') ?? '';
+    if (res.body === null || !type.startsWith('text/event-stream')) {
+      await res.body?.cancel();
+      throw new TasklaneApiError({
+        status: res.status,
+        code: 'INVALID_RESPONSE',
+        detail: `The server answered ${res.status} with '${type}', not an event stream.`,
+        requestId: res.headers.get('x-request-id'),
+        retryAfter: null,
+        problem: null,
+      });
+    }
+    return res.body;
   }
 
   /**

@@ -37,3 +37,20 @@ export interface Requester {
 
 /** The path of one task, by id or identifier. */
 export const taskPath = (id: string): string => `/v1/tasks/${encodeURIComponent(id)}`;
+
+export interface StreamRequestOptions {
+  query?: Query;
+  /** Sent as `Last-Event-ID`: the stream resumes after it. */
+  lastEventId?: number;
+  /** Aborts the opening and the reading of the body. */
+  signal: AbortSignal;
+}
+
+/** A `Requester` that can also hold a Server-Sent Events stream open (client.ts). */
+export interface StreamRequester extends Requester {
+  /**
+   * Opens `path` as `text/event-stream`: resolves with the body once a 2xx head is in (within the
+   * client's time limit); any other status throws `TasklaneApiError`, no answer `TasklaneConnectionError`.
+   */
+  openStream(path: string, opts: StreamRequestOptions): Promise<ReadableStream<Uint8Array>>;
+}

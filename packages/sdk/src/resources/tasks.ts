@@ -1,6 +1,9 @@
 /** Tasks (SPEC §4): create, read, list, change, act on, delete, and their step history. */
 import type { Static } from '@sinclair/typebox';
-import { taskPath, type Requester } from '../request.js';
+import { TasklaneApiError } from '../errors.js';
+import { follow, type LiveStreamOptions, type StreamItem } from '../live-stream.js';
+import { taskPath, type StreamRequester } from '../request.js';
+import { TERMINAL_STATUSES } from '../vocabulary.js';
 import type {
   BatchCreate,
   BulkActionRequest,
@@ -24,7 +27,7 @@ export type TaskActionInput = Static<typeof TaskActionBody>;
 export type EtagLike = string | number;
 
 export class TasksResource {
-  constructor(private readonly client: Requester) {}
+  constructor(private readonly client: StreamRequester) {}
 
   /** Create a task. With an idempotency key, the same key and body answer the same task again. */
   async create(body: TaskCreate, opts: { idempotencyKey?: string } = {}): Promise<Task> {
@@ -89,6 +92,43 @@ export class TasksResource {
   /** Every matching task, newest first, walking the pages with `nextCursor`. */
   async *listAll(params: TaskListParams = {}): AsyncGenerator<Task, void, undefined> {
     for await (const page of this.listPages(params)) yield* page.items;
+  }
+
+  /**
+   * The task's events as they happen: its retained history first, then live, each once and in
+   * order, resuming by itself when the connection drops. Ends once the task is completed, failed or
+   * canceled (after that status change) or deleted, or when `signal` aborts (quietly). Events carry
+   * no result or error: `get` the task at the end for them. Throws NOT_FOUND for an unknown task.
+   */
+  async *watch(id: string, opts: LiveStreamOptions = {}): AsyncGenerator<StreamItem, void, undefined> {
+    let done = false;
+    for await (const item of follow({
+      open: (lastEventId, signal) =>
+        this.client.openStream(`${taskPath(id)}/events`, {
+          signal,
+          ...(lastEventId === undefined ? {} : { lastEventId }),
+        }),
+      after: undefined,
+      options: opts,
+      // The server ends a task's stream once the task is terminal and its events are sent (not at
+      // a failure that a retry follows), or when it stops: only the first ends the watch.
+      endedCleanly: async () => done || (await this.isOver(id, opts.signal)),
+    })) {
+      if (item.type === 'task.deleted') done = true;
+      else if (item.type === 'task.status_changed') done = isTerminalStatus(item.data.to);
+      else if (item.type === 'reset') done = false;
+      yield item;
+    }
+  }
+
+  /** Terminal or gone: the stream ended without saying so (its history was reaped). */
+  private async isOver(id: string, signal: AbortSignal | undefined): Promise<boolean> {
+    try {
+      return isTerminalStatus((await this.get(id, signal === undefined ? {} : { signal })).status);
+    } catch (err) {
+      if (err instanceof TasklaneApiError && err.status === 404) return true;
+      throw err;
+    }
   }
 
   /** Change the writable fields; with `ifMatch` (a version or ETag), 412 if the task changed since. */
@@ -158,6 +198,7 @@ export class TasksResource {
   }
 }
 
+const isTerminalStatus = (s: string) => (TERMINAL_STATUSES as readonly string[]).includes(s);
 const etagOf = (tag: EtagLike) => (typeof tag === 'number' ? `"${tag}"` : tag);
 const idempotency = (key: string | undefined): Record<string, string> =>
   key === undefined ? {} : { 'idempotency-key': key };
