@@ -8,6 +8,8 @@ Commands:
   keys create|list|revoke    Manage API keys of your org
   keys reset-root            A new root key, made on the database (lost or revoked root key)
   tasks create|get|list|bulk Create, follow and act on tasks
+  tasks watch ID             Follow a task live until it ends
+  events [--follow]          The org's events, a page or live
   work --type T -- COMMAND   Run COMMAND for each claimed task of type T
 
 Run 'tasklane <command> --help' for a command's options.
@@ -23,6 +25,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./commands/keys.js')).keysCommand(rest);
     case 'tasks':
       return (await import('./commands/tasks.js')).tasksCommand(rest);
+    case 'events':
+      return (await import('./commands/events.js')).eventsCommand(rest);
     case 'work':
       return (await import('./commands/work.js')).workCommand(rest);
     case undefined:

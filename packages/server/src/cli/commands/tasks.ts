@@ -1,4 +1,4 @@
-/** `tasklane tasks create|get|list|bulk`: create and follow tasks, through the SDK. */
+/** `tasklane tasks create|get|list|watch|bulk|…`: create, follow and act on tasks, through the SDK. */
 import { parseArgs } from 'node:util';
 import { STATUSES, type Task, type TaskCreate, type TaskList, type TaskListParams } from '@tasklane/sdk';
 import {
@@ -13,7 +13,9 @@ import {
   withApiErrors,
 } from '../client-options.js';
 import { out, printJson, taskSummary, taskTable } from '../print.js';
+import { taskActions } from './tasks-actions.js';
 import { bulkTasks } from './tasks-bulk.js';
+import { watchTask } from './tasks-watch.js';
 
 const HELP = `Usage: tasklane tasks <command> [options]
 
@@ -21,6 +23,11 @@ Commands:
   create --type T [...]   Create a task
   get ID [--wait S]       Show a task (by id or identifier such as OPS-42)
   list [...]              List tasks, newest first
+  watch ID                Follow a task live until it ends (exit 0 completed, 1 failed, 3 canceled)
+  cancel ID [--reason R]  Cancel a task
+  retry ID                Run a failed or canceled task again
+  approve ID              Approve a task waiting for review
+  reject ID [--reason R]  Reject a task waiting for review
   bulk ACTION [...]       Cancel, retry, archive, ... many tasks at once (by id or filter)
 
 Run 'tasklane tasks <command> --help' for a command's options.
@@ -63,7 +70,12 @@ const LIST_HELP = `Usage: tasklane tasks list [options]
 ${CLIENT_HELP}`;
 
 export function tasksCommand(argv: string[]): Promise<number> {
-  return dispatch('tasks', HELP, { create: createTask, get: getTask, list: listTasks, bulk: bulkTasks }, argv);
+  return dispatch(
+    'tasks',
+    HELP,
+    { create: createTask, get: getTask, list: listTasks, watch: watchTask, bulk: bulkTasks, ...taskActions },
+    argv,
+  );
 }
 
 async function createTask(argv: string[]): Promise<number> {
