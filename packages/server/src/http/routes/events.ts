@@ -42,7 +42,8 @@ const STREAM_ONLY: Headers = {
 
 const SSE_BODY = Type.String({
   description:
-    'Server-Sent Events: `retry: 2000`, then one frame per event (`id: <id>`, `event: <type>`, ' +
+    'Server-Sent Events: `retry: 2000`; an org stream without a resume point then sends `id: <lastId>` alone ' +
+    '(no data: where it starts); then one frame per event (`id: <id>`, `event: <type>`, ' +
     '`data: <TaskEvent as JSON>`); `event: reset` (`id: <lastId>`, `data: <EventReset as JSON>`) first when ' +
     'the resume point could not be honoured; a `: keepalive` comment every 15 s on an idle stream. See docs/events.md.',
 });
