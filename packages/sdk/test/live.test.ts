@@ -173,12 +173,17 @@ describe.each(BACKENDS)('live clients ($name)', (backend: Backend) => {
   });
 });
 
-describe.each(BACKENDS)('a lost resume point ($name)', (backend: Backend) => {
+describe.each(BACKENDS)('a lost resume point, a full server ($name)', (backend: Backend) => {
   let s: StreamServer;
   beforeAll(async () => {
-    s = await serverOn(backend, { manualClock: true });
+    s = await serverOn(backend, { manualClock: true, events: { maxStreamsPerKey: 1 } });
   });
-  afterAll(() => s.cleanup());
+  afterAll(async () => {
+    // After the 429 retries, fetch's pool holds a connection or two that never carried a request;
+    // app.close() would wait for their headers (60 s). A real server's close cuts them too.
+    cutAll(s);
+    await s.cleanup();
+  });
 
   it('comes through as a typed reset item, then the stream goes on live', async () => {
     const { admin } = await s.newOrg();
@@ -203,5 +208,27 @@ describe.each(BACKENDS)('a lost resume point ($name)', (backend: Backend) => {
       { type: 'reset', data: { reason: 'expired', after: old[0]!.id, lastId } },
       { type: 'task.created', taskId: live.id },
     ]);
+  });
+
+  it('429 TOO_MANY_STREAMS is waited out: the stream connects once a slot frees, and misses nothing', async () => {
+    const { admin } = await s.newOrg();
+    const client = new TasklaneClient({ url: s.url, key: admin });
+    // The stream of the test before closes on the server a moment after its client left.
+    await until(() => s.services.events.openStreams === 0, 'no stream left open');
+    const first = new AbortController();
+    const a = collect(client.events.stream({}, { signal: first.signal }));
+    await until(() => s.services.events.openStreams > 0, 'the first stream open');
+    const second = new AbortController();
+    const b = collect(client.events.stream({}, { signal: second.signal, ...FAST }));
+    const t = await s.createTask(admin, { type: 'while.waiting' });
+    await until(() => a.got.length > 0, 'the event on the first stream');
+    expect(b.got).toEqual([]);
+    first.abort();
+    await a.done;
+    await until(() => b.got.length > 0, 'the event on the second, once it got in');
+    second.abort();
+    await b.done;
+    expect(b.got).toEqual(a.got);
+    expect(b.got).toMatchObject([{ type: 'task.created', taskId: t.id }]);
   });
 });
