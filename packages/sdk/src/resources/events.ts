@@ -30,7 +30,13 @@ export class EventsResource {
     const path = '/v1/events';
     // Without a resume point, learn the org's last id first (a page asks no stream): a connection
     // that drops before its first event then resumes from it rather than from "now" again.
-    const after = opts.after ?? (await this.page({ ...filters, limit: 1 }, opts.signal)).nextAfter;
+    let after = opts.after;
+    try {
+      after ??= (await this.page({ ...filters, limit: 1 }, opts.signal)).nextAfter;
+    } catch (err) {
+      if (opts.signal?.aborted === true) return; // aborted: the loop ends quietly, as below
+      throw err;
+    }
     yield* follow({
       open: (lastEventId, signal) =>
         this.client.openStream(path, { query: filters, signal, ...(lastEventId === undefined ? {} : { lastEventId }) }),
