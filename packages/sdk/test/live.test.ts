@@ -118,6 +118,40 @@ describe.each(BACKENDS)('live clients ($name)', (backend: Backend) => {
     expect(c.got).toMatchObject([{ type: 'task.created', taskId: missed.id }]);
   });
 
+  it('a connection silent for idleTimeoutMs is dropped and resumed, losing nothing', async () => {
+    const { admin } = await s.newOrg();
+    let opened = 0;
+    const counting: typeof fetch = (input, init) => {
+      if (String(input).includes('/v1/events')) opened++;
+      return fetch(input, init);
+    };
+    const client = new TasklaneClient({ url: s.url, key: admin, fetch: counting });
+    const ac = new AbortController();
+    // This server's keepalive is 15 s: with 150 ms of silence allowed, the stream reconnects all along.
+    const c = collect(client.events.stream({}, { signal: ac.signal, ...FAST, idleTimeoutMs: 150 }));
+    for (let i = 0; i < 4; i++) {
+      const before = opened;
+      await until(() => opened > before + 1, 'a reconnect after a silence');
+      await s.createTask(admin, { type: `quiet.${i}` });
+    }
+    const want = (await history(s, admin)).map((e) => e.id);
+    await until(() => c.ids().includes(want.at(-1)!), 'the last event');
+    ac.abort();
+    await c.done;
+    expect(c.ids()).toEqual(want);
+  });
+
+  it('a key revoked while its stream was away: the resume answers 401, and the iterator throws it', async () => {
+    const { admin } = await s.newOrg();
+    const adminClient = clientOf(admin);
+    const key = await adminClient.keys.create({ name: 'reader', scopes: ['tasks:read'] });
+    const c = collect(clientOf(key.secret).events.stream({}, FAST));
+    await until(() => s.services.events.openStreams > 0, 'the stream open');
+    await adminClient.keys.revoke(key.id);
+    cutAll(s);
+    await expect(c.done).rejects.toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
+  });
+
   it('an aborted signal ends the loop quietly and closes the connection, on a stream and on a watch', async () => {
     const { admin } = await s.newOrg();
     const client = clientOf(admin);
