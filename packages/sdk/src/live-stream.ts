@@ -26,6 +26,11 @@ export interface ReconnectOptions {
   maxDelayMs?: number;
   /** A connection that brings no byte for this long is dropped and resumed (default 45 s: 3 keepalives). */
   idleTimeoutMs?: number;
+  /**
+   * Told before each wait to reconnect: the failures in a row, the wait, and why (the error, or null
+   * when the server ended the stream cleanly: a node stopping).
+   */
+  onReconnect?: (info: { attempt: number; delayMs: number; cause: unknown }) => void;
 }
 
 export interface LiveStreamOptions extends ReconnectOptions {
@@ -75,6 +80,7 @@ export async function* follow(init: FollowInit): AsyncGenerator<StreamItem, void
   const aborted = () => signal?.aborted === true;
   while (!aborted()) {
     let wait = 0;
+    let cause: unknown = null;
     const connection = new AbortController();
     const cancel = () => connection.abort(signal?.reason);
     signal?.addEventListener('abort', cancel, { once: true });
@@ -127,6 +133,7 @@ export async function* follow(init: FollowInit): AsyncGenerator<StreamItem, void
       if (broken.by !== null) throw broken.by;
       if (err instanceof SyntaxError) throw invalid(`an event that is not JSON (${err.message})`);
       wait = retryAfterMs(err, opened);
+      cause = err;
     } finally {
       signal?.removeEventListener('abort', cancel);
       connection.abort();
@@ -135,7 +142,9 @@ export async function* follow(init: FollowInit): AsyncGenerator<StreamItem, void
     failures++;
     const backoff = Math.min(maxDelay, initialDelay * 2 ** Math.min(failures - 1, 16));
     // Jitter, so that many clients cut at once by one node stopping do not come back at once.
-    await delay(Math.max(wait, backoff * (0.5 + Math.random() / 2)), signal);
+    const delayMs = Math.round(Math.max(wait, backoff * (0.5 + Math.random() / 2)));
+    options.onReconnect?.({ attempt: failures, delayMs, cause });
+    await delay(delayMs, signal);
   }
 }
 

@@ -11,6 +11,8 @@ export interface WatchView {
   /** The task as loaded (at the start, and after a reset). */
   show(task: Task): void;
   item(item: StreamItem): void;
+  /** The connection dropped: it resumes in `delayMs`. */
+  reconnecting(delayMs: number, cause: unknown): void;
   /** Takes the bar down, leaving what was printed. */
   stop(): void;
 }
@@ -43,6 +45,12 @@ export function changeLine(item: StreamItem): string | null {
   }
 }
 
+/** Why a connection dropped, in a few words. */
+function why(cause: unknown): string {
+  if (cause === null) return 'the server ended the stream';
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
 const percent = (p: number | null) => (p === null ? '-' : `${Math.round(p * 100)}%`);
 
 class LineView implements WatchView {
@@ -54,6 +62,11 @@ class LineView implements WatchView {
   item(item: StreamItem): void {
     const line = changeLine(item);
     if (line !== null) out(line);
+  }
+
+  reconnecting(delayMs: number, cause: unknown): void {
+    // On stderr: stdout stays the task's story, whatever the connection did.
+    process.stderr.write(`tasklane: connection lost (${why(cause)}); resuming in ${(delayMs / 1000).toFixed(1)} s\n`);
   }
 
   stop(): void {}
@@ -102,6 +115,10 @@ class BarView implements WatchView {
     }
     const line = changeLine(item);
     if (line !== null) this.log(line);
+  }
+
+  reconnecting(delayMs: number, cause: unknown): void {
+    this.log(`(connection lost: ${why(cause)}; resuming in ${(delayMs / 1000).toFixed(1)} s)`);
   }
 
   stop(): void {

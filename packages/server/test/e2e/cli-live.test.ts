@@ -157,6 +157,8 @@ describe('tasklane tasks watch', () => {
       expect.stringContaining('before the restart'),
       expect.stringContaining('after the restart'),
     ]);
+    // Told on stderr, so that stdout stays the task's story.
+    expect(watch.stderr).toMatch(/^tasklane: connection lost \(.+\); resuming in \d+\.\d s$/m);
     expect(watch.stdout).toContain(`${t.id} completed.`);
   }, 60_000);
 

@@ -86,7 +86,15 @@ async function follow(client: TasklaneClient, filters: EventFilters, after: numb
   process.once('SIGINT', onSigint);
   try {
     await withApiErrors(async () => {
-      const options = { signal: interrupt.signal, ...(after === undefined ? {} : { after }) };
+      const options = {
+        signal: interrupt.signal,
+        ...(after === undefined ? {} : { after }),
+        onReconnect: ({ delayMs, cause }: { delayMs: number; cause: unknown }) => {
+          const why =
+            cause === null ? 'the server ended the stream' : cause instanceof Error ? cause.message : String(cause);
+          process.stderr.write(`tasklane: connection lost (${why}); resuming in ${(delayMs / 1000).toFixed(1)} s\n`);
+        },
+      };
       for await (const item of client.events.stream(filters, options)) {
         out(json ? JSON.stringify(item) : row(item).join('  '));
       }

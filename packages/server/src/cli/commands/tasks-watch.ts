@@ -57,7 +57,8 @@ async function follow(client: TasklaneClient, id: string, json: boolean, signal:
   let status: string | null = null;
   try {
     view?.show(await client.tasks.get(id, { signal }));
-    for await (const item of client.tasks.watch(id, { signal })) {
+    const onReconnect = (r: { delayMs: number; cause: unknown }) => view?.reconnecting(r.delayMs, r.cause);
+    for await (const item of client.tasks.watch(id, { signal, onReconnect })) {
       if (item.type === 'task.deleted') deleted = true;
       if (item.type === 'task.status_changed') status = item.data.to;
       if (json) out(JSON.stringify(item));
