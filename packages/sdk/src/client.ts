@@ -2,7 +2,8 @@
  * The typed client of the Tasklane API (SPEC §4, §8): one method per route, grouped by resource,
  * each resource in its own file under resources/ and composed here. Every call goes through
  * `TasklaneClient.request`; requests go out through undici on Node.js and the global `fetch`
- * elsewhere (`transport.ts`).
+ * elsewhere (`transport.ts`). Event streams go through `fetch` everywhere (`openStream`), read as
+ * web streams by live-stream.ts.
  */
 import { parseRetryAfter, TasklaneApiError, TasklaneConnectionError } from './errors.js';
 import type { ApiResponse, Query, RequestOptions, StreamRequester, StreamRequestOptions } from './request.js';

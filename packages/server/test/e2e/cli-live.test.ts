@@ -256,6 +256,12 @@ describe('tasklane tasks cancel|retry|approve|reject', () => {
       expect(done.code, done.stderr).toBe(0);
       expect((JSON.parse(done.stdout) as Task).status).toBe(status);
     }
+    for (const line of ['tasks cancel --help', 'tasks reject --help', 'events --help']) {
+      const help = await run(line.split(' '));
+      expect([help.code, help.stdout], line).toEqual([0, expect.stringMatching(/^Usage: tasklane /)]);
+    }
+    expect((await run(['tasks', 'reject', '--help'])).stdout).toContain('--requeue');
+    expect((await run(['tasks', 'retry', t.id, '--reason', 'x'])).code).toBe(2); // retry takes no reason
     const empty = await run(['tasks', 'reject', t.id, '--reason', '']);
     expect([empty.code, empty.stderr]).toEqual([2, expect.stringContaining('--reason must not be empty')]);
   });
