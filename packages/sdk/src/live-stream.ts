@@ -121,6 +121,8 @@ export async function* follow(init: FollowInit): AsyncGenerator<StreamItem, void
           continue;
         }
         const event = JSON.parse(frame.data) as TaskEvent;
+        // The server sends each id once across resumes; kept so here too, whatever sits between.
+        if (lastId !== undefined && event.id <= lastId) continue;
         lastId = event.id;
         idle.hold();
         yield event;
