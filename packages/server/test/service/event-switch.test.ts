@@ -21,6 +21,8 @@ import { tempDir } from '../helpers/sqlite.js';
 class HeldOutput implements StreamOutput {
   readonly sent: number[] = [];
   readonly resets: StreamReset[] = [];
+  /** The resume points told without an event (a live org stream's first line). */
+  readonly positions: number[] = [];
   ended: EndReason | null = null;
   private held = 0;
   private waiting: Array<() => void> = [];
@@ -47,6 +49,9 @@ class HeldOutput implements StreamOutput {
   }
   reset(r: StreamReset): void {
     this.resets.push(r);
+  }
+  position(id: number): void {
+    this.positions.push(id);
   }
   sizeOf(): number {
     return 100;
@@ -258,6 +263,9 @@ describe.each(BACKENDS)('EventService: the switch on a real store ($name)', (bac
     await output.until(() => output.sent.length >= 400, 'every event on the stream');
     expect(output.sent).toEqual(all.map((e) => e.id));
     expect(probe.sent).toEqual(all.slice(300).map((e) => e.id));
+    // The live stream told its start first: the last event before it opened.
+    expect(probe.positions).toEqual([all[299]!.id]);
+    expect(output.positions).toEqual([]);
     expect(output.resets).toEqual([]);
     expect(output.ended).toBeNull();
   });
