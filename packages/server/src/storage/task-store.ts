@@ -22,6 +22,7 @@ import type { Project } from '../domain/project.js';
 import type { TaskStatus } from '../domain/status.js';
 import type { Json, RetryPolicy, Step, Task } from '../domain/task.js';
 import type { TaskDocument, TaskKey } from './task-document.js';
+import type { TaskCallback, WebhookStore } from './webhook-store.js';
 
 export type { TaskDocument, TaskKey };
 
@@ -319,6 +320,8 @@ export interface StoreWriter extends StoreReader {
 
   appendSteps(orgId: string, taskId: string, steps: readonly Step[]): Promise<void>;
   appendEvents(events: readonly NewEvent[]): Promise<void>;
+  /** Store tasks' callbacks (webhook-store.ts), before their events: those events find them. */
+  putTaskCallbacks(callbacks: readonly TaskCallback[]): Promise<void>;
 
   insertProject(project: Project): Promise<void>;
   /** Reserve the next identifier number of a project: returns it and moves the counter on. */
@@ -382,6 +385,8 @@ export interface StoreCapabilities {
 
 export interface TaskStore {
   readonly capabilities: StoreCapabilities;
+  /** Webhook endpoints and the delivery outbox (webhook-store.ts). */
+  readonly webhooks: WebhookStore;
   /** Apply pending migrations under a lock. Refuses a database newer than the code. */
   migrate(): Promise<void>;
   read<T>(fn: (tx: StoreReader) => Promise<T>): Promise<T>;

@@ -35,6 +35,7 @@ import { closedError, isConnectionBroken, isRetryable, storageError } from './pg
 import { migrate } from './pg-migrator.js';
 import { PgReader, taskDocument } from './pg-reader.js';
 import { PgUnit } from './pg-unit.js';
+import { PgWebhooks } from './pg-webhooks.js';
 import { sqlLiteral } from './rows.js';
 
 export interface PostgresStoreOptions {
@@ -89,6 +90,7 @@ class PostgresStore implements TaskStore {
   private readonly inFlight = new Set<Promise<unknown>>();
   private feed: ChangeFeed | null = null;
   private closing: Promise<void> | null = null;
+  readonly webhooks: PgWebhooks;
 
   constructor(opts: PostgresStoreOptions) {
     const schema = opts.schema ?? 'tasklane';
@@ -120,6 +122,7 @@ class PostgresStore implements TaskStore {
     // An idle connection that breaks (server restart) is dropped by the pool; the next unit opens
     // another. Without a listener the error would end the process.
     this.pool.on('error', () => undefined);
+    this.webhooks = new PgWebhooks(this.pool, () => this.clock?.now() ?? null);
   }
 
   private get closed(): boolean {

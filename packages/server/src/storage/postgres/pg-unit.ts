@@ -50,6 +50,8 @@ import {
   taskJsonValue,
   taskParams,
 } from './rows.js';
+import { taskCallbacksInsert } from './pg-webhooks.js';
+import type { TaskCallback } from '../webhook-store.js';
 
 /** First keys of the two-key advisory locks, one per kind, so kinds never collide. */
 export const LOCK_CLASS = { migrate: 0x7a5c_0001, type: 0x7a5c_0002, idempotency: 0x7a5c_0003 } as const;
@@ -365,6 +367,12 @@ export class PgUnit extends PgReader implements StoreWriter {
 
   async appendEvents(events: readonly NewEvent[]): Promise<void> {
     this.events.append(events);
+  }
+
+  async putTaskCallbacks(callbacks: readonly TaskCallback[]): Promise<void> {
+    if (callbacks.length === 0) return;
+    const q = taskCallbacksInsert(callbacks);
+    await this.client.query(q.text, q.values);
   }
 
   /**

@@ -37,6 +37,7 @@ import { SerialQueue } from '../serial-queue.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { SqliteReader, prepared, taskDocument } from './sqlite-reader.js';
 import { SqliteUnit } from './sqlite-unit.js';
+import { SqliteWebhooks } from './sqlite-webhooks.js';
 
 // Resolved from the package root so it works from src/ (tests) and dist/ alike.
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../../src/storage/sqlite/migrations/', import.meta.url));
@@ -79,6 +80,10 @@ class SqliteStore implements TaskStore {
   private readonly busyTimeoutMs: number;
   private readonly checkpointer: Checkpointer | null;
   private closed = false;
+  readonly webhooks = new SqliteWebhooks(
+    (fn) => this.write((tx) => Promise.resolve(fn(this.writer, tx.now))),
+    (fn) => this.read((tx) => Promise.resolve(fn(this.reader, tx.now))),
+  );
 
   constructor(opts: SqliteStoreOptions) {
     this.clock = opts.clock;

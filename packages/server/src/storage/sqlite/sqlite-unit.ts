@@ -30,6 +30,8 @@ import {
 } from '../rows.js';
 import { TASK_COLUMNS, TASK_SELECT, rowToTask, sqliteValue, taskValues, type TaskRow } from './rows.js';
 import { SqliteReader, prepared, type Db } from './sqlite-reader.js';
+import { insertTaskCallbacks } from './sqlite-webhooks.js';
+import type { TaskCallback } from '../webhook-store.js';
 
 /** An event's columns but its id, which SQLite numbers. */
 const EVENT_INSERT_COLUMNS = [
@@ -201,6 +203,10 @@ export class SqliteUnit extends SqliteReader implements StoreWriter {
       this.events.push(e);
     }
     insertRows(this.db, 'events', EVENT_INSERT_COLUMNS, rows);
+  }
+
+  async putTaskCallbacks(callbacks: readonly TaskCallback[]): Promise<void> {
+    insertTaskCallbacks(this.db, callbacks);
   }
 
   // ---- projects and idempotency ----------------------------------------------------------

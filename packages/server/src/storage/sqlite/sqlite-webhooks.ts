@@ -1,0 +1,307 @@
+/**
+ * The SQLite adapter of the webhook contract (webhook-store.ts). Each method is one unit on the
+ * store's writer (queued, BEGIN IMMEDIATE) or reader connection; the outbox itself is filled by
+ * the events trigger of 009_webhooks.sql.
+ */
+import { randomBytes } from 'node:crypto';
+import type { EventType } from '@tasklane/sdk/vocabulary';
+import type { Json } from '../../domain/task.js';
+import type {
+  AttemptResult,
+  ClaimedDelivery,
+  Delivery,
+  DeliveryAttempt,
+  DeliveryStatus,
+  TaskCallback,
+  WebhookEndpoint,
+  WebhookStore,
+} from '../webhook-store.js';
+import { prepared, type Db } from './sqlite-reader.js';
+
+/** Runs `fn` synchronously in a unit of the store, with the unit's time. */
+export type SqliteUnitRunner = <T>(fn: (db: Db, now: number) => T) => Promise<T>;
+
+const ENDPOINT_COLUMNS =
+  'org_id, id, url, events, task_types, list_id, description, enabled, disabled_reason, secret, ' +
+  'previous_secret, previous_secret_until, failing_since, created_at, updated_at';
+const DELIVERY_COLUMNS =
+  'org_id, id, webhook_id, url, event_id, event_type, task_id, event_time, data, status, attempts, ' +
+  'next_attempt_at, created_at';
+
+interface EndpointRow {
+  org_id: string;
+  id: string;
+  url: string;
+  events: string;
+  task_types: string | null;
+  list_id: string | null;
+  description: string | null;
+  enabled: number;
+  disabled_reason: string | null;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_until: number | null;
+  failing_since: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+interface DeliveryRow {
+  org_id: string;
+  id: string;
+  webhook_id: string;
+  url: string;
+  event_id: number;
+  event_type: string;
+  task_id: string;
+  event_time: number;
+  data: string;
+  status: string;
+  attempts: string;
+  next_attempt_at: number | null;
+  created_at: number;
+}
+
+const toEndpoint = (r: EndpointRow): WebhookEndpoint => ({
+  orgId: r.org_id,
+  id: r.id,
+  url: r.url,
+  events: JSON.parse(r.events) as EventType[],
+  taskTypes: r.task_types === null ? null : (JSON.parse(r.task_types) as string[]),
+  listId: r.list_id,
+  description: r.description,
+  enabled: r.enabled === 1,
+  disabledReason: r.disabled_reason,
+  secret: r.secret,
+  previousSecret: r.previous_secret,
+  previousSecretUntil: r.previous_secret_until,
+  failingSince: r.failing_since,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+const endpointValues = (e: WebhookEndpoint): unknown[] => [
+  e.orgId,
+  e.id,
+  e.url,
+  JSON.stringify(e.events),
+  e.taskTypes === null ? null : JSON.stringify(e.taskTypes),
+  e.listId,
+  e.description,
+  e.enabled ? 1 : 0,
+  e.disabledReason,
+  e.secret,
+  e.previousSecret,
+  e.previousSecretUntil,
+  e.failingSince,
+  e.createdAt,
+  e.updatedAt,
+];
+
+const toDelivery = (r: DeliveryRow): Delivery => ({
+  orgId: r.org_id,
+  id: r.id,
+  webhookId: r.webhook_id === '' ? null : r.webhook_id,
+  url: r.url,
+  event: {
+    id: r.event_id,
+    type: r.event_type as EventType,
+    taskId: r.task_id,
+    time: r.event_time,
+    data: JSON.parse(r.data) as Json,
+  },
+  status: r.status as DeliveryStatus,
+  attempts: JSON.parse(r.attempts) as DeliveryAttempt[],
+  nextAttemptAt: r.next_attempt_at,
+  createdAt: r.created_at,
+});
+
+/** Where `before` (a delivery id) sits in the newest-first order, as SQL. */
+const AFTER = `AND (? IS NULL OR (event_id, id) < (SELECT event_id, id FROM webhook_deliveries WHERE org_id = ? AND id = ?))`;
+
+export class SqliteWebhooks implements WebhookStore {
+  constructor(
+    private readonly write: SqliteUnitRunner,
+    private readonly read: SqliteUnitRunner,
+  ) {}
+
+  insertEndpoint(e: WebhookEndpoint): Promise<void> {
+    return this.write((db) => {
+      prepared(db, `INSERT INTO webhook_endpoints (${ENDPOINT_COLUMNS}) VALUES (${qs(15)})`).run(...endpointValues(e));
+    });
+  }
+
+  getEndpoint(orgId: string, id: string): Promise<WebhookEndpoint | null> {
+    return this.read((db) => {
+      const sql = `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE org_id = ? AND id = ?`;
+      const row = prepared(db, sql).get(orgId, id) as EndpointRow | undefined;
+      return row === undefined ? null : toEndpoint(row);
+    });
+  }
+
+  listEndpoints(orgId: string): Promise<WebhookEndpoint[]> {
+    return this.read((db) => {
+      const sql = `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE org_id = ? ORDER BY created_at, id`;
+      return (prepared(db, sql).all(orgId) as EndpointRow[]).map(toEndpoint);
+    });
+  }
+
+  updateEndpoint(e: WebhookEndpoint): Promise<boolean> {
+    return this.write((db) => {
+      const sql =
+        'UPDATE webhook_endpoints SET url = ?, events = ?, task_types = ?, list_id = ?, description = ?, ' +
+        'enabled = ?, disabled_reason = ?, secret = ?, previous_secret = ?, previous_secret_until = ?, ' +
+        'failing_since = ?, updated_at = ? WHERE org_id = ? AND id = ?';
+      const [orgId, id, ...rest] = endpointValues(e);
+      const values = rest.slice(0, 11).concat([e.updatedAt, orgId, id]);
+      return prepared(db, sql).run(...values).changes === 1;
+    });
+  }
+
+  deleteEndpoint(orgId: string, id: string): Promise<boolean> {
+    return this.write((db) => {
+      prepared(db, 'DELETE FROM webhook_deliveries WHERE org_id = ? AND webhook_id = ?').run(orgId, id);
+      return prepared(db, 'DELETE FROM webhook_endpoints WHERE org_id = ? AND id = ?').run(orgId, id).changes === 1;
+    });
+  }
+
+  callbackSecret(orgId: string, fresh: string): Promise<string> {
+    return this.write((db, now) => {
+      prepared(db, 'INSERT OR IGNORE INTO webhook_callback_secrets (org_id, secret, created_at) VALUES (?, ?, ?)').run(
+        orgId,
+        fresh,
+        now,
+      );
+      const row = prepared(db, 'SELECT secret FROM webhook_callback_secrets WHERE org_id = ?').get(orgId) as {
+        secret: string;
+      };
+      return row.secret;
+    });
+  }
+
+  getDelivery(orgId: string, id: string): Promise<Delivery | null> {
+    return this.read((db) => {
+      const sql = `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE org_id = ? AND id = ?`;
+      const row = prepared(db, sql).get(orgId, id) as DeliveryRow | undefined;
+      return row === undefined ? null : toDelivery(row);
+    });
+  }
+
+  listDeliveries(
+    orgId: string,
+    filter: { webhookId: string } | { taskId: string },
+    limit: number,
+    after: string | null,
+  ): Promise<Delivery[]> {
+    return this.read((db) => {
+      const [column, value] = 'webhookId' in filter ? ['webhook_id', filter.webhookId] : ['task_id', filter.taskId];
+      const sql =
+        `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE org_id = ? AND ${column} = ? ${AFTER} ` +
+        'ORDER BY event_id DESC, id DESC LIMIT ?';
+      const rows = prepared(db, sql).all(orgId, value, after, orgId, after, limit) as DeliveryRow[];
+      return rows.map(toDelivery);
+    });
+  }
+
+  retryDelivery(orgId: string, id: string): Promise<Delivery | null> {
+    return this.write((db, now) => {
+      const sql =
+        "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?, lease_until = NULL, lease_token = NULL " +
+        `WHERE org_id = ? AND id = ? RETURNING ${DELIVERY_COLUMNS}`;
+      const row = prepared(db, sql).get(now, orgId, id) as DeliveryRow | undefined;
+      return row === undefined ? null : toDelivery(row);
+    });
+  }
+
+  async claimDeliveries(limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+    // A look on the reader first: the claim takes the write lock, which the hot path needs, and
+    // most of the time there is nothing due.
+    if (!(await this.read((db, now) => prepared(db, DUE_SQL).get(now) !== undefined))) return [];
+    // The whole unit holds SQLite's write lock: no other claim runs between the SELECT and the UPDATE.
+    return this.write((db, now) => {
+      const rows = prepared(db, CLAIM_SQL).all(now, now, limit) as DeliveryRow[];
+      const lease = prepared(
+        db,
+        'UPDATE webhook_deliveries SET lease_until = ?, lease_token = ? WHERE org_id = ? AND id = ?',
+      );
+      return rows.map((r) => {
+        const leaseToken = randomBytes(12).toString('hex');
+        lease.run(now + leaseMs, leaseToken, r.org_id, r.id);
+        return { ...toDelivery(r), leaseToken, claimedAt: now };
+      });
+    });
+  }
+
+  finishAttempt(d: ClaimedDelivery, result: AttemptResult): Promise<boolean> {
+    return this.write((db, now) => {
+      const held = prepared(
+        db,
+        'SELECT attempts FROM webhook_deliveries WHERE org_id = ? AND id = ? AND lease_token = ?',
+      ).get(d.orgId, d.id, d.leaseToken) as { attempts: string } | undefined;
+      if (held === undefined) return false;
+      const attempts = [...(JSON.parse(held.attempts) as DeliveryAttempt[]), result.attempt];
+      const status: DeliveryStatus = result.outcome === 'retry' ? 'pending' : result.outcome;
+      const next = result.outcome === 'retry' ? now + (result.retryInMs ?? 0) : null;
+      prepared(
+        db,
+        'UPDATE webhook_deliveries SET status = ?, attempts = ?, attempt_count = ?, next_attempt_at = ?, url = ?, ' +
+          'lease_until = NULL, lease_token = NULL WHERE org_id = ? AND id = ?',
+      ).run(status, JSON.stringify(attempts), attempts.length, next, result.url, d.orgId, d.id);
+      if (d.webhookId !== null) {
+        const args = [result.disableReason, now, now - result.disableAfterMs, now, d.orgId, d.webhookId];
+        if (result.outcome === 'delivered') {
+          prepared(db, 'UPDATE webhook_endpoints SET failing_since = NULL WHERE org_id = ? AND id = ?').run(
+            d.orgId,
+            d.webhookId,
+          );
+        } else prepared(db, FAILING_SQL).run(...args);
+      }
+      return true;
+    });
+  }
+
+  countPendingDeliveries(): Promise<number> {
+    return this.read(
+      (db) =>
+        (prepared(db, "SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'pending'").get() as { n: number })
+          .n,
+    );
+  }
+
+  pruneDeliveries(before: number, limit: number): Promise<number> {
+    return this.write((db) => {
+      const gone = prepared(
+        db,
+        'DELETE FROM webhook_deliveries WHERE (org_id, id) IN (SELECT org_id, id FROM webhook_deliveries ' +
+          "WHERE created_at < ? AND status <> 'pending' LIMIT ?)",
+      ).run(before, limit).changes;
+      prepared(
+        db,
+        'DELETE FROM task_callbacks WHERE (org_id, task_id) IN (SELECT c.org_id, c.task_id FROM task_callbacks AS c ' +
+          'WHERE NOT EXISTS (SELECT 1 FROM tasks AS t WHERE t.org_id = c.org_id AND t.id = c.task_id) LIMIT ?)',
+      ).run(limit);
+      return gone;
+    });
+  }
+}
+
+/** Writes tasks' callbacks inside a write unit (SqliteUnit.putTaskCallbacks). */
+export function insertTaskCallbacks(db: Db, callbacks: readonly TaskCallback[]): void {
+  const insert = prepared(db, 'INSERT INTO task_callbacks (org_id, task_id, url, events) VALUES (?, ?, ?, ?)');
+  for (const c of callbacks) insert.run(c.orgId, c.taskId, c.url, c.events === null ? null : JSON.stringify(c.events));
+}
+
+const qs = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+
+const CLAIMABLE = `status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
+  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries AS p WHERE p.org_id = d.org_id AND p.task_id = d.task_id
+                  AND p.webhook_id = d.webhook_id AND p.event_id < d.event_id AND p.status = 'pending')`;
+const DUE_SQL = `SELECT 1 FROM webhook_deliveries AS d WHERE status = 'pending' AND next_attempt_at <= ? LIMIT 1`;
+const CLAIM_SQL = `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries AS d WHERE ${CLAIMABLE} ORDER BY next_attempt_at LIMIT ?`;
+/** A failed attempt: failing since now unless already; disabled once failing since before ?3. */
+const FAILING_SQL = `UPDATE webhook_endpoints SET
+    failing_since = coalesce(failing_since, ?2),
+    enabled = CASE WHEN coalesce(failing_since, ?2) <= ?3 THEN 0 ELSE enabled END,
+    disabled_reason = CASE WHEN coalesce(failing_since, ?2) <= ?3 AND enabled = 1 THEN ?1 ELSE disabled_reason END,
+    updated_at = CASE WHEN coalesce(failing_since, ?2) <= ?3 AND enabled = 1 THEN ?4 ELSE updated_at END
+  WHERE org_id = ?5 AND id = ?6`;
