@@ -8,9 +8,11 @@ import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { TasklaneError } from './domain/errors.js';
 import { buildApp } from './http/app.js';
+import { deliveryBody } from './http/event-frames.js';
 import { writeRootKeyFile } from './root-key.js';
 import type { GivenRootKey } from './service/auth-service.js';
 import { createServices } from './service/services.js';
+import type { DispatcherOptions } from './service/webhook-dispatcher.js';
 import { openStore } from './storage/open-store.js';
 import type { TaskStore } from './storage/task-store.js';
 
@@ -40,6 +42,8 @@ export interface StartOptions {
   logStream?: { write(line: string): void };
   /** Told each time storage is not reachable at start (default: a line on stderr). */
   onWaiting?: (err: unknown, retryInMs: number) => void;
+  /** The webhook dispatcher's settings beyond the configuration's (tests: a short schedule, a resolver). */
+  webhooks?: Omit<Partial<DispatcherOptions>, 'renderEvent'>;
   /** Event streams' timings and limits beyond the configuration's (tests, benchmarks). */
   events?: { keepaliveMs?: number; pollIntervalMs?: number; maxQueuedBytes?: number };
 }
@@ -105,6 +109,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const services = createServices(store, {
     clock,
     maintenance: { onError: (err) => process.stderr.write(`maintenance: ${String(err)}\n`) },
+    webhooks: {
+      allowPrivate: config.webhookAllowPrivate,
+      renderEvent: deliveryBody,
+      onError: (err) => process.stderr.write(`webhooks: ${String(err)}\n`),
+      ...opts.webhooks,
+    },
     events: {
       maxStreamsPerKey: config.maxStreamsPerKey,
       // The events stay in the store: the next wake or poll reads them, a client resumes.
@@ -135,6 +145,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   });
   const address = await app.listen({ host: config.host, port: config.port });
   services.maintenance.start();
+  services.dispatcher.start();
+  if (config.webhookAllowPrivate) {
+    app.log.warn('TASKLANE_WEBHOOK_ALLOW_PRIVATE is on: webhooks may reach loopback and private addresses');
+  }
   let closing: Promise<void> | null = null;
   return {
     app,
@@ -149,6 +163,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         // Held long-polls answer and event streams end at once.
         shutdown.abort();
         await services.maintenance.stop();
+        await services.dispatcher.stop();
         // app.close() stops accepting and waits for in-flight requests; a keep-alive connection
         // that never sent a request would hold it forever, so once nothing is in flight every
         // remaining connection is cut.

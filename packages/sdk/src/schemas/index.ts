@@ -4,3 +4,4 @@ export * from './problem.js';
 export * from './worker.js';
 export * from './bulk.js';
 export * from './events.js';
+export * from './webhooks.js';

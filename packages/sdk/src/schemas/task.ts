@@ -3,7 +3,7 @@
  * responses and generates /openapi.json from them; this SDK takes its types from them.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { STATUSES } from '../vocabulary.js';
+import { EVENT_TYPES, STATUSES } from '../vocabulary.js';
 
 /** @deprecated The same list as `STATUSES` of the vocabulary (`@tasklane/sdk/vocabulary`); use that. */
 export const STATUS_VALUES = STATUSES;
@@ -140,9 +140,27 @@ export const taskCreateProperties = {
   projectId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 315_360_000 })),
   start: Type.Optional(Type.Boolean({ description: 'false: create in backlog' })),
+  callbackUrl: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 2048,
+      description: "Where the task's changes are POSTed, signed with the org's callback secret (docs/webhooks.md)",
+    }),
+  ),
+  callbackEvents: Type.Optional(
+    Type.Array(Type.Union(EVENT_TYPES.map((t) => Type.Literal(t))), {
+      minItems: 1,
+      maxItems: 6,
+      uniqueItems: true,
+      description: 'The event types sent to callbackUrl (default: the terminal status change only)',
+    }),
+  ),
 };
 
-export const TaskCreateBody = Type.Object(taskCreateProperties, { additionalProperties: false });
+/** callbackEvents without a callbackUrl is a 400. */
+const CALLBACK_RULE = { dependentRequired: { callbackEvents: ['callbackUrl'] } };
+
+export const TaskCreateBody = Type.Object(taskCreateProperties, { additionalProperties: false, ...CALLBACK_RULE });
 
 export const BatchItem = Type.Object(
   {
@@ -155,7 +173,7 @@ export const BatchItem = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, ...CALLBACK_RULE },
 );
 
 export const BatchCreateBody = Type.Object(

@@ -25,6 +25,8 @@ export const ConfigSchema = Type.Object(
     maxStreamsPerKey: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000 }),
     /** The bearer token GET /metrics requires; unset: /metrics answers loopback clients only. */
     metricsToken: Type.Optional(Type.String({ minLength: 16, maxLength: 512, pattern: '^[\\x21-\\x7e]+$' })),
+    /** Webhooks may reach loopback and private addresses (local development and tests only). */
+    webhookAllowPrivate: Type.Boolean({ default: false }),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info' },
@@ -60,6 +62,7 @@ export const CONFIG_ENV: Record<string, keyof Static<typeof ConfigSchema>> = {
   TASKLANE_RATE_LIMIT: 'rateLimit',
   TASKLANE_MAX_STREAMS_PER_KEY: 'maxStreamsPerKey',
   TASKLANE_METRICS_TOKEN: 'metricsToken',
+  TASKLANE_WEBHOOK_ALLOW_PRIVATE: 'webhookAllowPrivate',
   TASKLANE_LOG_LEVEL: 'logLevel',
   TASKLANE_LOG_FORMAT: 'logFormat',
 };

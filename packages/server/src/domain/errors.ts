@@ -5,6 +5,7 @@
 export const ERROR_CATALOGUE = {
   VALIDATION_FAILED: { status: 400, title: 'The request is not valid' },
   MALFORMED_JSON: { status: 400, title: 'The body is not valid JSON' },
+  URL_NOT_ALLOWED: { status: 400, title: 'Webhooks may not be sent to this URL' },
   UNAUTHORIZED: { status: 401, title: 'A valid API key is required' },
   FORBIDDEN: { status: 403, title: 'The key lacks the scope this needs' },
   NOT_FOUND: { status: 404, title: 'No such resource' },

@@ -32,6 +32,7 @@ import { systemRoutes } from './routes/system.js';
 import { taskRoutes } from './routes/tasks.js';
 import { typeThroughputRoutes } from './routes/type-throughput.js';
 import { whoamiRoutes } from './routes/whoami.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export interface AppOptions {
   services: AppServices;
@@ -144,7 +145,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const shutdown = opts.shutdown ?? new AbortController().signal;
   await app.register(systemRoutes, { store: services.store });
   await app.register(metricsRoutes, { metrics: services.metrics, token: opts.metrics?.token });
-  await app.register(taskRoutes, { tasks: services.tasks, shutdown });
+  await app.register(taskRoutes, {
+    tasks: services.tasks,
+    shutdown,
+    checkCallbackUrl: (url, path) => services.webhooks.checkUrl(url, path),
+  });
   await app.register(workerRoutes, { workers: services.workers, shutdown });
   await app.register(eventRoutes, {
     events: services.events,
@@ -157,6 +162,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(adminRoutes, { auth: services.auth });
   await app.register(orgRoutes, { org: services.org });
   await app.register(whoamiRoutes);
+  await app.register(webhookRoutes, { webhooks: services.webhooks });
   await app.register(bulkRoutes, { bulk: services.bulk });
   await app.register(typeThroughputRoutes, { throughput: services.throughput });
   await app.register(dashboardRoutes);

@@ -4,6 +4,7 @@
  * org, so each event is rendered once however many streams send it (a WeakMap: gone with the event).
  */
 import type { StoredEvent } from '../storage/task-store.js';
+import type { DeliveredEvent } from '../storage/webhook-store.js';
 import type { EventPage } from '../service/event-service.js';
 import type { StreamReset } from '../service/event-stream.js';
 import { iso } from './presenters.js';
@@ -43,6 +44,10 @@ function presentData(event: StoredEvent): unknown {
   if (step === null || typeof step !== 'object' || Array.isArray(step) || typeof step.time !== 'number') return data;
   return { ...data, step: { ...step, time: iso(step.time) } };
 }
+
+/** A webhook delivery's body: the event's JSON exactly as an SSE `data:` line carries it. */
+export const deliveryBody = (e: DeliveredEvent): string =>
+  JSON.stringify(presentEvent({ ...e, orgId: '', taskType: '', listId: null, projectId: null }));
 
 export const eventFrame = (event: StoredEvent): Buffer => render(event).frame;
 export const eventFrameBytes = (event: StoredEvent): number => render(event).frame.length;

@@ -53,6 +53,7 @@ const WHEN = {
   LEASE_LOST: [],
   TASK_CANCELED: [],
   CONFLICT: [],
+  URL_NOT_ALLOWED: [],
   HAS_DEPENDENTS: [],
   PRECONDITION_FAILED: [],
   KEY_IS_CALLER: [],

@@ -15,6 +15,8 @@ export interface MaintenanceOptions {
   eventRetentionMs?: number;
   idempotencyRetentionMs?: number;
   claimLogRetentionMs?: number;
+  /** Delivered and failed webhook deliveries are kept this long (default 7 days). */
+  deliveryRetentionMs?: number;
   batch?: number;
   onError?: (err: unknown) => void;
 }
@@ -79,8 +81,13 @@ export class Maintenance {
         }),
       );
       deleted += n;
-      if (n < batch) return deleted;
+      if (n < batch) break;
     }
+    // Webhook deliveries done with (delivered or failed) go after a week, in their own units.
+    const now = await this.store.read(async (tx) => tx.now);
+    const before = now - (this.opts.deliveryRetentionMs ?? 7 * 24 * HOUR);
+    while ((await this.store.webhooks.pruneDeliveries(before, batch)) === batch);
+    return deleted;
   }
 
   start(): void {

@@ -15,6 +15,8 @@ import { TaskWriter } from './task-writer.js';
 import { TypeService } from './type-service.js';
 import { TypeThroughputService } from './type-throughput.js';
 import { WorkerService } from './worker-service.js';
+import { WebhookDispatcher, type DispatcherOptions } from './webhook-dispatcher.js';
+import { WebhookService } from './webhook-service.js';
 
 export interface Services {
   store: TaskStore;
@@ -38,13 +40,17 @@ export interface Services {
   /** The node's Prometheus metrics (GET /metrics). */
   metrics: Metrics;
   maintenance: Maintenance;
+  /** Webhook endpoints, deliveries and the callback secret. */
+  webhooks: WebhookService;
+  /** Sends the webhook outbox; started and stopped by the node like `maintenance`. */
+  dispatcher: WebhookDispatcher;
 }
 
 /**
  * What the HTTP app needs: the use cases, not the background upkeep (the node's, not the
  * transport's) nor the machinery the use cases share (a route changes a task through them only).
  */
-export type AppServices = Omit<Services, 'maintenance' | 'writer' | 'changes'>;
+export type AppServices = Omit<Services, 'maintenance' | 'writer' | 'changes' | 'dispatcher'>;
 
 export interface ServicesOptions {
   clock: Clock;
@@ -53,7 +59,12 @@ export interface ServicesOptions {
   maintenance?: MaintenanceOptions;
   events?: EventServiceOptions;
   metrics?: Omit<MetricsOptions, 'clock'>;
+  /** The delivery engine's settings; `allowPrivate` and `resolve` apply to registration too. */
+  webhooks?: Partial<DispatcherOptions>;
 }
+
+/** Without a renderer given, the event's fields as stored (the server passes the wire renderer). */
+const plainRender: DispatcherOptions['renderEvent'] = (e) => JSON.stringify(e);
 
 export function createServices(given: TaskStore, opts: ServicesOptions): Services {
   // Every service uses the store through the metrics' view of it, which counts its errors.
@@ -65,6 +76,7 @@ export function createServices(given: TaskStore, opts: ServicesOptions): Service
   const tasks = new TaskService({ store, writer, changes });
   const events = new EventService(store, opts.events);
   metrics.sources.openStreams = () => events.openStreams;
+  const dispatcher = new WebhookDispatcher(store, { renderEvent: plainRender, ...opts.webhooks });
   return {
     store,
     writer,
@@ -81,5 +93,11 @@ export function createServices(given: TaskStore, opts: ServicesOptions): Service
     events,
     metrics,
     maintenance: new Maintenance(store, writer, opts.maintenance),
+    webhooks: new WebhookService(store, opts.clock, {
+      ...(opts.webhooks?.allowPrivate === undefined ? {} : { allowPrivate: opts.webhooks.allowPrivate }),
+      ...(opts.webhooks?.resolve === undefined ? {} : { resolve: opts.webhooks.resolve }),
+      onQueued: () => dispatcher.wake(),
+    }),
+    dispatcher,
   };
 }

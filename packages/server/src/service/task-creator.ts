@@ -157,6 +157,13 @@ export class TaskCreator {
     // Back to the order the client gave (ids were drawn in that order, so it is also id order).
     const tasks = [...plan].sort((a, b) => a.index - b.index).map((p) => created.get(p.id) as Task);
     await tx.insertTasks(tasks);
+    // Before the events: their statement finds a task's callback and queues its deliveries.
+    const callbacks = plan.flatMap((p) =>
+      p.input.callbackUrl === undefined
+        ? []
+        : [{ orgId, taskId: p.id, url: p.input.callbackUrl, events: p.input.callbackEvents ?? null }],
+    );
+    if (callbacks.length > 0) await tx.putTaskCallbacks(callbacks);
     await tx.appendEvents(tasks.map(createdEvent));
     return tasks;
   }

@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock, systemClock, type Clock } from '../../src/domain/clock.js';
 import { buildApp } from '../../src/http/app.js';
+import { deliveryBody } from '../../src/http/event-frames.js';
+import type { DispatcherOptions } from '../../src/service/webhook-dispatcher.js';
 import type { EventServiceOptions } from '../../src/service/event-service.js';
 import { createServices, type Services, type ServicesOptions } from '../../src/service/services.js';
 import { createSqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
@@ -35,6 +37,8 @@ export interface HarnessOptions {
   events?: EventServiceOptions & { keepaliveMs?: number };
   /** GET /metrics: its token, and the services' metrics options (maxTypes, censusTtlMs). */
   metrics?: { token?: string } & NonNullable<ServicesOptions['metrics']>;
+  /** The webhook dispatcher's settings (the body renderer is the server's). */
+  webhooks?: Partial<DispatcherOptions>;
 }
 
 export interface OrgKeys {
@@ -109,7 +113,12 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const store = faults.store;
   const { keepaliveMs, ...events } = opts.events ?? {};
   const { token: metricsToken, ...metrics } = opts.metrics ?? {};
-  const services = createServices(store, { clock, events, metrics });
+  const services = createServices(store, {
+    clock,
+    events,
+    metrics,
+    webhooks: { renderEvent: deliveryBody, ...opts.webhooks },
+  });
   const { rootKey } = await services.auth.bootstrap();
   if (rootKey === null) throw new Error('bootstrap on an empty database must create a root key');
   const app = await buildApp({
@@ -223,6 +232,7 @@ function faultInjecting(inner: TaskStore): { store: TaskStore; failNextWrite: (e
   let nextWriteError: Error | null = null;
   const store: TaskStore = {
     capabilities: inner.capabilities,
+    webhooks: inner.webhooks,
     migrate: () => inner.migrate(),
     read: (fn) => inner.read(fn),
     write: (fn) => {

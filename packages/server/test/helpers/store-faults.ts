@@ -36,6 +36,7 @@ export function failingAt(
   };
   return {
     capabilities: inner.capabilities,
+    webhooks: inner.webhooks,
     migrate: () => inner.migrate(),
     read: (fn) => inner.read(fn),
     write: (fn) => inner.write((tx) => fn(faulty(tx))),

@@ -26,6 +26,9 @@ const HELP = `Usage: tasklane serve [--host H] [--port N] [--database URL] [--da
   --log-level   fatal|error|warn|info|debug|trace|silent (TASKLANE_LOG_LEVEL, default info);
                 each request is one line at debug
   --log-format  auto|pretty|json (TASKLANE_LOG_FORMAT, default auto: pretty on a terminal, else JSON)
+  --webhook-allow-private
+                let webhooks reach loopback and private addresses, for local development
+                (TASKLANE_WEBHOOK_ALLOW_PRIVATE=1; logs a warning)
 The root key can be set with TASKLANE_ROOT_KEY; what the MindFort dialect calls a canceled task
 with TASKLANE_MINDFORT_CANCELED_STATUS (default canceled).`;
 
@@ -47,6 +50,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       'metrics-token': { type: 'string' },
       'log-level': { type: 'string' },
       'log-format': { type: 'string' },
+      'webhook-allow-private': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -69,6 +73,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       metricsToken: values['metrics-token'],
       logLevel: values['log-level'],
       logFormat: values['log-format'],
+      webhookAllowPrivate: values['webhook-allow-private'] === true ? 'true' : undefined,
     });
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message, 2);

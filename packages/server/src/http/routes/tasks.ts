@@ -29,6 +29,8 @@ export interface TaskRoutesOptions {
   tasks: TaskService;
   /** Fires on shutdown: held long-polls answer at once. */
   shutdown: AbortSignal;
+  /** Throws URL_NOT_ALLOWED for a callbackUrl deliveries may not go to (WebhookService.checkUrl). */
+  checkCallbackUrl: (url: string, path: string) => Promise<void>;
 }
 
 const TaskParams = Type.Object({ taskId: Type.String({ maxLength: 64, description: 'UUID or identifier (OPS-42)' }) });
@@ -48,7 +50,24 @@ const BatchHeaders = Type.Object({
 });
 const created = { ...H.location, ...H.etag };
 
-export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (app, { tasks, shutdown }) => {
+/** callbackEvents needs a callbackUrl (the schema's dependentRequired), which must be allowed. */
+async function checkCallback(
+  t: { callbackUrl?: string; callbackEvents?: unknown },
+  at: string,
+  check: (url: string, path: string) => Promise<void>,
+): Promise<void> {
+  if (t.callbackUrl !== undefined) return check(t.callbackUrl, `${at}/callbackUrl`);
+  if (t.callbackEvents !== undefined) {
+    throw new TasklaneError('VALIDATION_FAILED', 'callbackEvents needs a callbackUrl.', {
+      errors: [{ path: `${at}/callbackEvents`, message: 'needs callbackUrl' }],
+    });
+  }
+}
+
+export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (
+  app,
+  { tasks, shutdown, checkCallbackUrl },
+) => {
   app.post(
     '/v1/tasks',
     documented(
@@ -66,11 +85,19 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
           },
         },
       },
-      ['VALIDATION_FAILED', 'PAYLOAD_TOO_LARGE', 'UNKNOWN_DEPENDENCY', 'IDEMPOTENCY_MISMATCH', 'CONFLICT'],
+      [
+        'VALIDATION_FAILED',
+        'URL_NOT_ALLOWED',
+        'PAYLOAD_TOO_LARGE',
+        'UNKNOWN_DEPENDENCY',
+        'IDEMPOTENCY_MISMATCH',
+        'CONFLICT',
+      ],
     ),
     async (request, reply) => {
       const body = request.body;
       const p = principalOf(request);
+      await checkCallback(body, '', checkCallbackUrl);
       const { view, created } = await tasks.create(
         { orgId: p.orgId, keyName: p.keyName },
         body,
@@ -108,6 +135,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
       },
       [
         'VALIDATION_FAILED',
+        'URL_NOT_ALLOWED',
         'PAYLOAD_TOO_LARGE',
         'UNKNOWN_DEPENDENCY',
         'DEPENDENCY_CYCLE',
@@ -117,6 +145,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
     ),
     async (request, reply) => {
       const p = principalOf(request);
+      for (const [i, t] of request.body.tasks.entries()) await checkCallback(t, `/tasks/${i}`, checkCallbackUrl);
       const { views, created } = await tasks.createBatch(
         { orgId: p.orgId, keyName: p.keyName },
         request.body,

@@ -176,10 +176,9 @@ export class PgWebhooks implements WebhookStore {
       `INSERT INTO webhook_callback_secrets (org_id, secret, created_at) VALUES ($2, $3, ${NOW}) ON CONFLICT DO NOTHING`,
       [this.now(), orgId, fresh],
     );
-    const [row] = await this.rows<{ secret: string }>(
-      'SELECT secret FROM webhook_callback_secrets WHERE org_id = $1',
-      [orgId],
-    );
+    const [row] = await this.rows<{ secret: string }>('SELECT secret FROM webhook_callback_secrets WHERE org_id = $1', [
+      orgId,
+    ]);
     return (row as { secret: string }).secret;
   }
 
@@ -279,8 +278,7 @@ const CLAIM_SQL = `WITH now AS (SELECT ${NOW} AS t),
      SET lease_until = now.t + $3, lease_token = md5(random()::text || w.id)
     FROM due, now
    WHERE w.org_id = due.org_id AND w.id = due.id
-  RETURNING ${DELIVERY_COLUMNS
-    .split(', ')
+  RETURNING ${DELIVERY_COLUMNS.split(', ')
     .map((c) => `w.${c}`)
     .join(', ')}, w.lease_token, now.t AS claimed_at`;
 

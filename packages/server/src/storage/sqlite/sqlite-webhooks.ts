@@ -248,13 +248,19 @@ export class SqliteWebhooks implements WebhookStore {
           'lease_until = NULL, lease_token = NULL WHERE org_id = ? AND id = ?',
       ).run(status, JSON.stringify(attempts), attempts.length, next, result.url, d.orgId, d.id);
       if (d.webhookId !== null) {
-        const args = [result.disableReason, now, now - result.disableAfterMs, now, d.orgId, d.webhookId];
+        const args = {
+          reason: result.disableReason,
+          now,
+          cutoff: now - result.disableAfterMs,
+          org: d.orgId,
+          id: d.webhookId,
+        };
         if (result.outcome === 'delivered') {
           prepared(db, 'UPDATE webhook_endpoints SET failing_since = NULL WHERE org_id = ? AND id = ?').run(
             d.orgId,
             d.webhookId,
           );
-        } else prepared(db, FAILING_SQL).run(...args);
+        } else prepared(db, FAILING_SQL).run(args);
       }
       return true;
     });
@@ -298,10 +304,11 @@ const CLAIMABLE = `status = 'pending' AND next_attempt_at <= ? AND (lease_until 
                   AND p.webhook_id = d.webhook_id AND p.event_id < d.event_id AND p.status = 'pending')`;
 const DUE_SQL = `SELECT 1 FROM webhook_deliveries AS d WHERE status = 'pending' AND next_attempt_at <= ? LIMIT 1`;
 const CLAIM_SQL = `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries AS d WHERE ${CLAIMABLE} ORDER BY next_attempt_at LIMIT ?`;
-/** A failed attempt: failing since now unless already; disabled once failing since before ?3. */
+/** A failed attempt: failing since now unless already; disabled once failing since before the cutoff. */
 const FAILING_SQL = `UPDATE webhook_endpoints SET
-    failing_since = coalesce(failing_since, ?2),
-    enabled = CASE WHEN coalesce(failing_since, ?2) <= ?3 THEN 0 ELSE enabled END,
-    disabled_reason = CASE WHEN coalesce(failing_since, ?2) <= ?3 AND enabled = 1 THEN ?1 ELSE disabled_reason END,
-    updated_at = CASE WHEN coalesce(failing_since, ?2) <= ?3 AND enabled = 1 THEN ?4 ELSE updated_at END
-  WHERE org_id = ?5 AND id = ?6`;
+    failing_since = coalesce(failing_since, @now),
+    enabled = CASE WHEN coalesce(failing_since, @now) <= @cutoff THEN 0 ELSE enabled END,
+    disabled_reason = CASE WHEN coalesce(failing_since, @now) <= @cutoff AND enabled = 1 THEN @reason
+                           ELSE disabled_reason END,
+    updated_at = CASE WHEN coalesce(failing_since, @now) <= @cutoff AND enabled = 1 THEN @now ELSE updated_at END
+  WHERE org_id = @org AND id = @id`;

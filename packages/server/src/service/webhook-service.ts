@@ -1,0 +1,160 @@
+/**
+ * Webhook use cases (docs/webhooks.md): an org's endpoints (secrets shown once, at creation and
+ * rotation), their delivery log and redelivery, a task's deliveries, and the org's callback secret.
+ * URLs are checked against the address rules (webhook-address.ts) before anything is stored.
+ */
+import type { EventType } from '@tasklane/sdk/vocabulary';
+import type { Clock } from '../domain/clock.js';
+import { TasklaneError } from '../domain/errors.js';
+import type { TaskStore } from '../storage/task-store.js';
+import type { Delivery, WebhookEndpoint } from '../storage/webhook-store.js';
+import { randomBase62 } from './ids.js';
+import { checkTargetUrl, systemResolver, type AddressPolicy } from './webhook-address.js';
+import { newWebhookSecret } from './webhook-dispatcher.js';
+
+export interface WebhookInput {
+  url: string;
+  events: EventType[];
+  taskTypes?: string[];
+  listId?: string;
+  description?: string;
+}
+
+export interface WebhookPatch {
+  enabled?: boolean;
+  url?: string;
+  events?: EventType[];
+  taskTypes?: string[] | null;
+  listId?: string | null;
+  description?: string | null;
+  rotateSecret?: true;
+}
+
+/** How long a rotated-out secret keeps signing beside the new one. */
+export const PREVIOUS_SECRET_MS = 24 * 3600_000;
+/** A task's deliveries, newest first, at most this many. */
+export const TASK_DELIVERIES_LIMIT = 100;
+
+export interface WebhookServiceOptions {
+  allowPrivate?: boolean;
+  resolve?: AddressPolicy['resolve'];
+  /** Told when a delivery is queued again (the dispatcher's wake). */
+  onQueued?: () => void;
+}
+
+const notFound = (what: string) => new TasklaneError('NOT_FOUND', `No ${what} in this org.`);
+
+export class WebhookService {
+  private readonly policy: AddressPolicy;
+
+  constructor(
+    private readonly store: TaskStore,
+    private readonly clock: Clock,
+    private readonly opts: WebhookServiceOptions = {},
+  ) {
+    this.policy = { allowPrivate: opts.allowPrivate ?? false, resolve: opts.resolve ?? systemResolver };
+  }
+
+  /** Throws URL_NOT_ALLOWED (naming the rule) for a URL deliveries may not go to. */
+  checkUrl(url: string, path: string): Promise<void> {
+    return checkTargetUrl(url, path, this.policy);
+  }
+
+  async create(orgId: string, input: WebhookInput): Promise<WebhookEndpoint> {
+    await this.checkUrl(input.url, '/url');
+    const now = this.clock.now();
+    const endpoint: WebhookEndpoint = {
+      orgId,
+      id: `wh_${randomBase62(20)}`,
+      url: input.url,
+      events: input.events,
+      taskTypes: input.taskTypes ?? null,
+      listId: input.listId ?? null,
+      description: input.description ?? null,
+      enabled: true,
+      disabledReason: null,
+      secret: newWebhookSecret(),
+      previousSecret: null,
+      previousSecretUntil: null,
+      failingSince: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.store.webhooks.insertEndpoint(endpoint);
+    return endpoint;
+  }
+
+  list(orgId: string): Promise<WebhookEndpoint[]> {
+    return this.store.webhooks.listEndpoints(orgId);
+  }
+
+  async get(orgId: string, id: string): Promise<WebhookEndpoint> {
+    return (await this.store.webhooks.getEndpoint(orgId, id)) ?? Promise.reject(notFound('such webhook'));
+  }
+
+  /** The endpoint as patched; `rotated` when the secret was rotated (shown this once). */
+  async update(
+    orgId: string,
+    id: string,
+    patch: WebhookPatch,
+  ): Promise<{ endpoint: WebhookEndpoint; rotated: boolean }> {
+    if (patch.url !== undefined) await this.checkUrl(patch.url, '/url');
+    const e = await this.get(orgId, id);
+    const now = this.clock.now();
+    const next: WebhookEndpoint = { ...e, updatedAt: now };
+    if (patch.url !== undefined) next.url = patch.url;
+    if (patch.events !== undefined) next.events = patch.events;
+    if (patch.taskTypes !== undefined) next.taskTypes = patch.taskTypes;
+    if (patch.listId !== undefined) next.listId = patch.listId;
+    if (patch.description !== undefined) next.description = patch.description;
+    if (patch.enabled !== undefined) {
+      next.enabled = patch.enabled;
+      // Re-enabled: its failing streak starts afresh, and the reason it was disabled goes.
+      next.disabledReason = patch.enabled ? null : 'Disabled by an admin.';
+      if (patch.enabled) next.failingSince = null;
+    }
+    if (patch.rotateSecret === true) {
+      next.previousSecret = e.secret;
+      next.previousSecretUntil = now + PREVIOUS_SECRET_MS;
+      next.secret = newWebhookSecret();
+    }
+    if (!(await this.store.webhooks.updateEndpoint(next))) throw notFound('such webhook');
+    return { endpoint: next, rotated: patch.rotateSecret === true };
+  }
+
+  async remove(orgId: string, id: string): Promise<void> {
+    if (!(await this.store.webhooks.deleteEndpoint(orgId, id))) throw notFound('such webhook');
+  }
+
+  /** An endpoint's deliveries, newest first; `nextAfter` when more may follow. */
+  async deliveries(
+    orgId: string,
+    webhookId: string,
+    limit: number,
+    after: string | null,
+  ): Promise<{ items: Delivery[]; nextAfter: string | null }> {
+    await this.get(orgId, webhookId);
+    const items = await this.store.webhooks.listDeliveries(orgId, { webhookId }, limit + 1, after);
+    const more = items.length > limit;
+    const page = more ? items.slice(0, limit) : items;
+    return { items: page, nextAfter: more ? (page[page.length - 1]?.id ?? null) : null };
+  }
+
+  /** A task's deliveries (its endpoints' and its callback's), newest first, the last 100. */
+  taskDeliveries(orgId: string, taskId: string): Promise<Delivery[]> {
+    return this.store.webhooks.listDeliveries(orgId, { taskId }, TASK_DELIVERIES_LIMIT, null);
+  }
+
+  async retry(orgId: string, webhookId: string, deliveryId: string): Promise<Delivery> {
+    const d = await this.store.webhooks.getDelivery(orgId, deliveryId);
+    if (d === null || d.webhookId !== webhookId) throw notFound('such delivery of this webhook');
+    const queued = await this.store.webhooks.retryDelivery(orgId, deliveryId);
+    if (queued === null) throw notFound('such delivery of this webhook');
+    this.opts.onQueued?.();
+    return queued;
+  }
+
+  callbackSecret(orgId: string): Promise<string> {
+    return this.store.webhooks.callbackSecret(orgId, newWebhookSecret());
+  }
+}
