@@ -96,6 +96,15 @@ export async function makeWorld(store?: StoreFactory): Promise<World> {
   return world;
 }
 
+/** A public address (never contacted here: the dispatcher does not run in these tests). */
+const PUBLIC_HOOK = 'http://93.184.215.14/hook';
+
+/** A new webhook endpoint of org a, for task.created; its id. */
+async function webhook(w: World): Promise<string> {
+  const res = await w.h.call(w.keys.admin, 'POST', '/v1/webhooks', { url: PUBLIC_HOOK, events: ['task.created'] });
+  return res.json<{ id: string }>().id;
+}
+
 // ---- the cases ---------------------------------------------------------------------------------------
 
 export interface Case {
@@ -483,6 +492,48 @@ export const CASES: Record<string, OperationCases> = {
       },
     ],
   },
+  'POST /v1/webhooks': {
+    ok: [201, () => ({ body: { url: PUBLIC_HOOK, events: ['task.created'] } })],
+    more: [
+      {
+        name: 'a loopback address',
+        status: 400,
+        request: () => ({ body: { url: 'http://127.0.0.1/hook', events: ['task.created'] } }),
+      },
+    ],
+  },
+  'GET /v1/webhooks': { ok: [200, () => ({})] },
+  'GET /v1/webhooks/callback-secret': { ok: [200, () => ({})] },
+  'GET /v1/webhooks/{webhookId}': {
+    ok: [200, async (w) => ({ params: { webhookId: await webhook(w) } })],
+    missing: () => ({ params: { webhookId: 'wh_missing' } }),
+  },
+  'PATCH /v1/webhooks/{webhookId}': {
+    ok: [200, async (w) => ({ params: { webhookId: await webhook(w) }, body: { enabled: false } })],
+    missing: () => ({ params: { webhookId: 'wh_missing' }, body: { enabled: false } }),
+  },
+  'DELETE /v1/webhooks/{webhookId}': {
+    ok: [204, async (w) => ({ params: { webhookId: await webhook(w) } })],
+    missing: () => ({ params: { webhookId: 'wh_missing' } }),
+  },
+  'GET /v1/webhooks/{webhookId}/deliveries': {
+    ok: [200, async (w) => ({ params: { webhookId: await webhook(w) } })],
+    missing: () => ({ params: { webhookId: 'wh_missing' } }),
+  },
+  'POST /v1/webhooks/{webhookId}/deliveries/{deliveryId}/retry': {
+    ok: [
+      202,
+      async (w) => {
+        const webhookId = await webhook(w);
+        await w.task();
+        const page = await w.h.call(w.keys.admin, 'GET', `/v1/webhooks/${webhookId}/deliveries`);
+        const deliveryId = page.json<{ items: Array<{ id: string }> }>().items[0]?.id ?? 'none';
+        return { params: { webhookId, deliveryId } };
+      },
+    ],
+    missing: () => ({ params: { webhookId: 'wh_missing', deliveryId: 'msg_missing' } }),
+  },
+  'GET /v1/tasks/{taskId}/deliveries': { ok: [200, async (w) => ({ params: { taskId: (await w.task()).id } })] },
   'GET /v1/keys': { ok: [200, () => ({})] },
   'DELETE /v1/keys/{keyId}': {
     ok: [204, async (w) => ({ params: { keyId: (await w.h.createKey(w.keys.admin, ['tasks:read'])).id } })],
