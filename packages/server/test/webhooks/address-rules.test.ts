@@ -1,0 +1,86 @@
+/**
+ * The address rules (docs/webhooks.md): every refused case at registration (400 URL_NOT_ALLOWED
+ * naming the rule) and at connect time (an attempt that fails, nothing sent).
+ */
+import { describe, expect, it } from 'vitest';
+import { checkTargetUrl, type Resolver } from '../../src/service/webhook-address.js';
+import { sendWebhook } from '../../src/service/webhook-sender.js';
+import { startReceiver } from './receiver.js';
+
+const resolveTo =
+  (address: string): Resolver =>
+  async () => [address];
+const policy = { allowPrivate: false, resolve: resolveTo('93.184.215.14') };
+
+describe('address rules', () => {
+  it.each([
+    ['http://127.0.0.1/', 'loopback'],
+    ['http://[::1]/', 'loopback'],
+    ['http://[::ffff:127.0.0.1]/', 'loopback'],
+    ['http://10.1.2.3/', 'private'],
+    ['http://169.254.169.254/latest/meta-data', 'linkLocal'],
+    ['http://[fc00::1]/', 'uniqueLocal'],
+    ['http://0.0.0.0/', 'unspecified'],
+    ['ftp://example.com/', 'scheme'],
+    ['file:///etc/passwd', 'scheme'],
+  ])('refuses %s at registration (%s)', async (url, rule) => {
+    const err = await checkTargetUrl(url, '/url', policy).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'URL_NOT_ALLOWED', status: 400 });
+    expect((err as { errors: Array<{ message: string }> }).errors[0]!.message).toMatch(new RegExp(`^${rule}:`));
+  });
+
+  it('refuses a name that resolves to a loopback address (localhost)', async () => {
+    await expect(
+      checkTargetUrl('http://localhost:8080/', '/url', { allowPrivate: false, resolve: async () => ['127.0.0.1'] }),
+    ).rejects.toMatchObject({ code: 'URL_NOT_ALLOWED' });
+  });
+
+  it('accepts a public address, and anything with allowPrivate', async () => {
+    await expect(checkTargetUrl('https://hooks.example.com/x', '/url', policy)).resolves.toBeUndefined();
+    await expect(
+      checkTargetUrl('http://127.0.0.1/', '/url', { ...policy, allowPrivate: true }),
+    ).resolves.toBeUndefined();
+  });
+
+  it('fails an attempt whose name resolves privately at connect time, and sends nothing', async () => {
+    const r = await startReceiver();
+    try {
+      const port = new URL(r.url).port;
+      const out = await sendWebhook(
+        `http://hooks.example.test:${port}/hook`,
+        '{}',
+        {},
+        {
+          allowPrivate: false,
+          resolve: resolveTo('127.0.0.1'),
+          timeoutMs: 2000,
+        },
+      );
+      expect(out.httpStatus).toBeNull();
+      expect(out.error).toMatch(/refused \(loopback\)/);
+      const literal = await sendWebhook(r.url, '{}', {}, { ...policy, timeoutMs: 2000 });
+      expect(literal.error).toMatch(/refused \(loopback\)/);
+      expect(r.received).toHaveLength(0);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('does not follow a redirect: a 3xx is a failed attempt', async () => {
+    const r = await startReceiver();
+    try {
+      r.answers.push(302);
+      const out = await sendWebhook(
+        r.url,
+        '{}',
+        {},
+        { allowPrivate: true, resolve: resolveTo('127.0.0.1'), timeoutMs: 2000 },
+      );
+      expect(out.httpStatus).toBe(302);
+      expect(out.error).toBe('HTTP 302');
+      expect(r.received).toHaveLength(1);
+    } finally {
+      await r.close();
+    }
+  });
+});
