@@ -11,9 +11,9 @@
  *   other answer, a timeout or a connection error: tried again with the same id after the
  *   schedule's pause (webhook-schedule.ts), failed once it is exhausted.
  * - Record: finishAttempt, only while the lease is still ours (a stale node records nothing).
- * - Wake: on every commit of this node (store.onCommit) and every change announced from another
- *   node (store.subscribe), coalesced, and by polling every `pollMs` (retries come due, lost
- *   notifications).
+ * - Wake: when a commit wrote deliveries, on this node or another (store.webhooks.onDeliveries:
+ *   the events' own statement tells, so a busy org without endpoints wakes nothing), coalesced,
+ *   and by polling every `pollMs` (retries come due, lost notifications).
  */
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
@@ -82,10 +82,7 @@ export class WebhookDispatcher {
 
   start(): void {
     this.stopped = false;
-    this.unsubscribe.push(
-      this.store.onCommit(() => this.wake()),
-      this.store.subscribe(() => this.wake()),
-    );
+    this.unsubscribe.push(this.store.webhooks.onDeliveries(() => this.wake()));
     this.timer = setInterval(() => this.wake(), this.opts.pollMs);
     this.timer.unref();
     this.wake();

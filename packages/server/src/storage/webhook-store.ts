@@ -6,7 +6,10 @@
  * writes an event (SQLite: a trigger on events; PostgreSQL: the events' own INSERT), one delivery
  * per event and matching enabled endpoint, and one per event a task's callback asks for. So a
  * delivery commits exactly when its event does, and an org without endpoints (a task without a
- * callback) pays no extra statement on the hot path.
+ * callback) pays no extra statement on the hot path. That statement also tells whether it wrote a
+ * delivery (SQLite: the trigger calls back into the store; PostgreSQL: the statement returns the
+ * count and NOTIFYs other nodes only then), so `onDeliveries` wakes the dispatcher for those
+ * commits only: a busy org without endpoints costs the dispatcher nothing but its poll.
  *
  * Times are epoch milliseconds from the store's clock, as in task-store.ts.
  */
@@ -134,6 +137,13 @@ export interface WebhookStore {
    * sets it when unset and disables the endpoint when it is older than `disableAfterMs`.
    */
   finishAttempt(delivery: ClaimedDelivery, result: AttemptResult): Promise<boolean>;
+  /**
+   * Called when deliveries may have become due: after a unit of this store that wrote deliveries
+   * commits, after retryDelivery, and (PostgreSQL) when another node announces either. Never for
+   * a unit that wrote none. Like subscribe, it may be late or lost (a dropped LISTEN connection):
+   * the dispatcher polls as well.
+   */
+  onDeliveries(listener: () => void): () => void;
   /** Pending deliveries of every org (the outbox backlog, for metrics). */
   countPendingDeliveries(): Promise<number>;
   /**

@@ -29,6 +29,8 @@ interface Payload {
   /** Schema. */
   s: string;
   c: WireChange[];
+  /** 1: the unit wrote webhook deliveries (encodeOutboxWake). */
+  w?: 1;
 }
 
 /** The payloads announcing `changes`, each small enough for one NOTIFY. */
@@ -53,6 +55,14 @@ export function encodeChanges(nodeId: string, schema: string, changes: readonly 
   return payloads;
 }
 
+/**
+ * The payload telling other nodes that a unit wrote webhook deliveries, sent by the events'
+ * statement itself only when it wrote some (pg-events.ts): their dispatchers wake for it.
+ */
+export function encodeOutboxWake(nodeId: string, schema: string): string {
+  return `{"n":${JSON.stringify(nodeId)},"s":${JSON.stringify(schema)},"c":[],"w":1}`;
+}
+
 function decode(payload: string): Payload | null {
   try {
     const p = JSON.parse(payload) as Payload;
@@ -68,6 +78,8 @@ export interface ChangeFeedOptions {
   schema: string;
   /** Called with the changes another node committed on this schema. */
   onChanges: (changes: TaskChange[]) => void;
+  /** Called when another node committed webhook deliveries on this schema. */
+  onOutboxWake: () => void;
 }
 
 const MIN_BACKOFF_MS = 100;
@@ -135,6 +147,8 @@ export class ChangeFeed {
     if (msg.channel !== CHANNEL || msg.payload === undefined || msg.payload.startsWith(this.ownPrefix)) return;
     const p = decode(msg.payload);
     if (p === null || p.n === this.opts.nodeId || p.s !== this.opts.schema) return;
+    if (p.w === 1) this.opts.onOutboxWake();
+    if (p.c.length === 0) return;
     const changes = p.c.map(([orgId, taskId, type, version, status, runAt]) => ({
       orgId,
       taskId,

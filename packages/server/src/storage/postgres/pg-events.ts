@@ -7,6 +7,7 @@
  * store's onCommit listeners. The reaper's statement, which records the horizon, is here too.
  */
 import type { NewEvent } from '../task-store.js';
+import { CHANNEL } from './change-feed.js';
 import { sqlLiteral } from './rows.js';
 
 /** Where a savepoint left the unit's events (UnitEvents.mark). */
@@ -16,6 +17,12 @@ export interface EventsMark {
 }
 
 export class UnitEvents {
+  /**
+   * @param wake the NOTIFY payload that tells other nodes this unit wrote deliveries (change-feed.ts
+   *   encodeOutboxWake); the events' statement sends it only then.
+   */
+  constructor(private readonly wake: string) {}
+
   /** Every event the unit appended, in order: what onCommit listeners hear if it commits. */
   private readonly appended: NewEvent[] = [];
   /** How many of them are written already (the rest wait for the COMMIT). */
@@ -46,8 +53,8 @@ export class UnitEvents {
   /** The events not written yet as parameterized statements, to run now. */
   takeQueries(now: number): Array<{ text: string; values: unknown[] }> {
     return this.take().map(([orgId, events]) => ({
-      text: eventsInsert({ orgId: '$1', count: '$2', time: '$3', events: '$4' }),
-      values: [orgId, events.length, now, eventsJson(events)],
+      text: eventsInsert({ orgId: '$1', count: '$2', time: '$3', events: '$4', wake: '$5' }),
+      values: [orgId, events.length, now, eventsJson(events), this.wake],
     }));
   }
 
@@ -61,7 +68,8 @@ export class UnitEvents {
       // Written into the text: a unit's time is an integer (the database's or a clock's ms).
       if (!Number.isSafeInteger(now)) throw new Error(`a write unit's time must be an integer, not ${now}`);
       const count = String(events.length);
-      sql += `${eventsInsert({ orgId: sqlLiteral(orgId), count, time: String(now), events: sqlLiteral(eventsJson(events)) })}; `;
+      const values = { orgId: sqlLiteral(orgId), count, time: String(now), events: sqlLiteral(eventsJson(events)) };
+      sql += `${eventsInsert({ ...values, wake: sqlLiteral(this.wake) })}; `;
     }
     return sql;
   }
@@ -82,16 +90,18 @@ export class UnitEvents {
 
 /**
  * The statement that writes one org's events, numbered from its counter: the counter row stays
- * locked until the unit commits. Its four values are SQL: parameters ($1 …) or literals. `events`
+ * locked until the unit commits. Its five values are SQL: parameters ($1 …) or literals. `events`
  * is a JSON array of [taskId, type, taskType, listId, projectId, data], each data embedded as it is.
  *
  * The same statement fills the webhook outbox (007_webhooks.sql): a delivery per event and
  * matching enabled endpoint, and per event a task's callback asks for. Written with the events,
  * it commits or rolls back with them (a SIGKILL after COMMIT loses no delivery), and it costs an
  * org without endpoints and a task without a callback no extra statement or round trip, only the
- * two index probes of the joins.
+ * two index probes of the joins. It answers how many deliveries it wrote (the committing node
+ * wakes its dispatcher for those units only) and, when there are some, NOTIFYs `wake` to the other
+ * nodes (delivered at commit, never for a rollback).
  */
-const eventsInsert = (v: { orgId: string; count: string; time: string; events: string }): string =>
+const eventsInsert = (v: { orgId: string; count: string; time: string; events: string; wake: string }): string =>
   `WITH counter AS (
      INSERT INTO event_counters AS c (org_id, last_id) VALUES (${v.orgId}, ${v.count})
      ON CONFLICT (org_id) DO UPDATE SET last_id = c.last_id + EXCLUDED.last_id
@@ -102,7 +112,7 @@ const eventsInsert = (v: { orgId: string; count: string; time: string; events: s
           ${v.time}, x.e -> 5
      FROM counter, jsonb_array_elements(${v.events}::jsonb) WITH ORDINALITY AS x(e, ord)
    RETURNING org_id, id, task_id, type, task_type, list_id, time, data
-   )
+   ), delivered AS (
    INSERT INTO webhook_deliveries
      (org_id, id, webhook_id, url, event_id, event_type, task_id, event_time, data, next_attempt_at, created_at)
    SELECT ev.org_id, ${DELIVERY_ID}, w.id, w.url, ev.id, ev.type, ev.task_id, ev.time, ev.data, ev.time, ev.time
@@ -115,7 +125,25 @@ const eventsInsert = (v: { orgId: string; count: string; time: string; events: s
      FROM ev JOIN task_callbacks AS c ON c.org_id = ev.org_id AND c.task_id = ev.task_id
     WHERE CASE WHEN c.events IS NULL
                THEN ev.type = 'task.status_changed' AND ev.data ->> 'to' IN ('completed', 'failed', 'canceled')
-               ELSE ev.type = ANY (c.events) END`;
+               ELSE ev.type = ANY (c.events) END
+   RETURNING 1
+   )
+   SELECT count(*)::int AS ${DELIVERIES_COLUMN},
+          CASE WHEN count(*) > 0 THEN pg_notify('${CHANNEL}', ${v.wake}) END AS announced
+     FROM delivered`;
+
+/** The column of the events' statement that counts the deliveries it wrote. */
+export const DELIVERIES_COLUMN = 'deliveries_written';
+
+/** How many deliveries the results of events' statements (and others, ignored) say were written. */
+export function deliveriesWritten(results: ReadonlyArray<{ rows?: ReadonlyArray<Record<string, unknown>> }>): number {
+  let n = 0;
+  for (const r of results) {
+    const value = r.rows?.[0]?.[DELIVERIES_COLUMN];
+    if (typeof value === 'number') n += value;
+  }
+  return n;
+}
 
 /** A delivery's id (its webhook-id header): opaque, random. */
 const DELIVERY_ID = `'msg_' || replace(gen_random_uuid()::text, '-', '')`;

@@ -29,9 +29,11 @@ import type {
   Unsubscribe,
 } from '../task-store.js';
 import { CommitHooks } from '../commit-hooks.js';
+import { OutboxWakeups } from '../outbox-wakeups.js';
 import { RecordCache } from '../record-cache.js';
-import { CHANNEL, ChangeFeed, encodeChanges } from './change-feed.js';
+import { CHANNEL, ChangeFeed, encodeChanges, encodeOutboxWake } from './change-feed.js';
 import { closedError, isConnectionBroken, isRetryable, storageError } from './pg-errors.js';
+import { deliveriesWritten } from './pg-events.js';
 import { migrate } from './pg-migrator.js';
 import { PgReader, taskDocument } from './pg-reader.js';
 import { PgUnit } from './pg-unit.js';
@@ -89,6 +91,9 @@ class PostgresStore implements TaskStore {
   private readonly records = new RecordCache();
   private readonly inFlight = new Set<Promise<unknown>>();
   private feed: ChangeFeed | null = null;
+  private readonly outboxWakeups = new OutboxWakeups();
+  /** What this store's units NOTIFY when they wrote deliveries (change-feed.ts). */
+  private readonly outboxWake: string;
   private closing: Promise<void> | null = null;
   readonly webhooks: PgWebhooks;
 
@@ -122,7 +127,12 @@ class PostgresStore implements TaskStore {
     // An idle connection that breaks (server restart) is dropped by the pool; the next unit opens
     // another. Without a listener the error would end the process.
     this.pool.on('error', () => undefined);
-    this.webhooks = new PgWebhooks(this.pool, () => this.clock?.now() ?? null);
+    this.outboxWake = encodeOutboxWake(this.nodeId, schema);
+    this.webhooks = new PgWebhooks(this.pool, () => this.clock?.now() ?? null, {
+      wakeups: this.outboxWakeups,
+      wake: this.outboxWake,
+      listen: () => this.listen(),
+    });
   }
 
   private get closed(): boolean {
@@ -178,13 +188,16 @@ class PostgresStore implements TaskStore {
   write<T>(fn: (tx: StoreWriter) => Promise<T>): Promise<T> {
     return this.unit({
       begin: WRITE_BEGIN,
-      open: (client, now) => new PgUnit(client, now, this.schema, this.records),
+      open: (client, now) => new PgUnit(client, now, this.schema, this.records, this.outboxWake),
       fn,
       commit: (client, unit) => this.commit(client, unit),
       committed: (unit) => {
         this.records.commit(unit.writes);
         this.announce(unit.changes);
         this.commitHooks.emit(unit.appendedEvents);
+        // Counted by the events' statements: a unit that wrote no delivery wakes no dispatcher.
+        // (A nested unit undone may have counted some: one wake-up too many, never one too few.)
+        if (unit.deliveriesWritten > 0) this.outboxWakeups.emit();
       },
     });
   }
@@ -259,7 +272,8 @@ class PostgresStore implements TaskStore {
     const notify = encodeChanges(this.nodeId, this.schema, unit.changes).map(
       (payload) => `SELECT pg_notify('${CHANNEL}', ${sqlLiteral(payload)});`,
     );
-    await client.query(`${unit.takeEventStatements()}${notify.join(' ')} COMMIT`);
+    const results: unknown = await client.query(`${unit.takeEventStatements()}${notify.join(' ')} COMMIT`);
+    unit.deliveriesWritten += deliveriesWritten(Array.isArray(results) ? (results as pg.QueryResult[]) : []);
   }
 
   private announce(changes: readonly TaskChange[]): void {
@@ -290,6 +304,12 @@ class PostgresStore implements TaskStore {
 
   subscribe(listener: (change: TaskChange) => void): Unsubscribe {
     this.listeners.add(listener);
+    this.listen();
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Starts the LISTEN connection (change-feed.ts) on first use. */
+  private listen(): void {
     if (this.feed === null && !this.closed) {
       this.feed = new ChangeFeed({
         connection: { ...this.connection, application_name: `tasklane-listen/${this.schema}` },
@@ -306,10 +326,10 @@ class PostgresStore implements TaskStore {
             }
           }
         },
+        onOutboxWake: () => this.outboxWakeups.emit(),
       });
       this.feed.start();
     }
-    return () => this.listeners.delete(listener);
   }
 
   /** This store's units only: other nodes' events never come through the change feed. */

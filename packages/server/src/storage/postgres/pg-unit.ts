@@ -20,7 +20,7 @@ import type { IdempotencyRecord, NewEvent, NewOrg, StoreWriter, TaskChange, Type
 import { CLAIM_ORDER, changedColumns, columnValue, type TaskColumn } from '../task-columns.js';
 import { UnitWrites, type RecordCache } from '../record-cache.js';
 import { UnitConflict } from './pg-errors.js';
-import { REAP_EVENTS_SQL, UnitEvents } from './pg-events.js';
+import { REAP_EVENTS_SQL, UnitEvents, deliveriesWritten } from './pg-events.js';
 import { PgReader } from './pg-reader.js';
 import {
   DELETED_COLUMNS,
@@ -87,7 +87,9 @@ export class PgUnit extends PgReader implements StoreWriter {
   /** Tasks this unit inserted or updated, announced after commit. */
   readonly changes: TaskChange[] = [];
   /** Events appended, written with their ids at the end of the unit (pg-events.ts). */
-  private readonly events = new UnitEvents();
+  private readonly events: UnitEvents;
+  /** Webhook deliveries the unit's events statements wrote (their own count, pg-events.ts). */
+  deliveriesWritten = 0;
   /** The version of each task this unit read (or wrote), for insertTasks' dependency check. */
   private seen = new Map<string, number>();
   private depth = 0;
@@ -101,8 +103,11 @@ export class PgUnit extends PgReader implements StoreWriter {
     /** Mixed into advisory lock keys: stores of other schemas in one database do not contend. */
     private readonly lockScope: string,
     private readonly cache: RecordCache | null = null,
+    /** The NOTIFY payload announcing deliveries to other nodes (change-feed.ts encodeOutboxWake). */
+    outboxWake = '',
   ) {
     super(client, now);
+    this.events = new UnitEvents(outboxWake);
   }
 
   protected override onTasksRead(tasks: readonly Task[]): void {
@@ -381,7 +386,9 @@ export class PgUnit extends PgReader implements StoreWriter {
    * COMMIT (takeEventStatements).
    */
   async flushEvents(): Promise<void> {
-    for (const query of this.events.takeQueries(this.now)) await this.count(query.text, query.values);
+    for (const query of this.events.takeQueries(this.now)) {
+      this.deliveriesWritten += deliveriesWritten([await this.client.query(query.text, query.values)]);
+    }
   }
 
   /** The appended events as statements for the store to send with the COMMIT (pg-events.ts). */

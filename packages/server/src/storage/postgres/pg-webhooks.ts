@@ -16,6 +16,8 @@ import type {
   WebhookEndpoint,
   WebhookStore,
 } from '../webhook-store.js';
+import type { OutboxWakeups } from '../outbox-wakeups.js';
+import { CHANNEL } from './change-feed.js';
 import { storageError } from './pg-errors.js';
 
 /** The unit's time: $1 when the store has a clock, else the database's clock. */
@@ -97,7 +99,19 @@ export class PgWebhooks implements WebhookStore {
     private readonly pool: pg.Pool,
     /** The store's clock, or null: the database's. */
     private readonly now: () => number | null,
+    private readonly outbox: {
+      wakeups: OutboxWakeups;
+      /** The NOTIFY payload that wakes other nodes' dispatchers (change-feed.ts). */
+      wake: string;
+      /** Starts the store's LISTEN connection, which hears other nodes' wake-ups. */
+      listen: () => void;
+    },
   ) {}
+
+  onDeliveries(listener: () => void): () => void {
+    this.outbox.listen();
+    return this.outbox.wakeups.add(listener);
+  }
 
   private async rows<R>(text: string, values: unknown[]): Promise<R[]> {
     try {
@@ -203,11 +217,15 @@ export class PgWebhooks implements WebhookStore {
   }
 
   async retryDelivery(orgId: string, id: string): Promise<Delivery | null> {
+    // The NOTIFY (sent at this statement's commit) wakes the other nodes; this node wakes below.
     const sql =
-      `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ${NOW}, lease_until = NULL, ` +
-      `lease_token = NULL WHERE org_id = $2 AND id = $3 RETURNING ${DELIVERY_COLUMNS}`;
-    const [row] = await this.rows<DeliveryRow>(sql, [this.now(), orgId, id]);
-    return row === undefined ? null : toDelivery(row);
+      `WITH due AS (UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ${NOW}, lease_until = NULL, ` +
+      `lease_token = NULL WHERE org_id = $2 AND id = $3 RETURNING ${DELIVERY_COLUMNS}) ` +
+      `SELECT due.*, pg_notify('${CHANNEL}', $4) AS announced FROM due`;
+    const [row] = await this.rows<DeliveryRow>(sql, [this.now(), orgId, id, this.outbox.wake]);
+    if (row === undefined) return null;
+    this.outbox.wakeups.emit();
+    return toDelivery(row);
   }
 
   async claimDeliveries(limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {

@@ -32,6 +32,7 @@ import type {
   Unsubscribe,
 } from '../task-store.js';
 import { CommitHooks } from '../commit-hooks.js';
+import { OutboxWakeups } from '../outbox-wakeups.js';
 import { RecordCache, UnitWrites } from '../record-cache.js';
 import { SerialQueue } from '../serial-queue.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
@@ -80,9 +81,13 @@ class SqliteStore implements TaskStore {
   private readonly busyTimeoutMs: number;
   private readonly checkpointer: Checkpointer | null;
   private closed = false;
+  /** Set by the outbox trigger (009_webhooks.sql) when the running write unit wrote deliveries. */
+  private outboxWritten = false;
+  private readonly outboxWakeups = new OutboxWakeups();
   readonly webhooks = new SqliteWebhooks(
     (fn) => this.write((tx) => Promise.resolve(fn(this.writer, tx.now))),
     (fn) => this.read((tx) => Promise.resolve(fn(this.reader, tx.now))),
+    this.outboxWakeups,
   );
 
   constructor(opts: SqliteStoreOptions) {
@@ -94,6 +99,11 @@ class SqliteStore implements TaskStore {
     // waits during rare recovery, briefly.
     this.writer = open(opts.path, 0);
     this.reader = memory ? this.writer : open(opts.path, 100);
+    // Called by the outbox trigger, only for an event that got deliveries: free for other orgs.
+    this.writer.function('tasklane_outbox_written', () => {
+      this.outboxWritten = true;
+      return null;
+    });
     this.checkpointer = memory ? null : this.startCheckpointer(opts.path, opts.checkpointIntervalMs ?? 100);
   }
 
@@ -148,6 +158,7 @@ class SqliteStore implements TaskStore {
       const changes: TaskChange[] = [];
       const written = new UnitWrites();
       const events: NewEvent[] = [];
+      this.outboxWritten = false;
       await this.beginImmediate();
       let result: T;
       try {
@@ -160,6 +171,8 @@ class SqliteStore implements TaskStore {
       this.records.commit(written);
       for (const change of changes) for (const l of this.listeners) l(change);
       this.commitHooks.emit(events);
+      // A nested unit undone may have set it too: one wake-up too many, never one too few.
+      if (this.outboxWritten) this.outboxWakeups.emit();
       return result;
     });
   }

@@ -16,6 +16,7 @@ import type {
   WebhookEndpoint,
   WebhookStore,
 } from '../webhook-store.js';
+import type { OutboxWakeups } from '../outbox-wakeups.js';
 import { prepared, type Db } from './sqlite-reader.js';
 
 /** Runs `fn` synchronously in a unit of the store, with the unit's time. */
@@ -123,7 +124,12 @@ export class SqliteWebhooks implements WebhookStore {
   constructor(
     private readonly write: SqliteUnitRunner,
     private readonly read: SqliteUnitRunner,
+    private readonly wakeups: OutboxWakeups,
   ) {}
+
+  onDeliveries(listener: () => void): () => void {
+    return this.wakeups.add(listener);
+  }
 
   insertEndpoint(e: WebhookEndpoint): Promise<void> {
     return this.write((db) => {
@@ -203,14 +209,16 @@ export class SqliteWebhooks implements WebhookStore {
     });
   }
 
-  retryDelivery(orgId: string, id: string): Promise<Delivery | null> {
-    return this.write((db, now) => {
+  async retryDelivery(orgId: string, id: string): Promise<Delivery | null> {
+    const delivery = await this.write((db, now) => {
       const sql =
         "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?, lease_until = NULL, lease_token = NULL " +
         `WHERE org_id = ? AND id = ? RETURNING ${DELIVERY_COLUMNS}`;
       const row = prepared(db, sql).get(now, orgId, id) as DeliveryRow | undefined;
       return row === undefined ? null : toDelivery(row);
     });
+    if (delivery !== null) this.wakeups.emit();
+    return delivery;
   }
 
   async claimDeliveries(limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {

@@ -69,6 +69,8 @@ CREATE INDEX webhook_deliveries_created ON webhook_deliveries (created_at);
 
 -- The outbox is filled in the statement that writes the event, so it commits (or not) with it.
 -- An org without endpoints and a task without a callback cost the two index probes of the WHEN.
+-- tasklane_outbox_written() is the store's own function (sqlite-store.ts): it tells the store that
+-- the unit wrote deliveries, so the dispatcher is woken after that commit and no other.
 CREATE TRIGGER events_webhook_outbox AFTER INSERT ON events
 WHEN EXISTS (SELECT 1 FROM webhook_endpoints WHERE org_id = NEW.org_id)
   OR EXISTS (SELECT 1 FROM task_callbacks WHERE org_id = NEW.org_id AND task_id = NEW.task_id)
@@ -82,6 +84,7 @@ BEGIN
      AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = NEW.type)
      AND (w.task_types IS NULL OR EXISTS (SELECT 1 FROM json_each(w.task_types) WHERE value = NEW.task_type))
      AND (w.list_id IS NULL OR w.list_id = NEW.list_id);
+  SELECT tasklane_outbox_written() WHERE changes() > 0;
   INSERT INTO webhook_deliveries
     (org_id, id, webhook_id, url, event_id, event_type, task_id, event_time, data, next_attempt_at, created_at)
   SELECT NEW.org_id, 'msg_' || lower(hex(randomblob(12))), '', c.url, NEW.id, NEW.type, NEW.task_id,
@@ -92,4 +95,5 @@ BEGIN
               THEN NEW.type = 'task.status_changed'
                    AND json_extract(NEW.data, '$.to') IN ('completed', 'failed', 'canceled')
               ELSE EXISTS (SELECT 1 FROM json_each(c.events) WHERE value = NEW.type) END;
+  SELECT tasklane_outbox_written() WHERE changes() > 0;
 END;
