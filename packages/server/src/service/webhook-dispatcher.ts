@@ -59,7 +59,8 @@ export class WebhookDispatcher {
   private stopped = true;
   private timer: NodeJS.Timeout | null = null;
   private unsubscribe: Unsubscribe[] = [];
-  private readonly abort = new AbortController();
+  /** Cuts the attempts in flight at stop(); a fresh one for each start(). */
+  private abort = new AbortController();
 
   constructor(
     private readonly store: TaskStore,
@@ -82,13 +83,17 @@ export class WebhookDispatcher {
 
   start(): void {
     this.stopped = false;
+    if (this.abort.signal.aborted) this.abort = new AbortController();
     this.unsubscribe.push(this.store.webhooks.onDeliveries(() => this.wake()));
     this.timer = setInterval(() => this.wake(), this.opts.pollMs);
     this.timer.unref();
     this.wake();
   }
 
-  /** Stop claiming; attempts in flight are cut (their leases end and another attempt follows). */
+  /**
+   * Stop claiming; attempts in flight are cut and their deliveries given back (releaseDelivery):
+   * the receiver may have had the request already, and gets it again with the same webhook-id.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     for (const u of this.unsubscribe) u();
@@ -158,8 +163,13 @@ export class WebhookDispatcher {
           signal: this.abort.signal,
         },
       );
-      // Cut by stop(): nothing to record; the lease ends and the delivery is attempted again.
-      if (this.abort.signal.aborted) return;
+      // Cut by stop(): no attempt recorded (the endpoint is not at fault, the schedule not spent),
+      // and the claim given back at once, so the delivery goes again (same id) from another node
+      // or after the restart, not 30 s later when the lease would have ended.
+      if (this.abort.signal.aborted) {
+        await this.store.webhooks.releaseDelivery(d);
+        return;
+      }
     }
     const ok = outcome.error === null && outcome.httpStatus !== null && outcome.httpStatus < 300;
     const delay =

@@ -138,6 +138,12 @@ export interface WebhookStore {
    */
   finishAttempt(delivery: ClaimedDelivery, result: AttemptResult): Promise<boolean>;
   /**
+   * Gives a claimed delivery back, due as it was, without recording an attempt, if the lease is
+   * still this one (false otherwise): for an attempt cut by a shutdown, so that the delivery is
+   * sent again promptly (by another node, or after the restart) rather than once its lease ends.
+   */
+  releaseDelivery(delivery: ClaimedDelivery): Promise<boolean>;
+  /**
    * Called when deliveries may have become due: after a unit of this store that wrote deliveries
    * commits, after retryDelivery, and (PostgreSQL) when another node announces either. Never for
    * a unit that wrote none. Like subscribe, it may be late or lost (a dropped LISTEN connection):

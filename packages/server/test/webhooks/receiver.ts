@@ -10,23 +10,28 @@ export interface Received {
 export interface Receiver {
   url: string;
   received: Received[];
-  /** The status of the next answers, in order (then 200). */
-  answers: number[];
+  /** The status of the next answers, in order (then 200); 'hold': no answer until close(). */
+  answers: Array<number | 'hold'>;
   close(): Promise<void>;
 }
 
-export async function startReceiver(): Promise<Receiver> {
+/** `delayMs`: how long to wait before each answer (default none), e.g. random, so attempts overlap. */
+export async function startReceiver(opts: { delayMs?: () => number } = {}): Promise<Receiver> {
   const received: Received[] = [];
-  const answers: number[] = [];
+  const answers: Array<number | 'hold'> = [];
   const server = http.createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (c: string) => (body += c));
     req.on('end', () => {
       received.push({ headers: req.headers as Record<string, string>, body });
-      res.statusCode = answers.shift() ?? 200;
+      const answer = answers.shift() ?? 200;
+      if (answer === 'hold') return;
+      res.statusCode = answer;
       if (res.statusCode >= 300 && res.statusCode < 400) res.setHeader('location', 'http://127.0.0.1:1/');
-      res.end('ok');
+      const delay = opts.delayMs?.() ?? 0;
+      if (delay > 0) setTimeout(() => res.end('ok'), delay);
+      else res.end('ok');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -35,6 +40,10 @@ export async function startReceiver(): Promise<Receiver> {
     url: `http://127.0.0.1:${port}/hook`,
     received,
     answers,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createPostgresStore } from '../../src/storage/postgres/pg-store.js';
 import type { Clock } from '../../src/domain/clock.js';
 import type { TaskStore } from '../../src/storage/task-store.js';
-import { makeHarness, type Harness } from '../helpers/http-harness.js';
+import { makeHarness, until, type Harness } from '../helpers/http-harness.js';
 import { freshSchema, pgUrl } from '../helpers/pg.js';
 import { startReceiver, type Receiver } from './receiver.js';
 
@@ -101,6 +101,23 @@ describe.each(backends)('webhooks ($name)', (backend) => {
     await drain();
     expect(r.received).toHaveLength(4);
     expect(new Set(r.received.map((x) => x.headers['webhook-id'])).size).toBe(1);
+  });
+
+  it('gives back an attempt cut by a shutdown: claimable at once, same id, no attempt recorded', async () => {
+    const hook = await createHook(h.a.admin);
+    r.answers.push('hold');
+    await h.createTask(h.a.admin, { type: 'cut' });
+    const pass = h.services.dispatcher.runOnce();
+    await until(() => r.received.length === 1, 'the held request');
+    await h.services.dispatcher.stop();
+    await pass;
+    const [listed] = (await h.call(h.a.admin, 'GET', `/v1/webhooks/${hook.id}/deliveries`)).json<{
+      items: Array<{ id: string; status: string; attempts: unknown[] }>;
+    }>().items;
+    expect(listed).toMatchObject({ id: r.received[0]!.headers['webhook-id'], status: 'pending', attempts: [] });
+    // Without the release its 30 s lease would hold it; the clock has not moved.
+    const again = await h.store.webhooks.claimDeliveries(10, 30_000);
+    expect(again.map((d) => d.id)).toEqual([listed!.id]);
   });
 
   it('signs with both secrets for 24 h after a rotation', async () => {

@@ -255,6 +255,16 @@ export class PgWebhooks implements WebhookStore {
     return (row?.held ?? 0) > 0;
   }
 
+  async releaseDelivery(d: ClaimedDelivery): Promise<boolean> {
+    // The NOTIFY (at this statement's commit) tells the other nodes' dispatchers it is theirs now.
+    const sql =
+      'WITH freed AS (UPDATE webhook_deliveries SET lease_until = NULL, lease_token = NULL ' +
+      'WHERE org_id = $1 AND id = $2 AND lease_token = $3 RETURNING 1) ' +
+      `SELECT count(*)::int AS n, CASE WHEN count(*) > 0 THEN pg_notify('${CHANNEL}', $4) END AS announced FROM freed`;
+    const [row] = await this.rows<{ n: number }>(sql, [d.orgId, d.id, d.leaseToken, this.outbox.wake]);
+    return (row?.n ?? 0) > 0;
+  }
+
   async countPendingDeliveries(): Promise<number> {
     const sql = "SELECT count(*)::int AS n FROM webhook_deliveries WHERE status = 'pending'";
     const [row] = await this.rows<{ n: number }>(sql, []);

@@ -274,6 +274,17 @@ export class SqliteWebhooks implements WebhookStore {
     });
   }
 
+  releaseDelivery(d: ClaimedDelivery): Promise<boolean> {
+    return this.write(
+      (db) =>
+        prepared(
+          db,
+          'UPDATE webhook_deliveries SET lease_until = NULL, lease_token = NULL ' +
+            'WHERE org_id = ? AND id = ? AND lease_token = ?',
+        ).run(d.orgId, d.id, d.leaseToken).changes === 1,
+    );
+  }
+
   countPendingDeliveries(): Promise<number> {
     return this.read(
       (db) =>
