@@ -7,7 +7,6 @@
  * store's onCommit listeners. The reaper's statement, which records the horizon, is here too.
  */
 import type { NewEvent } from '../task-store.js';
-import { CHANNEL } from './change-feed.js';
 import { sqlLiteral } from './rows.js';
 
 /** Where a savepoint left the unit's events (UnitEvents.mark). */
@@ -89,48 +88,19 @@ export class UnitEvents {
 }
 
 /**
- * The statement that writes one org's events, numbered from its counter: the counter row stays
- * locked until the unit commits. Its five values are SQL: parameters ($1 …) or literals. `events`
- * is a JSON array of [taskId, type, taskType, listId, projectId, data], each data embedded as it is.
+ * The statement that writes one org's events and fills the webhook outbox: a call of
+ * append_events (007_webhooks.sql), whose plans PostgreSQL keeps for the session. Its five values
+ * are SQL: parameters ($1 …) or literals. `events` is a JSON array of [taskId, type, taskType,
+ * listId, projectId, data], each data embedded as it is.
  *
- * The same statement fills the webhook outbox (007_webhooks.sql): a delivery per event and
- * matching enabled endpoint, and per event a task's callback asks for. Written with the events,
- * it commits or rolls back with them (a SIGKILL after COMMIT loses no delivery), and it costs an
- * org without endpoints and a task without a callback no extra statement or round trip, only the
- * two index probes of the joins. It answers how many deliveries it wrote (the committing node
- * wakes its dispatcher for those units only) and, when there are some, NOTIFYs `wake` to the other
- * nodes (delivered at commit, never for a rollback).
+ * Written with the events, the deliveries commit or roll back with them (a SIGKILL after COMMIT
+ * loses no delivery), and an org without endpoints and a task without a callback cost no extra
+ * statement or round trip, only the two index probes of the joins. It answers how many
+ * deliveries it wrote (the committing node wakes its dispatcher for those units only) and, when
+ * there are some, NOTIFYs `wake` to the other nodes (on CHANNEL, change-feed.ts).
  */
 const eventsInsert = (v: { orgId: string; count: string; time: string; events: string; wake: string }): string =>
-  `WITH counter AS (
-     INSERT INTO event_counters AS c (org_id, last_id) VALUES (${v.orgId}, ${v.count})
-     ON CONFLICT (org_id) DO UPDATE SET last_id = c.last_id + EXCLUDED.last_id
-     RETURNING last_id
-   ), ev AS (
-   INSERT INTO events (org_id, id, task_id, type, task_type, list_id, project_id, time, data)
-   SELECT ${v.orgId}, counter.last_id - ${v.count} + x.ord, x.e ->> 0, x.e ->> 1, x.e ->> 2, x.e ->> 3, x.e ->> 4,
-          ${v.time}, x.e -> 5
-     FROM counter, jsonb_array_elements(${v.events}::jsonb) WITH ORDINALITY AS x(e, ord)
-   RETURNING org_id, id, task_id, type, task_type, list_id, time, data
-   ), delivered AS (
-   INSERT INTO webhook_deliveries
-     (org_id, id, webhook_id, url, event_id, event_type, task_id, event_time, data, next_attempt_at, created_at)
-   SELECT ev.org_id, ${DELIVERY_ID}, w.id, w.url, ev.id, ev.type, ev.task_id, ev.time, ev.data, ev.time, ev.time
-     FROM ev JOIN webhook_endpoints AS w ON w.org_id = ev.org_id
-    WHERE w.enabled AND ev.type = ANY (w.events)
-      AND (w.task_types IS NULL OR ev.task_type = ANY (w.task_types))
-      AND (w.list_id IS NULL OR w.list_id = ev.list_id)
-   UNION ALL
-   SELECT ev.org_id, ${DELIVERY_ID}, '', c.url, ev.id, ev.type, ev.task_id, ev.time, ev.data, ev.time, ev.time
-     FROM ev JOIN task_callbacks AS c ON c.org_id = ev.org_id AND c.task_id = ev.task_id
-    WHERE CASE WHEN c.events IS NULL
-               THEN ev.type = 'task.status_changed' AND ev.data ->> 'to' IN ('completed', 'failed', 'canceled')
-               ELSE ev.type = ANY (c.events) END
-   RETURNING 1
-   )
-   SELECT count(*)::int AS ${DELIVERIES_COLUMN},
-          CASE WHEN count(*) > 0 THEN pg_notify('${CHANNEL}', ${v.wake}) END AS announced
-     FROM delivered`;
+  `SELECT append_events(${v.orgId}, ${v.count}, ${v.time}, ${v.events}::jsonb, ${v.wake}) AS ${DELIVERIES_COLUMN}`;
 
 /** The column of the events' statement that counts the deliveries it wrote. */
 export const DELIVERIES_COLUMN = 'deliveries_written';
@@ -144,9 +114,6 @@ export function deliveriesWritten(results: ReadonlyArray<{ rows?: ReadonlyArray<
   }
   return n;
 }
-
-/** A delivery's id (its webhook-id header): opaque, random. */
-const DELIVERY_ID = `'msg_' || replace(gen_random_uuid()::text, '-', '')`;
 
 /** A unit's events of one org as one JSON value (see jsonRows), each event's data embedded as it is. */
 const eventsJson = (events: readonly NewEvent[]): string =>
