@@ -154,6 +154,8 @@ export async function startServerProcess(opts: {
   port: number;
   dataDir: string;
   name?: string;
+  /** More arguments of `serve` (e.g. --webhook-allow-private). */
+  args?: string[];
 }): Promise<ServerProcess> {
   const proc = spawn(
     process.execPath,
@@ -168,6 +170,7 @@ export async function startServerProcess(opts: {
       'warn',
       '--rate-limit',
       '0',
+      ...(opts.args ?? []),
     ],
     { cwd: REPO, env: { ...process.env, TASKLANE_ROOT_KEY: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
