@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 export interface Received {
   headers: Record<string, string>;
   body: string;
+  /** What it was answered ('hold': nothing). */
+  answer: number | 'hold';
 }
 
 export interface Receiver {
@@ -24,8 +26,8 @@ export async function startReceiver(opts: { delayMs?: () => number } = {}): Prom
     req.setEncoding('utf8');
     req.on('data', (c: string) => (body += c));
     req.on('end', () => {
-      received.push({ headers: req.headers as Record<string, string>, body });
       const answer = answers.shift() ?? 200;
+      received.push({ headers: req.headers as Record<string, string>, body, answer });
       if (answer === 'hold') return;
       res.statusCode = answer;
       if (res.statusCode >= 300 && res.statusCode < 400) res.setHeader('location', 'http://127.0.0.1:1/');

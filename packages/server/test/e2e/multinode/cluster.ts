@@ -78,6 +78,8 @@ export interface NodeOptions {
   /** --db-pool; the server's default (10) when left out. */
   pool?: number;
   port?: number;
+  /** More arguments of `serve` (e.g. --webhook-allow-private). */
+  args?: string[];
 }
 
 export interface PgNode extends Child {
@@ -104,6 +106,7 @@ export async function spawnNode(opts: NodeOptions): Promise<{ child: Child; port
     '--rate-limit',
     '0',
     ...(opts.pool === undefined ? [] : ['--db-pool', String(opts.pool)]),
+    ...(opts.args ?? []),
   ];
   const env = {
     ...process.env,
