@@ -16,6 +16,7 @@
  *   and by polling every `pollMs` (retries come due, lost notifications).
  */
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { Webhook } from 'standardwebhooks';
 import type { TaskStore, Unsubscribe } from '../storage/task-store.js';
 import type { ClaimedDelivery, DeliveredEvent } from '../storage/webhook-store.js';
@@ -51,6 +52,13 @@ export const newWebhookSecret = (): string => `whsec_${randomBytes(24).toString(
 
 const MIN_GAP_MS = 20;
 
+/** One signal for every attempt in flight: each request listens to it, a batch at a time and more. */
+function attemptsController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
+
 export class WebhookDispatcher {
   private readonly opts: Required<Omit<DispatcherOptions, 'onAttempt' | 'onError'>> &
     Pick<DispatcherOptions, 'onAttempt' | 'onError'>;
@@ -60,7 +68,7 @@ export class WebhookDispatcher {
   private timer: NodeJS.Timeout | null = null;
   private unsubscribe: Unsubscribe[] = [];
   /** Cuts the attempts in flight at stop(); a fresh one for each start(). */
-  private abort = new AbortController();
+  private abort = attemptsController();
 
   constructor(
     private readonly store: TaskStore,
@@ -83,7 +91,7 @@ export class WebhookDispatcher {
 
   start(): void {
     this.stopped = false;
-    if (this.abort.signal.aborted) this.abort = new AbortController();
+    if (this.abort.signal.aborted) this.abort = attemptsController();
     this.unsubscribe.push(this.store.webhooks.onDeliveries(() => this.wake()));
     this.timer = setInterval(() => this.wake(), this.opts.pollMs);
     this.timer.unref();

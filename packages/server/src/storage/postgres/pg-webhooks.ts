@@ -298,8 +298,10 @@ const CLAIM_SQL = `WITH now AS (SELECT ${NOW} AS t),
   due AS (
     SELECT d.org_id, d.id FROM webhook_deliveries AS d, now
      WHERE d.status = 'pending' AND d.next_attempt_at <= now.t AND (d.lease_until IS NULL OR d.lease_until <= now.t)
-       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries AS p WHERE p.org_id = d.org_id AND p.task_id = d.task_id
-                       AND p.webhook_id = d.webhook_id AND p.event_id < d.event_id AND p.status = 'pending')
+       -- An earlier delivery of the task to the target still pending: by webhook_deliveries_pending.
+       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries AS p
+                        WHERE ARRAY[p.org_id, p.task_id, p.webhook_id] = ARRAY[d.org_id, d.task_id, d.webhook_id]
+                          AND p.event_id < d.event_id AND p.status = 'pending')
      ORDER BY d.next_attempt_at LIMIT $2
      FOR UPDATE OF d SKIP LOCKED)
   UPDATE webhook_deliveries AS w

@@ -61,8 +61,14 @@ CREATE TABLE webhook_deliveries (
 );
 -- The dispatcher's claim (across orgs, like the sweeper's overdue tasks): pending rows by due time.
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
--- Event order per (task, target), and a task's deliveries.
+-- A task's deliveries.
 CREATE INDEX webhook_deliveries_task ON webhook_deliveries (org_id, task_id, webhook_id, event_id);
+-- Event order per (task, target): the claim's probe for an earlier pending delivery, pending rows
+-- only. Keyed by the array (org, task, target) so that it is the only index the probe can use: on
+-- plain columns, a young table without statistics had the probe walk the endpoint index through
+-- every earlier delivery of the endpoint (365 ms a claim at 2,000 pending, against 9 ms).
+CREATE INDEX webhook_deliveries_pending ON webhook_deliveries ((ARRAY[org_id, task_id, webhook_id]), event_id)
+  WHERE status = 'pending';
 -- An endpoint's deliveries, newest first.
 CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (org_id, webhook_id, event_id);
 CREATE INDEX webhook_deliveries_created ON webhook_deliveries (created_at);
