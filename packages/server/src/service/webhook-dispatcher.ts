@@ -26,6 +26,9 @@ import { sendWebhook } from './webhook-sender.js';
 
 export type AttemptKind = 'delivered' | 'retried' | 'failed';
 
+/** Where a delivery goes (url null: a callback's own) and its signing secrets, or why not. */
+type Target = { url: string | null; secrets: string[] } | { refused: string };
+
 export interface DispatcherOptions {
   /** The event as its JSON text, exactly as an SSE `data:` line carries it. */
   renderEvent: (event: DeliveredEvent) => string;
@@ -139,18 +142,28 @@ export class WebhookDispatcher {
   /** Claim one batch and attempt each of its deliveries; returns how many were claimed. */
   async runOnce(): Promise<number> {
     const claimed = await this.store.webhooks.claimDeliveries(this.opts.batch, this.opts.leaseMs);
-    await Promise.all(claimed.map((d) => this.attempt(d).catch((err: unknown) => this.opts.onError?.(err))));
+    // Where each delivery goes, read once per endpoint (or org's callback secret) for the batch.
+    const targets = new Map<string, Promise<Target>>();
+    const targetOf = (d: ClaimedDelivery): Promise<Target> => {
+      const key = `${d.orgId}\n${d.webhookId ?? ''}`;
+      let target = targets.get(key);
+      if (target === undefined) targets.set(key, (target = this.target(d)));
+      return target;
+    };
+    await Promise.all(
+      claimed.map((d) => this.attempt(d, targetOf(d)).catch((err: unknown) => this.opts.onError?.(err))),
+    );
     return claimed.length;
   }
 
-  private async attempt(d: ClaimedDelivery): Promise<void> {
-    const target = await this.target(d);
+  private async attempt(d: ClaimedDelivery, targetOf: Promise<Target>): Promise<void> {
+    const target = await targetOf;
     const attemptAt = d.claimedAt;
     let outcome: { httpStatus: number | null; durationMs: number; error: string | null };
     let url = d.url;
     if ('refused' in target) outcome = { httpStatus: null, durationMs: 0, error: target.refused };
     else {
-      url = target.url;
+      url = target.url ?? d.url;
       const body = this.opts.renderEvent(d.event);
       const timestamp = new Date(this.opts.now());
       const signature = target.secrets.map((s) => new Webhook(s).sign(d.id, timestamp, body)).join(' ');
@@ -195,9 +208,9 @@ export class WebhookDispatcher {
   }
 
   /** Where and with which secrets to send, or why not (an endpoint deleted or disabled since). */
-  private async target(d: ClaimedDelivery): Promise<{ url: string; secrets: string[] } | { refused: string }> {
+  private async target(d: ClaimedDelivery): Promise<Target> {
     if (d.webhookId === null) {
-      return { url: d.url, secrets: [await this.store.webhooks.callbackSecret(d.orgId, newWebhookSecret())] };
+      return { url: null, secrets: [await this.store.webhooks.callbackSecret(d.orgId, newWebhookSecret())] };
     }
     const endpoint = await this.store.webhooks.getEndpoint(d.orgId, d.webhookId);
     if (endpoint === null) return { refused: 'endpoint deleted' };
