@@ -21,7 +21,7 @@ import { CLAIM_ORDER, changedColumns, columnValue, type TaskColumn } from '../ta
 import { UnitWrites, type RecordCache } from '../record-cache.js';
 import { UnitConflict } from './pg-errors.js';
 import { REAP_EVENTS_SQL, UnitEvents, deliveriesWritten } from './pg-events.js';
-import { PgReader } from './pg-reader.js';
+import { PgReader, statement } from './pg-reader.js';
 import {
   DELETED_COLUMNS,
   IDEMPOTENCY_COLUMNS,
@@ -387,7 +387,7 @@ export class PgUnit extends PgReader implements StoreWriter {
    */
   async flushEvents(): Promise<void> {
     for (const query of this.events.takeQueries(this.now)) {
-      this.deliveriesWritten += deliveriesWritten([await this.client.query(query.text, query.values)]);
+      this.deliveriesWritten += deliveriesWritten([await this.client.query(statement(query.text, query.values))]);
     }
   }
 
