@@ -76,7 +76,16 @@ export function createServices(given: TaskStore, opts: ServicesOptions): Service
   const tasks = new TaskService({ store, writer, changes });
   const events = new EventService(store, opts.events);
   metrics.sources.openStreams = () => events.openStreams;
-  const dispatcher = new WebhookDispatcher(store, { renderEvent: plainRender, ...opts.webhooks });
+  const onAttempt = opts.webhooks?.onAttempt;
+  const dispatcher = new WebhookDispatcher(store, {
+    renderEvent: plainRender,
+    ...opts.webhooks,
+    onAttempt: (outcome) => {
+      metrics.webhookAttempt(outcome);
+      onAttempt?.(outcome);
+    },
+  });
+  metrics.sources.webhookBacklog = () => store.webhooks.countPendingDeliveries();
   return {
     store,
     writer,

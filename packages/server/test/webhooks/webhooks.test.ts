@@ -10,6 +10,7 @@ import { createPostgresStore } from '../../src/storage/postgres/pg-store.js';
 import type { Clock } from '../../src/domain/clock.js';
 import type { TaskStore } from '../../src/storage/task-store.js';
 import { makeHarness, until, type Harness } from '../helpers/http-harness.js';
+import { Scrape } from '../helpers/metrics-text.js';
 import { freshSchema, pgUrl } from '../helpers/pg.js';
 import { startReceiver, type Receiver } from './receiver.js';
 
@@ -45,6 +46,20 @@ describe.each(backends)('webhooks ($name)', (backend) => {
     while ((await h.services.dispatcher.runOnce()) > 0);
   };
 
+  /** What /metrics says of webhooks: attempts by outcome and the outbox backlog. */
+  const scrape = async () => {
+    const res = await h.call(null, 'GET', '/metrics');
+    expect(res.statusCode).toBe(200);
+    const m = new Scrape(res.body);
+    const outcome = (o: string) => m.value('tasklane_webhook_deliveries_total', { outcome: o });
+    return {
+      delivered: outcome('delivered'),
+      retried: outcome('retried'),
+      failed: outcome('failed'),
+      backlog: m.value('tasklane_webhook_outbox_backlog'),
+    };
+  };
+
   const createHook = async (key: string, body: Record<string, unknown> = {}) => {
     const res = await h.call(key, 'POST', '/v1/webhooks', { url: r.url, events: ['task.created'], ...body });
     expect(res.statusCode, res.body).toBe(201);
@@ -70,11 +85,14 @@ describe.each(backends)('webhooks ($name)', (backend) => {
     const hook = await createHook(h.a.admin);
     r.answers.push(500);
     await h.createTask(h.a.admin, { type: 'retried' });
+    expect(await scrape()).toEqual({ delivered: 0, retried: 0, failed: 0, backlog: 1 });
     await drain();
     expect(r.received).toHaveLength(1);
+    expect(await scrape()).toEqual({ delivered: 0, retried: 1, failed: 0, backlog: 1 });
     h.manualClock!.advance(1500);
     await drain();
     expect(r.received).toHaveLength(2);
+    expect(await scrape()).toEqual({ delivered: 1, retried: 1, failed: 0, backlog: 0 });
     expect(r.received[1]!.headers['webhook-id']).toBe(r.received[0]!.headers['webhook-id']);
     const page = (await h.call(h.a.admin, 'GET', `/v1/webhooks/${hook.id}/deliveries`)).json<{
       items: Array<{ status: string; attempts: Array<{ httpStatus: number }> }>;

@@ -89,7 +89,7 @@ export class UnitEvents {
 
 /**
  * The statement that writes one org's events and fills the webhook outbox: a call of
- * append_events (007_webhooks.sql), whose plans PostgreSQL keeps for the session. Its five values
+ * append_events (008_webhooks.sql), whose plans PostgreSQL keeps for the session. Its five values
  * are SQL: parameters ($1 …) or literals. `events` is a JSON array of [taskId, type, taskType,
  * listId, projectId, data], each data embedded as it is.
  *

@@ -81,7 +81,7 @@ class SqliteStore implements TaskStore {
   private readonly busyTimeoutMs: number;
   private readonly checkpointer: Checkpointer | null;
   private closed = false;
-  /** Set by the outbox trigger (009_webhooks.sql) when the running write unit wrote deliveries. */
+  /** Set by the outbox trigger (010_webhooks.sql) when the running write unit wrote deliveries. */
   private outboxWritten = false;
   private readonly outboxWakeups = new OutboxWakeups();
   readonly webhooks = new SqliteWebhooks(

@@ -1,7 +1,7 @@
 /**
  * The SQLite adapter of the webhook contract (webhook-store.ts). Each method is one unit on the
  * store's writer (queued, BEGIN IMMEDIATE) or reader connection; the outbox itself is filled by
- * the events trigger of 009_webhooks.sql.
+ * the events trigger of 010_webhooks.sql.
  */
 import { randomBytes } from 'node:crypto';
 import type { EventType } from '@tasklane/sdk/vocabulary';
