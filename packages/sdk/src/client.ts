@@ -15,6 +15,7 @@ import { OrgsResource } from './resources/orgs.js';
 import { ProjectsResource } from './resources/projects.js';
 import { TasksResource } from './resources/tasks.js';
 import { TypesResource } from './resources/types.js';
+import { WebhooksResource } from './resources/webhooks.js';
 import { WorkersResource } from './resources/workers.js';
 import type { Problem } from './schemas/index.js';
 import type { HttpAnswer, HttpSend } from './http-exchange.js';
@@ -48,6 +49,7 @@ export class TasklaneClient implements StreamRequester {
   readonly insights: InsightsResource;
   /** The org's events: a live stream that resumes by itself, or pages. */
   readonly events: EventsResource;
+  readonly webhooks: WebhooksResource;
 
   readonly #base: string;
   readonly #key: string;
@@ -71,6 +73,7 @@ export class TasklaneClient implements StreamRequester {
     this.types = new TypesResource(this);
     this.insights = new InsightsResource(this);
     this.events = new EventsResource(this);
+    this.webhooks = new WebhooksResource(this);
   }
 
   /**

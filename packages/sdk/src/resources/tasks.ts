@@ -9,6 +9,7 @@ import type {
   BulkActionRequest,
   BulkActionResult,
   CreatedTask,
+  DeliveryListSchema,
   Step,
   StepInputT,
   StepsResponse,
@@ -19,6 +20,7 @@ import type {
   TaskList,
   TaskListParams,
   TaskPatch,
+  WebhookDelivery,
 } from '../schemas/index.js';
 
 /** The body of `POST /v1/tasks/{id}/{action}`: `reason`, and `requeue` for `reject`. */
@@ -195,6 +197,12 @@ export class TasksResource {
     const body = opts.leaseId === undefined ? { steps } : { steps, leaseId: opts.leaseId };
     return (await this.client.request<Static<typeof StepsResponse>>('POST', `${taskPath(id)}/steps`, { body })).body
       .steps;
+  }
+
+  /** The task's webhook and callback deliveries, newest first (the last 100; admin). */
+  async deliveries(id: string): Promise<WebhookDelivery[]> {
+    const path = `${taskPath(id)}/deliveries`;
+    return (await this.client.request<Static<typeof DeliveryListSchema>>('GET', path)).body.items;
   }
 }
 
