@@ -11,6 +11,8 @@ Commands:
   tasks watch ID             Follow a task live until it ends
   events [--follow]          The org's events, a page or live
   work --type T -- COMMAND   Run COMMAND for each claimed task of type T
+  webhooks create|list|deliveries|retry|delete
+                             Webhook endpoints of your org and their deliveries
 
 Run 'tasklane <command> --help' for a command's options.
 Server URL and key come from --url/--key or TASKLANE_URL/TASKLANE_KEY.`;
@@ -27,6 +29,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./commands/tasks.js')).tasksCommand(rest);
     case 'events':
       return (await import('./commands/events.js')).eventsCommand(rest);
+    case 'webhooks':
+      return (await import('./commands/webhooks.js')).webhooksCommand(rest);
     case 'work':
       return (await import('./commands/work.js')).workCommand(rest);
     case undefined:
