@@ -14,15 +14,15 @@ export const SERVER_MAIN = join(REPO, 'packages/server/dist/cli/main.js');
 /**
  * `shiftedClock: true` (the screenshots) runs the server with scripts/shifted-clock.mjs preloaded:
  * then `setClock(offsetMs)` moves its Date.now() by `offsetMs` (negative: into the past) until the
- * next call, resolving once the server runs on it.
+ * next call, resolving once the server runs on it. `env` is added to the server's environment.
  */
-export async function startTestServer({ shiftedClock = false } = {}) {
+export async function startTestServer({ shiftedClock = false, env = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'tasklane-dashboard-'));
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
   const rootKey = `tl_${[...randomBytes(40)].map((b) => alphabet[b % alphabet.length]).join('')}`;
   const preload = shiftedClock ? ['--import', new URL('./shifted-clock.mjs', import.meta.url).href] : [];
   const child = spawn(process.execPath, [...preload, SERVER_MAIN, 'serve', '--port', '0', '--data-dir', dir], {
-    env: { ...process.env, TASKLANE_ROOT_KEY: rootKey, TASKLANE_RATE_LIMIT: '0', TASKLANE_LOG_LEVEL: 'warn' },
+    env: { ...process.env, TASKLANE_ROOT_KEY: rootKey, TASKLANE_RATE_LIMIT: '0', TASKLANE_LOG_LEVEL: 'warn', ...env },
     stdio: shiftedClock ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

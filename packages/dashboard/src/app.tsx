@@ -1,4 +1,4 @@
-/** The dashboard: sign in, then tasks, a task, types and keys, each at an address of its own. */
+/** The dashboard: sign in, then tasks, a task, types, keys and webhooks, each at an address of its own. */
 import { useEffect, useState } from 'preact/hooks';
 import lazy, { ErrorBoundary } from 'preact-iso/lazy';
 import { LocationProvider, Route, Router, useLocation } from 'preact-iso/router';
@@ -15,6 +15,7 @@ import { NotFound } from './views/not-found.js';
 const TypesPage = lazy(() => import('./views/types-page.js').then((m) => m.TypesPage));
 const TypePage = lazy(() => import('./views/type-page.js').then((m) => m.TypePage));
 const KeysPage = lazy(() => import('./views/keys-page.js').then((m) => m.KeysPage));
+const WebhooksPage = lazy(() => import('./views/webhooks-page.js').then((m) => m.WebhooksPage));
 
 export function App() {
   const [session, setSession] = useState<Session | null | 'loading'>('loading');
@@ -45,6 +46,7 @@ export function App() {
                 <Route path="/types" component={TypesPage} />
                 <Route path="/types/:type" component={TypePage} />
                 <Route path="/keys" component={KeysPage} />
+                <Route path="/webhooks" component={WebhooksPage} />
                 <Route default component={NotFound} />
               </Router>
             </ErrorBoundary>
@@ -57,7 +59,7 @@ export function App() {
 
 function Shell({ session, onSignOut, children }: { session: Session; onSignOut: () => void; children: unknown }) {
   const { path } = useLocation();
-  const section = path.startsWith('/types') ? 'types' : path.startsWith('/keys') ? 'keys' : 'tasks';
+  const section = ['types', 'keys', 'webhooks'].find((s) => path.startsWith(`/${s}`)) ?? 'tasks';
   const link = (href: string, name: string, id: string) => (
     <a href={href} class="nav-link" aria-current={section === id ? 'page' : undefined}>
       {name}
@@ -77,6 +79,7 @@ function Shell({ session, onSignOut, children }: { session: Session; onSignOut: 
             {link('/', 'Tasks', 'tasks')}
             {link('/types', 'Types & queues', 'types')}
             {can(session.who, 'admin') && link('/keys', 'API keys', 'keys')}
+            {can(session.who, 'admin') && link('/webhooks', 'Webhooks', 'webhooks')}
           </nav>
           <div class="topbar-right">
             <LiveIndicator />

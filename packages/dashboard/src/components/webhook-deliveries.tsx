@@ -1,10 +1,51 @@
 /**
- * SLOT — webhook deliveries of this task. Webhooks are being built on another branch; until
- * `GET /v1/webhooks/deliveries?taskId=` exists this renders nothing (no fake data). When it lands:
- * fetch that page here, list each delivery (endpoint, event, status code, attempts, time) with a
- * redeliver button for admin keys, and follow new deliveries from the task's event stream.
+ * A task's webhook and callback deliveries (GET /v1/tasks/{id}/deliveries, admin keys only; others
+ * see nothing), read again when the task changes (a change may queue deliveries) and while one is
+ * pending; an endpoint's delivery can be retried.
  */
-export function WebhookDeliveries(props: { taskId: string }): null {
-  void props.taskId;
-  return null;
+import type { WebhookDelivery } from '@tasklane/sdk';
+import { useEffect, useState } from 'preact/hooks';
+import { can, describeError } from '../lib/session.js';
+import { useSession } from '../lib/session-context.js';
+import { DeliveryList, usePendingRefresh } from './delivery-list.js';
+
+export function WebhookDeliveries(props: { taskId: string; version: number }) {
+  const { who } = useSession();
+  if (!can(who, 'admin')) return null;
+  return <TaskDeliveries {...props} />;
+}
+
+function TaskDeliveries({ taskId, version }: { taskId: string; version: number }) {
+  const { client } = useSession();
+  const [items, setItems] = useState<WebhookDelivery[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const load = () => {
+    client.tasks.deliveries(taskId).then(
+      (list) => {
+        setItems(list);
+        setError(null);
+      },
+      (err: unknown) => setError(describeError(err)),
+    );
+  };
+  useEffect(load, [client, taskId, version]);
+  usePendingRefresh(items, load);
+  const retry = async (d: WebhookDelivery) => {
+    if (d.webhookId === null) return;
+    await client.webhooks.retryDelivery(d.webhookId, d.id);
+    load();
+  };
+  return (
+    <section class="card" aria-labelledby="deliveries-title" aria-busy={items === null}>
+      <h2 id="deliveries-title">Webhook deliveries</h2>
+      {error !== null && (
+        <p class="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      {items !== null && (
+        <DeliveryList deliveries={items} onRetry={retry} show="target" label="Webhook deliveries of this task" />
+      )}
+    </section>
+  );
 }

@@ -3,7 +3,7 @@
  * its TypeBox schemas (and TypeBox) into the bundle. The types come from the SDK, and the checks
  * below fail the build when the SDK gains a status or a scope this list lacks.
  */
-import type { Scope, TaskStatus } from '@tasklane/sdk';
+import type { EventType, Scope, TaskStatus } from '@tasklane/sdk';
 
 export const STATUSES = [
   'backlog',
@@ -18,6 +18,16 @@ export const STATUSES = [
 
 export const SCOPES = ['tasks:read', 'tasks:write', 'tasks:work', 'admin', 'root'] as const satisfies readonly Scope[];
 
+export const EVENT_TYPES = [
+  'task.created',
+  'task.status_changed',
+  'task.progress',
+  'task.step',
+  'task.updated',
+  'task.deleted',
+] as const satisfies readonly EventType[];
+
 type Missing<All, Listed> = Exclude<All, Listed> extends never ? true : Exclude<All, Listed>;
 export const statusesComplete: Missing<TaskStatus, (typeof STATUSES)[number]> = true;
 export const scopesComplete: Missing<Scope, (typeof SCOPES)[number]> = true;
+export const eventTypesComplete: Missing<EventType, (typeof EVENT_TYPES)[number]> = true;

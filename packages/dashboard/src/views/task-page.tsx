@@ -295,7 +295,7 @@ export function TaskPage({ id }: { id: string }) {
             <TaskDependencies task={task} />
             {task.listId !== null && <ListGraph listId={task.listId} taskId={task.id} />}
           </section>
-          <WebhookDeliveries taskId={task.id} />
+          <WebhookDeliveries taskId={task.id} version={task.version} />
           <section class="card" aria-labelledby="curl-title">
             <h2 id="curl-title">Fetch it from a shell</h2>
             <pre class="curl" tabIndex={0} aria-label="curl command">

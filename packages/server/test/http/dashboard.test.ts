@@ -49,6 +49,7 @@ describe('the dashboard route (a fixture build)', () => {
       '/types',
       '/types/email.send',
       '/keys',
+      '/webhooks',
       '/?status=failed&type=x',
     ]) {
       const res = await app.inject({ url });

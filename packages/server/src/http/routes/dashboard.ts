@@ -30,7 +30,7 @@ export const DASHBOARD_CSP = [
 ].join('; ');
 
 /** The paths the dashboard routes in the browser; each answers index.html. */
-export const DASHBOARD_PATHS = ['/', '/tasks', '/tasks/*', '/types', '/types/*', '/keys'] as const;
+export const DASHBOARD_PATHS = ['/', '/tasks', '/tasks/*', '/types', '/types/*', '/keys', '/webhooks'] as const;
 
 export interface DashboardOptions {
   /** The built dashboard (index.html, assets/); default packages/dashboard/dist. */
