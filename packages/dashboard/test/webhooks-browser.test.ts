@@ -174,8 +174,8 @@ function webhooksSuite() {
     await item.getByText('Pending').waitFor();
   });
 
-  it("shows a task's deliveries on its page (endpoint and callback), with Retry for the endpoint's", async () => {
-    await root.webhooks.create({ url: receiver.url, events: ['task.created'] });
+  it("shows a task's deliveries on its page (endpoint and callback), with Retry for the endpoint's, and new ones as the task changes", async () => {
+    await root.webhooks.create({ url: receiver.url, events: ['task.created', 'task.status_changed'] });
     const task = await root.tasks.create({
       type: 'hooked.task-page',
       title: 'Called back',
@@ -198,6 +198,12 @@ function webhooksSuite() {
     await receivedFor(task, got.length + 1);
     const item = section.locator(`li.delivery[data-delivery-id="${endpointDelivery?.id}"]`);
     await item.getByText('2 attempts').waitFor({ timeout: SHOWN_MS });
+
+    // A change while the page is open: its delivery joins the list without a reload.
+    await root.tasks.cancel(task.id);
+    const changed = section.locator('li.delivery').filter({ hasText: 'task.status_changed' });
+    await changed.getByText('Delivered').waitFor({ timeout: SHOWN_MS });
+    expect(await section.locator('li.delivery').count()).toBe(3);
   });
 
   it('disables (by keyboard) and enables an endpoint, shows its text as text, and deletes it only after a confirmation', async () => {

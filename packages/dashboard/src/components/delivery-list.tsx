@@ -2,8 +2,8 @@
  * Webhook and callback deliveries, newest first: event, target, status, every attempt (time, HTTP
  * status, duration, error) and, for an endpoint's delivery, a Retry button. Shown on the webhooks
  * page (per endpoint) and on a task's page. Deliveries have no events of their own, so while one is
- * pending the owner reads the list again every few seconds (`usePendingRefresh`), and stops once
- * none is.
+ * pending the owner reads the list again when its attempt is due (`usePendingRefresh`), and stops
+ * once none is.
  */
 import type { WebhookDelivery } from '@tasklane/sdk';
 import { useEffect, useState } from 'preact/hooks';
@@ -11,7 +11,8 @@ import { formatTime } from '../lib/format.js';
 import { describeError } from '../lib/session.js';
 import { RelativeTime } from './relative-time.js';
 
-const REFRESH_WHILE_PENDING_MS = 2000;
+const MIN_REFRESH_MS = 2000;
+const MAX_REFRESH_MS = 60_000;
 
 const STATUS: Record<WebhookDelivery['status'], { label: string; badge: string }> = {
   pending: { label: 'Pending', badge: 'badge-queued' },
@@ -131,12 +132,19 @@ function DeliveryItem({
   );
 }
 
-/** Calls `load` again after a short pause while any of `deliveries` is pending. */
+/**
+ * Calls `load` again while any of `deliveries` is pending: 2 s after an attempt is due (or now, for
+ * one in flight), at least 2 s and at most a minute apart, so a delivery waiting hours for its next
+ * attempt costs a read a minute.
+ */
 export function usePendingRefresh(deliveries: WebhookDelivery[] | null, load: () => void): void {
-  const pending = deliveries?.some((d) => d.status === 'pending') ?? false;
   useEffect(() => {
-    if (!pending) return;
-    const timer = setTimeout(load, REFRESH_WHILE_PENDING_MS);
+    const due = (deliveries ?? [])
+      .filter((d) => d.status === 'pending')
+      .map((d) => (d.nextAttemptAt === null ? 0 : Date.parse(d.nextAttemptAt)));
+    if (due.length === 0) return;
+    const wait = Math.min(MAX_REFRESH_MS, Math.max(MIN_REFRESH_MS, Math.min(...due) - Date.now() + MIN_REFRESH_MS));
+    const timer = setTimeout(load, wait);
     return () => clearTimeout(timer);
-  }, [deliveries, pending]);
+  }, [deliveries]);
 }

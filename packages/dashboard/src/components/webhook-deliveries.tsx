@@ -4,10 +4,12 @@
  * pending; an endpoint's delivery can be retried.
  */
 import type { WebhookDelivery } from '@tasklane/sdk';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { can, describeError } from '../lib/session.js';
 import { useSession } from '../lib/session-context.js';
 import { DeliveryList, usePendingRefresh } from './delivery-list.js';
+
+const CHANGE_READ_MS = 1000;
 
 export function WebhookDeliveries(props: { taskId: string; version: number }) {
   const { who } = useSession();
@@ -28,7 +30,21 @@ function TaskDeliveries({ taskId, version }: { taskId: string; version: number }
       (err: unknown) => setError(describeError(err)),
     );
   };
-  useEffect(load, [client, taskId, version]);
+  useEffect(load, [client, taskId]);
+  // A change may have queued deliveries: read again, at most once a second while the task moves.
+  const soon = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    soon.current ??= setTimeout(() => {
+      soon.current = null;
+      load();
+    }, CHANGE_READ_MS);
+  }, [version]);
+  useEffect(() => () => clearTimeout(soon.current ?? undefined), []);
   usePendingRefresh(items, load);
   const retry = async (d: WebhookDelivery) => {
     if (d.webhookId === null) return;
