@@ -22,12 +22,15 @@ const HEADERS = ['webhook-id', 'webhook-timestamp', 'webhook-signature'] as cons
  * The event a webhook or callback delivery carries, once its signature and timestamp check out with
  * `secret` (the endpoint's, or the org's callback secret; `whsec_…`). Pass the raw body as received,
  * before any JSON parsing. Throws `TasklaneWebhookError` when a header is missing, no signature
- * matches, the timestamp is more than 5 minutes off, or the body is not a task event.
+ * matches, the timestamp is more than 5 minutes off, or the body is not a task event; a plain
+ * `Error` for an empty or malformed secret.
  */
 export function verifyWebhook(body: string | Uint8Array, headers: WebhookHeaders, secret: string): TaskEvent {
+  // A secret that is not `whsec_` and base64 is the receiver's own mistake: thrown as it is.
+  const webhook = new Webhook(secret);
   let parsed: unknown;
   try {
-    parsed = new Webhook(secret).verify(body, pick(headers));
+    parsed = webhook.verify(body, pick(headers));
   } catch (err) {
     const reason = err instanceof WebhookVerificationError ? err.message : err instanceof Error ? err.message : '';
     throw new TasklaneWebhookError(`not a valid Tasklane delivery: ${reason || 'unreadable'}`, { cause: err });

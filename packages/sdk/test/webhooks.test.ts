@@ -76,6 +76,20 @@ describe('verifyWebhook', () => {
     expect(rejection(() => verifyWebhook(body, noId, secret)).message).toMatch(/headers/i);
   });
 
+  it('throws a plain Error for a secret that is not one, before looking at the delivery', () => {
+    const headers = signed(secret, body);
+    const err = (() => {
+      try {
+        verifyWebhook(body, headers, 'whsec_');
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
+    expect(err).toBeInstanceOf(Error);
+    expect(err).not.toBeInstanceOf(TasklaneWebhookError);
+  });
+
   it('throws for a correctly signed body that is not a task event', () => {
     const other = JSON.stringify({ hello: 'world' });
     expect(rejection(() => verifyWebhook(other, signed(secret, other), secret)).message).toMatch(/not a task event/);
