@@ -206,9 +206,9 @@ function webhooksSuite() {
     expect(await section.locator('li.delivery').count()).toBe(3);
   });
 
-  it('disables (by keyboard) and enables an endpoint, shows its text as text, and deletes it only after a confirmation', async () => {
+  it('disables (by keyboard) and enables an endpoint, rotates its secret, shows its text as text, and deletes it only after a confirmation', async () => {
     const evil = `<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>`;
-    await root.webhooks.create({ url: receiver.url, events: ['task.deleted'], description: evil });
+    const hook = await root.webhooks.create({ url: receiver.url, events: ['task.deleted'], description: evil });
     await signIn(server.rootKey, '/webhooks');
     const card = page.locator('li.webhook');
     await card.getByText('Enabled', { exact: true }).waitFor();
@@ -221,6 +221,23 @@ function webhooksSuite() {
     expect((await root.webhooks.list())[0]?.enabled).toBe(false);
     await card.getByRole('button', { name: 'Enable' }).click();
     await card.getByText('Enabled', { exact: true }).waitFor();
+
+    // Rotation asks first, then shows the new secret once: a delivery verifies with it.
+    await card.getByRole('button', { name: 'Rotate secret' }).click();
+    await page
+      .getByRole('dialog', { name: 'Rotate the signing secret?' })
+      .getByRole('button', { name: 'Rotate secret' })
+      .click();
+    await page.getByRole('heading', { name: 'Signing secret rotated' }).waitFor();
+    const rotated = (await page.locator('.card-secret .secret').textContent()) ?? '';
+    expect(rotated).toMatch(/^whsec_/);
+    expect(rotated).not.toBe(hook.secret);
+    const task = await root.tasks.create({ type: 'hooked.rotated' });
+    await root.tasks.cancel(task.id);
+    await root.tasks.delete(task.id);
+    const [got] = await receivedFor(task, 1);
+    expect(verifyWebhook(got?.body ?? '', got?.headers ?? {}, rotated)).toMatchObject({ type: 'task.deleted' });
+    expect(verifyWebhook(got?.body ?? '', got?.headers ?? {}, hook.secret)).toMatchObject({ type: 'task.deleted' });
 
     await card.getByRole('button', { name: /^Delete/ }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete this webhook?' });

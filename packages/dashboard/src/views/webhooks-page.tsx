@@ -1,9 +1,9 @@
 /**
  * Webhook endpoints of the org (admin): listed (URL, events, filters, enabled or disabled and why),
- * created (the signing secret shown once, with a copy button), enabled or disabled, deleted after a
- * confirmation, and each one's recent deliveries with Retry.
+ * created (the signing secret shown once, with a copy button), enabled or disabled, its secret
+ * rotated or the endpoint deleted after a confirmation, and each one's recent deliveries with Retry.
  */
-import type { Webhook, WebhookWithSecret } from '@tasklane/sdk';
+import type { Webhook } from '@tasklane/sdk';
 import { useEffect, useState } from 'preact/hooks';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { CopyButton } from '../components/copy-button.js';
@@ -17,8 +17,10 @@ export function WebhooksPage() {
   const { client, who } = useSession();
   const [hooks, setHooks] = useState<Webhook[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [created, setCreated] = useState<WebhookWithSecret | null>(null);
+  /** A secret to show once: a new endpoint's, or a rotated one. */
+  const [shown, setShown] = useState<{ title: string; url: string; secret: string } | null>(null);
   const [deleting, setDeleting] = useState<Webhook | null>(null);
+  const [rotating, setRotating] = useState<Webhook | null>(null);
   const [busy, setBusy] = useState(false);
   const admin = can(who, 'admin');
   const load = () => client.webhooks.list().then(setHooks, (e: unknown) => setError(describeError(e)));
@@ -45,6 +47,20 @@ export function WebhooksPage() {
       setBusy(false);
     }
   };
+  const rotate = async () => {
+    if (rotating === null) return;
+    setBusy(true);
+    try {
+      const { secret, ...hook } = await client.webhooks.update(rotating.id, { rotateSecret: true });
+      if (secret !== undefined) setShown({ title: 'Signing secret rotated', url: hook.url, secret });
+      replace(hook);
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setRotating(null);
+      setBusy(false);
+    }
+  };
   const replace = (hook: Webhook) => setHooks((list) => (list ?? []).map((h) => (h.id === hook.id ? hook : h)));
   return (
     <section class="stack" aria-labelledby="hooks-title">
@@ -56,25 +72,25 @@ export function WebhooksPage() {
           </p>
         </div>
       </div>
-      {created !== null && (
+      {shown !== null && (
         <section class="card card-secret" aria-labelledby="hook-secret-title">
-          <h2 id="hook-secret-title">Webhook created</h2>
+          <h2 id="hook-secret-title">{shown.title}</h2>
           <p>
-            Copy its signing secret now: it will not be shown again. Deliveries to{' '}
-            <span class="mono">{created.url}</span> are signed with it.
+            Copy its signing secret now: it will not be shown again. Deliveries to <span class="mono">{shown.url}</span>{' '}
+            are signed with it.
           </p>
           <div class="secret-row">
-            <code class="mono secret">{created.secret}</code>
-            <CopyButton text={created.secret} label="Copy the webhook's signing secret" />
+            <code class="mono secret">{shown.secret}</code>
+            <CopyButton text={shown.secret} label="Copy the webhook's signing secret" />
           </div>
-          <button type="button" class="btn btn-small btn-ghost" onClick={() => setCreated(null)}>
+          <button type="button" class="btn btn-small btn-ghost" onClick={() => setShown(null)}>
             I have stored it
           </button>
         </section>
       )}
       <WebhookForm
         onCreated={(hook) => {
-          setCreated(hook);
+          setShown({ title: 'Webhook created', url: hook.url, secret: hook.secret });
           void load();
         }}
       />
@@ -87,10 +103,30 @@ export function WebhooksPage() {
         {hooks !== null && hooks.length === 0 && <p class="muted">No webhook endpoints yet.</p>}
         <ul class="webhooks" aria-label="Webhook endpoints">
           {(hooks ?? []).map((h) => (
-            <Endpoint key={h.id} hook={h} onChanged={replace} onDelete={() => setDeleting(h)} />
+            <Endpoint
+              key={h.id}
+              hook={h}
+              onChanged={replace}
+              onDelete={() => setDeleting(h)}
+              onRotate={() => setRotating(h)}
+            />
           ))}
         </ul>
       </div>
+      {rotating !== null && (
+        <ConfirmDialog
+          title="Rotate the signing secret?"
+          confirmLabel="Rotate secret"
+          busy={busy}
+          onConfirm={() => void rotate()}
+          onClose={() => setRotating(null)}
+        >
+          <p>
+            A new secret signs deliveries to <span class="mono">{rotating.url}</span> from now on; the current one keeps
+            signing beside it for 24 hours, so receivers can switch without missing one.
+          </p>
+        </ConfirmDialog>
+      )}
       {deleting !== null && (
         <ConfirmDialog
           title="Delete this webhook?"
@@ -114,10 +150,12 @@ function Endpoint({
   hook,
   onChanged,
   onDelete,
+  onRotate,
 }: {
   hook: Webhook;
   onChanged: (h: Webhook) => void;
   onDelete: () => void;
+  onRotate: () => void;
 }) {
   const { client } = useSession();
   const [open, setOpen] = useState(false);
@@ -184,6 +222,9 @@ function Endpoint({
         </button>
         <button type="button" class="btn btn-small" disabled={busy} onClick={() => void setEnabled(!hook.enabled)}>
           {hook.enabled ? 'Disable' : 'Enable'}
+        </button>
+        <button type="button" class="btn btn-small" onClick={onRotate}>
+          Rotate secret
         </button>
         <button type="button" class="btn btn-small btn-danger-outline" onClick={onDelete}>
           Delete<span class="visually-hidden"> webhook {hook.url}</span>
