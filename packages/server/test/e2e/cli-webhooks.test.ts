@@ -59,7 +59,6 @@ describe('tasklane webhooks', () => {
   it('create prints the secret once; list shows the endpoint without it', async () => {
     const r = await tasklane([
       'create',
-      '--url',
       receiver.url,
       '--event',
       'task.created',
@@ -91,7 +90,14 @@ describe('tasklane webhooks', () => {
   });
 
   it('a task change is delivered; deliveries lists it; retry sends it again with the same webhook-id; delete', async () => {
-    const hook = await json<Webhook & { secret: string }>(['create', '--url', receiver.url, '--event', 'task.created']);
+    const hook = await json<Webhook & { secret: string }>([
+      'create',
+      receiver.url,
+      '--event',
+      'task.created',
+      '--url',
+      server.url,
+    ]);
     const task = await admin.tasks.create({ type: 'cli.hooked', title: 'deliver me' });
     const mine = () => receiver.received.filter((x) => x.body.includes(task.id));
     await expect.poll(() => mine().length, { timeout: 10_000 }).toBe(1);
@@ -132,10 +138,13 @@ describe('tasklane webhooks', () => {
   });
 
   it('usage errors exit 2, API errors exit 1 with the code', async () => {
-    const noEvent = await tasklane(['create', '--url', receiver.url]);
+    const noEvent = await tasklane(['create', receiver.url]);
     expect(noEvent.code).toBe(2);
     expect(noEvent.stderr).toContain('give at least one --event');
-    const badEvent = await tasklane(['create', '--url', receiver.url, '--event', 'task.exploded']);
+    const noEndpoint = await tasklane(['create', '--event', 'task.created']);
+    expect(noEndpoint.code).toBe(2);
+    expect(noEndpoint.stderr).toContain('give the endpoint URL');
+    const badEvent = await tasklane(['create', receiver.url, '--event', 'task.exploded']);
     expect(badEvent.code).toBe(2);
     expect(badEvent.stderr).toContain('--event must be one of');
     const missing = await tasklane(['retry', 'only-one']);
@@ -144,7 +153,7 @@ describe('tasklane webhooks', () => {
     const notFound = await tasklane(['deliveries', 'wh_missing']);
     expect(notFound.code).toBe(1);
     expect(notFound.stderr).toMatch(/^tasklane: NOT_FOUND: /);
-    const scheme = await tasklane(['create', '--url', 'ftp://example.com/', '--event', 'task.created']);
+    const scheme = await tasklane(['create', 'ftp://example.com/', '--event', 'task.created']);
     expect(scheme.code).toBe(1);
     expect(scheme.stderr).toMatch(/^tasklane: (URL_NOT_ALLOWED|VALIDATION_FAILED): /);
   });

@@ -34,14 +34,13 @@ Events: ${EVENT_TYPES.join(', ')}
 
 ${CLIENT_HELP}`;
 
-const CREATE_HELP = `Usage: tasklane webhooks create --url U --event E [--event E]... [options]
+const CREATE_HELP = `Usage: tasklane webhooks create ENDPOINT_URL --event E [--event E]... [options]
 
-  --url          where deliveries are POSTed (http or https, a public address)
+  ENDPOINT_URL   where deliveries are POSTed (http or https, a public address)
   --event        repeatable: ${EVENT_TYPES.join(', ')}
   --task-type    repeatable: only tasks of these types (default all)
   --list         only tasks of this list
   --description  a note for people
-  --server       the Tasklane server (TASKLANE_URL): --url is the endpoint's here
 
 The signing secret (whsec_…) is printed once; verify deliveries with it (docs/webhooks.md).
 
@@ -74,31 +73,31 @@ export function webhooksCommand(argv: string[]): Promise<number> {
 
 async function createWebhook(argv: string[]): Promise<number> {
   const command = 'webhooks create';
-  const { values } = parseOrUsage(command, () =>
+  const { values, positionals } = parseOrUsage(command, () =>
     parseArgs({
       args: argv,
+      allowPositionals: true,
       options: {
         ...CLIENT_OPTIONS,
-        url: { type: 'string' },
         event: { type: 'string', multiple: true },
         'task-type': { type: 'string', multiple: true },
         list: { type: 'string' },
         description: { type: 'string' },
-        server: { type: 'string' },
       },
     }),
   );
   if (values.help) return help(CREATE_HELP);
-  // Here --url names the endpoint, so the server comes from --server (or TASKLANE_URL).
-  const target = values.url;
-  if (target === undefined) throw usageError(command, '--url (the endpoint) is required');
+  // The endpoint is the argument: --url names the Tasklane server, as in every client command.
+  const [target, ...extra] = positionals;
+  if (target === undefined) throw usageError(command, 'give the endpoint URL: tasklane webhooks create ENDPOINT_URL');
+  if (extra.length > 0) throw usageError(command, `one endpoint URL, not ${positionals.length}`);
   const events = (values.event ?? []).map((e) => oneOf(command, 'event', e, EVENT_TYPES));
   if (events.length === 0) throw usageError(command, 'give at least one --event');
   const body: WebhookCreate = { url: target, events: [...new Set(events)] };
   if (values['task-type'] !== undefined) body.taskTypes = [...new Set(values['task-type'])];
   if (values.list !== undefined) body.listId = values.list;
   if (values.description !== undefined) body.description = values.description;
-  const client = connect(command, { url: values.server, key: values.key });
+  const client = connect(command, values);
   const hook = await withApiErrors(() => client.webhooks.create(body));
   if (values.json) {
     printJson(hook);
