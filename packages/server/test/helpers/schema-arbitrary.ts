@@ -23,6 +23,7 @@ const KNOWN = new Set([
   'properties',
   'required',
   'additionalProperties',
+  'dependentRequired',
   'minProperties',
   'maxProperties',
   'minLength',
@@ -212,6 +213,10 @@ function objectOf(
   const props = (schema.properties ?? {}) as Record<string, JsonSchema>;
   const required = new Set((schema.required ?? []) as string[]);
   const kept = keep?.[0];
+  // dependentRequired: a member that needs others. On the kept path its dependents are required too;
+  // elsewhere a value that has it without them drops it (below).
+  const dependents = (schema.dependentRequired ?? {}) as Record<string, string[]>;
+  for (const d of kept === undefined ? [] : (dependents[kept] ?? [])) required.add(d);
   const model: Record<string, fc.Arbitrary<unknown>> = {};
   const requiredKeys: string[] = [];
   for (const [name, sub] of Object.entries(props)) {
@@ -221,6 +226,15 @@ function objectOf(
     if (required.has(name) || onPath) requiredKeys.push(name);
   }
   let arb: fc.Arbitrary<Record<string, unknown>> = fc.record(model, { requiredKeys });
+  if (Object.keys(dependents).length > 0) {
+    arb = arb.map((o) => {
+      const out = { ...o };
+      for (const [name, needs] of Object.entries(dependents)) {
+        if (name in out && needs.some((n) => !(n in out))) delete out[name];
+      }
+      return out;
+    });
+  }
   const extra = schema.additionalProperties;
   if (isSchema(extra) && opts.requiredOnly !== true) {
     const max = Math.min(num(schema.maxProperties, MAX_KEYS), MAX_KEYS);

@@ -111,6 +111,36 @@ const ROUTES: Record<string, RouteCase> = {
     need: 'tasks:write',
     req: (c) => ({ url: '/v1/tasks/bulk', body: { action: 'archive', ids: [c.taskId] } }),
   },
+  // Webhooks: a public IP literal (no name to resolve); an unknown endpoint answers 404, not 401/403.
+  'POST /v1/webhooks': {
+    need: 'admin',
+    req: () => ({ url: '/v1/webhooks', body: { url: 'https://93.184.215.14/hook', events: ['task.created'] } }),
+  },
+  'GET /v1/webhooks': { need: 'admin', req: () => ({ url: '/v1/webhooks' }) },
+  'HEAD /v1/webhooks': { need: 'admin', req: () => ({ url: '/v1/webhooks' }) },
+  'GET /v1/webhooks/callback-secret': { need: 'admin', req: () => ({ url: '/v1/webhooks/callback-secret' }) },
+  'HEAD /v1/webhooks/callback-secret': { need: 'admin', req: () => ({ url: '/v1/webhooks/callback-secret' }) },
+  'GET /v1/webhooks/:webhookId': { need: 'admin', req: () => ({ url: '/v1/webhooks/wh_unknown' }) },
+  'HEAD /v1/webhooks/:webhookId': { need: 'admin', req: () => ({ url: '/v1/webhooks/wh_unknown' }) },
+  'PATCH /v1/webhooks/:webhookId': {
+    need: 'admin',
+    req: () => ({ url: '/v1/webhooks/wh_unknown', body: { enabled: false } }),
+  },
+  'DELETE /v1/webhooks/:webhookId': { need: 'admin', req: () => ({ url: '/v1/webhooks/wh_unknown' }) },
+  'GET /v1/webhooks/:webhookId/deliveries': {
+    need: 'admin',
+    req: () => ({ url: '/v1/webhooks/wh_unknown/deliveries' }),
+  },
+  'HEAD /v1/webhooks/:webhookId/deliveries': {
+    need: 'admin',
+    req: () => ({ url: '/v1/webhooks/wh_unknown/deliveries' }),
+  },
+  'POST /v1/webhooks/:webhookId/deliveries/:deliveryId/retry': {
+    need: 'admin',
+    req: () => ({ url: '/v1/webhooks/wh_unknown/deliveries/msg_unknown/retry' }),
+  },
+  'GET /v1/tasks/:taskId/deliveries': { need: 'admin', req: (c) => ({ url: `${task(c)}/deliveries` }) },
+  'HEAD /v1/tasks/:taskId/deliveries': { need: 'admin', req: (c) => ({ url: `${task(c)}/deliveries` }) },
   'GET /v1/types/:type/throughput': { need: 'tasks:read', req: () => ({ url: '/v1/types/auth.target/throughput' }) },
   'HEAD /v1/types/:type/throughput': { need: 'tasks:read', req: () => ({ url: '/v1/types/auth.target/throughput' }) },
 };
