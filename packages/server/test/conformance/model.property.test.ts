@@ -99,6 +99,7 @@ interface ModelLease {
   id: string;
   workerId: string;
   expiresAt: number;
+  lengthMs: number;
 }
 
 interface ModelTask {

@@ -63,7 +63,8 @@ const shows = (live: Live, text: string, what = text) => until(() => live.stdout
 /** Claims `id` as a worker: the lease id. */
 async function claim(id: string): Promise<string> {
   const t = await admin.workers.claimOne(id, { workerId: 'cli-live' });
-  if (t.lease === null) throw new Error('no lease');
+  // The lease id is on the wire only for the worker that holds it, as here.
+  if (t.lease?.id === undefined) throw new Error('no lease');
   return t.lease.id;
 }
 

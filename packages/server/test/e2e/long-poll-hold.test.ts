@@ -34,9 +34,9 @@ async function timed(path: string, init: RequestInit): Promise<{ ms: number; sta
 
 describe('long-polls over a real socket', () => {
   it('GET ?wait=1 with an unchanged If-None-Match holds for the whole second, then 304', async () => {
-    const created = await (
+    const created = (await (
       await fetch(`${server.url}/v1/tasks`, { method: 'POST', headers, body: '{"type":"hold"}' })
-    ).json();
+    ).json()) as { id: string };
     const t0 = performance.now();
     const res = await fetch(`${server.url}/v1/tasks/${created.id}?wait=1`, {
       headers: { ...headers, 'if-none-match': '"1"' },

@@ -3,7 +3,13 @@
  * URL and the root key (also written to a file only the owner can read); the environment variables
  * configure it; SIGTERM answers held long-polls at once and the process exits well within 10 s.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import {
+  spawn,
+  type ChildProcess,
+  type SpawnOptionsWithStdioTuple,
+  type StdioNull,
+  type StdioPipe,
+} from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -55,10 +61,10 @@ function tempDir(): string {
  */
 async function serve(args: string[], env: Record<string, string> = {}, terminal = false): Promise<Served> {
   const argv = [process.execPath, MAIN, 'serve', ...args];
-  const options = {
+  const options: SpawnOptionsWithStdioTuple<StdioNull, StdioPipe, StdioPipe> = {
     env: { ...process.env, TASKLANE_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
-  } as const;
+  };
   const child = terminal
     ? spawn('script', ['-qfec', argv.map((a) => `'${a}'`).join(' '), '/dev/null'], options)
     : spawn(process.execPath, argv.slice(1), options);

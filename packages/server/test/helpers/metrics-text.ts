@@ -25,10 +25,13 @@ export interface Family {
   metrics: Sample[];
 }
 
-/** A histogram's series as prom-client's getMetricsAsJSON gives them (`_count` and `_sum` among them). */
+/**
+ * A histogram's series as prom-client's getMetricsAsJSON gives them (`_count` and `_sum` among them):
+ * its MetricValue, whose labels may lack a name, with the metricName its typing leaves out.
+ */
 export interface SeriesValue {
   metricName?: string;
-  labels: Record<string, string | number>;
+  labels: Partial<Record<string, string | number>>;
   value: number;
 }
 export type RegistryJson = Array<{ name: string; values: SeriesValue[] }>;
@@ -65,7 +68,7 @@ export class Scrape {
   }
 
   /** The label sets of a histogram's series. */
-  histogramLabels(name: string): Array<Record<string, string | number>> {
+  histogramLabels(name: string): Array<SeriesValue['labels']> {
     this.family(name);
     return (this.series.get(name) ?? []).filter((v) => v.metricName === `${name}_count`).map((v) => v.labels);
   }

@@ -146,9 +146,8 @@ const ROUTES: Record<string, RouteCase> = {
 };
 
 /** Every (route, method) as a request to make: the action route once per action. */
-const CASES: Array<{ name: string; method: string; need: Need; req: RouteCase['req'] }> = Object.entries(
-  ROUTES,
-).flatMap(([name, rc]) => {
+type Case = { name: string; method: string; need: Need; req: RouteCase['req'] };
+const CASES: Case[] = Object.entries(ROUTES).flatMap(([name, rc]): Case[] => {
   const method = name.split(' ')[0] as string;
   if (name.endsWith('/:action')) {
     return TASK_ACTIONS.map((action) => ({

@@ -13,6 +13,8 @@
  * An operation without cases here (a route added later) fails by name.
  * SQLite always; PostgreSQL too when TASKLANE_TEST_PG_URL is set.
  */
+// app.swagger() is the plugin's decoration, typed by its augmentation of FastifyInstance.
+import type {} from '@fastify/swagger';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';

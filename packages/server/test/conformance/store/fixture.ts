@@ -3,11 +3,11 @@
  * and ORG_B in it), the test's clock and ids, and small builders over them.
  */
 import { afterEach, beforeEach } from 'vitest';
+import type { ApiKey } from '../../../src/domain/api-key.js';
 import type { ManualClock } from '../../../src/domain/clock.js';
+import type { Project } from '../../../src/domain/project.js';
 import type { Task } from '../../../src/domain/task.js';
 import type {
-  ApiKey,
-  Project,
   StatusCount,
   TaskChange,
   TaskFilter,

@@ -17,7 +17,7 @@ export const sweeperAndReaper: StoreTopic = (fx) => {
 
     it('overdueTasks: in-progress tasks of every org whose lease expired or timeout passed', async () => {
       clock.set(T0 + 10_000);
-      const lease = (expiresAt: number) => ({ id: `lease-${expiresAt}`, workerId: 'w', expiresAt });
+      const lease = (expiresAt: number) => ({ id: `lease-${expiresAt}`, workerId: 'w', expiresAt, lengthMs: 30_000 });
       const expired = inStatus('in_progress', { lease: lease(T0 + 9_999), timeoutAt: null });
       const expiresNow = inStatus('in_progress', { lease: lease(T0 + 10_000), timeoutAt: null });
       const timedOut = inStatus('in_progress', { lease: lease(T0 + 60_000), timeoutAt: T0 + 10_000 });

@@ -123,7 +123,7 @@ export const tasks: StoreTopic = (fx) => {
       const [a, b, c] = [
         task({ version: 3, result: { before: 1 } }),
         task(),
-        task({ input: { big: 'x'.repeat(500) }, error: { code: 'OLD', message: 'before' } }),
+        task({ input: { big: 'x'.repeat(500) }, error: { code: 'OLD', message: 'before', retryable: false } }),
       ];
       await insert(a, b, c);
       const changes: TaskChange[] = [];
@@ -146,7 +146,7 @@ export const tasks: StoreTopic = (fx) => {
         title: 'twice',
         labels: ['x', tricky],
         requiresReview: true,
-        error: { code: 'E', message: tricky, details: { list: [null, 1.5, tricky] } },
+        error: { code: 'E', message: tricky, details: { list: [null, 1.5, tricky] }, retryable: false },
       };
       const c2 = {
         ...c,

@@ -34,7 +34,11 @@ pgSuite('encoding', (fresh) => {
       try {
         await insertOrgs(store);
         const next = idSequence();
-        const failed = makeTask({ id: next(), error: { code: 'E', message: 'it "broke" \\ here' }, result: null });
+        const failed = makeTask({
+          id: next(),
+          error: { code: 'E', message: 'it "broke" \\ here', retryable: false },
+          result: null,
+        });
         const clean = makeTask({ id: next(), error: null, result: { ok: true } });
         await store.write((tx) => tx.insertTasks([failed, clean]));
         const stored = () =>
@@ -50,7 +54,12 @@ pgSuite('encoding', (fresh) => {
           tx.updateTasks([
             { task: { ...failed, version: failed.version + 1, error: null, result: { ok: 1 } }, previous: failed },
             {
-              task: { ...clean, version: clean.version + 1, error: { code: 'X', message: 'x' }, result: null },
+              task: {
+                ...clean,
+                version: clean.version + 1,
+                error: { code: 'X', message: 'x', retryable: false },
+                result: null,
+              },
               previous: clean,
             },
           ]),
