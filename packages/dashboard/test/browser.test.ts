@@ -11,9 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-// @ts-expect-error: plain ES module scripts, without type declarations
 import { seed } from '../scripts/seed.mjs';
-// @ts-expect-error: plain ES module scripts, without type declarations
 import { SERVER_MAIN, startTestServer } from '../scripts/test-server.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-// @ts-expect-error: a plain ES module script, without type declarations
 import { BUDGET_BYTES, checkBudget } from '../scripts/check-budget.mjs';
 
 const SCRIPT = fileURLToPath(new URL('../scripts/check-budget.mjs', import.meta.url));

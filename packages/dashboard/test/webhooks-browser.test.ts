@@ -11,7 +11,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-// @ts-expect-error: plain ES module scripts, without type declarations
 import { SERVER_MAIN, startTestServer } from '../scripts/test-server.mjs';
 import { startReceiver, type Receiver } from '../../server/test/webhooks/receiver.js';
 
