@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /* global process */
-// Screenshots of the dashboard for the README: the task list and a task page, light theme, with
-// realistic tasks seeded over a realistic span of time (the server's clock set back step by step,
-// scripts/shifted-clock.mjs), taken by Debian's Chromium through playwright-core.
+// Screenshots of the dashboard for the README: the task list, a task page and the webhooks page,
+// light theme, with realistic tasks seeded over a realistic span of time (the server's clock set back
+// step by step, scripts/shifted-clock.mjs), and a webhook endpoint on a local receiver that refuses
+// one delivery in five (so the log shows a retry), taken by Debian's Chromium through playwright-core.
 // `npm run screenshots -w packages/dashboard` (after `npm run build`); writes docs/dashboard-*.png.
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { seed } from './seed.mjs';
@@ -16,7 +18,19 @@ if (!existsSync(CHROMIUM)) {
   process.exit(1);
 }
 
-const server = await startTestServer({ shiftedClock: true });
+// The receiver: 200, but 503 for every fifth request (those are retried 5 s later).
+let received = 0;
+const receiver = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    received += 1;
+    res.writeHead(received % 5 === 0 ? 503 : 200).end();
+  });
+});
+await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+const receiverUrl = `http://127.0.0.1:${receiver.address().port}/tasklane`;
+
+const server = await startTestServer({ shiftedClock: true, env: { TASKLANE_WEBHOOK_ALLOW_PRIVATE: '1' } });
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
   headless: true,
@@ -30,6 +44,16 @@ const browser = await chromium.launch({
   ],
 });
 try {
+  const hook = await fetch(`${server.url}/v1/webhooks`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.rootKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      url: receiverUrl,
+      events: ['task.status_changed'],
+      description: 'Status changes to the ops bot',
+    }),
+  });
+  if (hook.status !== 201) throw new Error(`creating the webhook answered ${hook.status}: ${await hook.text()}`);
   const ids = await seed(server.url, server.rootKey, { at: (minutesAgo) => server.setClock(-minutesAgo * 60_000) });
   const page = await browser.newPage({
     viewport: { width: 1440, height: 900 },
@@ -52,8 +76,15 @@ try {
   await live.waitFor();
   const task = join(REPO, 'docs/dashboard-task.png');
   await page.screenshot({ path: task, fullPage: true });
-  process.stdout.write(`wrote ${list}\nwrote ${task}\n`);
+  await page.goto(`${server.url}/webhooks`);
+  await page.getByRole('button', { name: 'Show deliveries' }).first().click();
+  await page.getByRole('button', { name: /Retry/ }).first().waitFor();
+  await page.mouse.move(0, 0);
+  const webhooks = join(REPO, 'docs/dashboard-webhooks.png');
+  await page.screenshot({ path: webhooks });
+  process.stdout.write(`wrote ${list}\nwrote ${task}\nwrote ${webhooks}\n`);
 } finally {
   await browser.close();
   await server.stop();
+  receiver.close();
 }
