@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/* global process */
+/* global process, fetch */
 // Screenshots of the dashboard for the README: the task list, a task page and the webhooks page,
 // light theme, with realistic tasks seeded over a realistic span of time (the server's clock set back
 // step by step, scripts/shifted-clock.mjs), and a webhook endpoint on a local receiver that refuses
