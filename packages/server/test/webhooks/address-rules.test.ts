@@ -3,7 +3,7 @@
  * naming the rule) and at connect time (an attempt that fails, nothing sent).
  */
 import { describe, expect, it } from 'vitest';
-import { checkTargetUrl, type Resolver } from '../../src/service/webhook-address.js';
+import { checkTargetUrl, systemResolver, type Resolver } from '../../src/service/webhook-address.js';
 import { sendWebhook } from '../../src/service/webhook-sender.js';
 import { startReceiver } from './receiver.js';
 
@@ -33,6 +33,15 @@ describe('address rules', () => {
     await expect(
       checkTargetUrl('http://localhost:8080/', '/url', { allowPrivate: false, resolve: async () => ['127.0.0.1'] }),
     ).rejects.toMatchObject({ code: 'URL_NOT_ALLOWED' });
+  });
+
+  it("refuses localhost as this machine's own resolver resolves it", async () => {
+    const err = await checkTargetUrl('http://localhost:8080/', '/url', {
+      allowPrivate: false,
+      resolve: systemResolver,
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'URL_NOT_ALLOWED', status: 400 });
+    expect((err as { errors: Array<{ message: string }> }).errors[0]!.message).toMatch(/^loopback:/);
   });
 
   it('accepts a public address, and anything with allowPrivate', async () => {
@@ -66,10 +75,12 @@ describe('address rules', () => {
     }
   });
 
-  it('does not follow a redirect: a 3xx is a failed attempt', async () => {
+  it('does not follow a redirect, even to a receiver that listens: a 3xx is a failed attempt', async () => {
     const r = await startReceiver();
+    const target = await startReceiver();
     try {
       r.answers.push(302);
+      r.location = target.url;
       const out = await sendWebhook(
         r.url,
         '{}',
@@ -79,8 +90,10 @@ describe('address rules', () => {
       expect(out.httpStatus).toBe(302);
       expect(out.error).toBe('HTTP 302');
       expect(r.received).toHaveLength(1);
+      expect(target.received).toHaveLength(0);
     } finally {
       await r.close();
+      await target.close();
     }
   });
 });

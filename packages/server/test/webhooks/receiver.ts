@@ -14,6 +14,8 @@ export interface Receiver {
   received: Received[];
   /** The status of the next answers, in order (then 200); 'hold': no answer until close(). */
   answers: Array<number | 'hold'>;
+  /** Where a 3xx answer points (default: a closed port). */
+  location: string;
   close(): Promise<void>;
 }
 
@@ -21,6 +23,7 @@ export interface Receiver {
 export async function startReceiver(opts: { delayMs?: () => number } = {}): Promise<Receiver> {
   const received: Received[] = [];
   const answers: Array<number | 'hold'> = [];
+  const self = { location: 'http://127.0.0.1:1/' };
   const server = http.createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8');
@@ -30,7 +33,7 @@ export async function startReceiver(opts: { delayMs?: () => number } = {}): Prom
       received.push({ headers: req.headers as Record<string, string>, body, answer });
       if (answer === 'hold') return;
       res.statusCode = answer;
-      if (res.statusCode >= 300 && res.statusCode < 400) res.setHeader('location', 'http://127.0.0.1:1/');
+      if (res.statusCode >= 300 && res.statusCode < 400) res.setHeader('location', self.location);
       const delay = opts.delayMs?.() ?? 0;
       if (delay > 0) setTimeout(() => res.end('ok'), delay);
       else res.end('ok');
@@ -38,14 +41,14 @@ export async function startReceiver(opts: { delayMs?: () => number } = {}): Prom
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
+  return Object.assign(self, {
     url: `http://127.0.0.1:${port}/hook`,
     received,
     answers,
     close: () =>
-      new Promise((resolve) => {
+      new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       }),
-  };
+  });
 }
