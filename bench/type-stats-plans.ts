@@ -1,6 +1,7 @@
 /**
  * The plans and times of the reads behind the dashboard's type page and search box, on a large org:
- * `completionsByMinute`, `oldestQueuedAt` of one type, and `listTasks` with `titleContains`. No
+ * `completionsByMinute`, `oldestQueuedAt` of one type, and `listTasks` with `titleContains`; and of
+ * `taskCensus`, the one read behind /metrics' task gauges (every org's tasks, grouped). No
  * index serves them alone (none was added for them): this shows which existing one each backend
  * picks and what a call costs, on SQLite and (with --pg) PostgreSQL.
  *
@@ -139,7 +140,20 @@ const OLDEST = (p: (n: number) => string) =>
 const TASK_LIST = (p: (n: number) => string, like: string) =>
   `SELECT id FROM tasks WHERE org_id = ${p(1)} AND archived_at IS NULL AND title ${like} ${p(2)} ESCAPE '\\' ORDER BY id DESC LIMIT 51`;
 
+const CENSUS_SQLITE = `SELECT status, type, count(*) AS count, min(CASE WHEN status = 'queued' AND (run_at IS NULL OR run_at <= ?)
+  THEN coalesce(run_at, queued_at) END) AS oldestClaimableAt FROM tasks GROUP BY status, type`;
+const CENSUS_PG = `SELECT status, type, count(*) AS count, min(coalesce(run_at, queued_at))
+  FILTER (WHERE status = 'queued' AND (run_at IS NULL OR run_at <= $1)) AS "oldestClaimableAt"
+  FROM tasks GROUP BY status, type`;
+
 const READS: Read[] = [
+  {
+    // /metrics' gauges: every org's tasks by status and type, at most once per 5 s per node.
+    name: 'taskCensus (every org, the metrics gauges)',
+    run: (s) => s.read((tx) => tx.taskCensus()),
+    sqlite: { sql: CENSUS_SQLITE, params: (now) => [now] },
+    pg: { sql: CENSUS_PG, params: (now) => [now] },
+  },
   {
     name: 'completionsByMinute, last 60 minutes',
     run: (s, now) => s.read((tx) => tx.completionsByMinute('big', 'email.send', now - 3600_000)),
