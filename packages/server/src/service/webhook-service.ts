@@ -8,7 +8,8 @@ import type { Clock } from '../domain/clock.js';
 import { TasklaneError } from '../domain/errors.js';
 import type { TaskStore } from '../storage/task-store.js';
 import type { Delivery, WebhookEndpoint } from '../storage/webhook-store.js';
-import { randomBase62 } from './ids.js';
+import { randomBase62, UUID_PATTERN } from './ids.js';
+import { findTask } from './task-lookup.js';
 import { checkTargetUrl, systemResolver, type AddressPolicy } from './webhook-address.js';
 import { newWebhookSecret } from './webhook-dispatcher.js';
 
@@ -140,21 +141,53 @@ export class WebhookService {
     return { items: page, nextAfter: more ? (page[page.length - 1]?.id ?? null) : null };
   }
 
-  /** A task's deliveries (its endpoints' and its callback's), newest first, the last 100. */
-  taskDeliveries(orgId: string, taskId: string): Promise<Delivery[]> {
+  /**
+   * A task's deliveries (its endpoints' and its callback's), newest first, the last 100. The task
+   * is named by UUID or identifier (`OPS-42`), as on every /v1/tasks/{taskId} route.
+   */
+  async taskDeliveries(orgId: string, taskRef: string): Promise<Delivery[]> {
+    const taskId = await this.taskIdOf(orgId, taskRef);
     return this.store.webhooks.listDeliveries(orgId, { taskId }, TASK_DELIVERIES_LIMIT, null);
   }
 
+  /** An endpoint's delivery, sent again now with the same id; NOT_FOUND unless it is that endpoint's. */
   async retry(orgId: string, webhookId: string, deliveryId: string): Promise<Delivery> {
     const d = await this.store.webhooks.getDelivery(orgId, deliveryId);
     if (d === null || d.webhookId !== webhookId) throw notFound('such delivery of this webhook');
-    const queued = await this.store.webhooks.retryDelivery(orgId, deliveryId);
-    if (queued === null) throw notFound('such delivery of this webhook');
-    this.opts.onQueued?.();
-    return queued;
+    return this.requeue(orgId, deliveryId, 'such delivery of this webhook');
+  }
+
+  /** Any delivery of a task (an endpoint's or its callback's), sent again now with the same id. */
+  async retryTaskDelivery(orgId: string, taskRef: string, deliveryId: string): Promise<Delivery> {
+    const taskId = await this.taskIdOf(orgId, taskRef);
+    const d = await this.store.webhooks.getDelivery(orgId, deliveryId);
+    if (d === null || d.event.taskId !== taskId) throw notFound('such delivery of this task');
+    return this.requeue(orgId, deliveryId, 'such delivery of this task');
   }
 
   callbackSecret(orgId: string): Promise<string> {
     return this.store.webhooks.callbackSecret(orgId, newWebhookSecret());
+  }
+
+  /**
+   * Pending and due now, then the dispatcher is woken. Null from the store: the delivery went
+   * between the read and this write (its endpoint deleted, or pruned), so it is not found either.
+   */
+  private async requeue(orgId: string, deliveryId: string, what: string): Promise<Delivery> {
+    const queued = await this.store.webhooks.retryDelivery(orgId, deliveryId);
+    if (queued === null) throw notFound(what);
+    this.opts.onQueued?.();
+    return queued;
+  }
+
+  /**
+   * The id of the task a path names. A UUID is taken as it is, without reading the task: a
+   * deleted task's deliveries (its `task.deleted` one among them) outlive it and stay reachable.
+   * An identifier names a task that exists; an unknown one, or a reference of neither shape, is
+   * the usual NOT_FOUND of a task.
+   */
+  private async taskIdOf(orgId: string, ref: string): Promise<string> {
+    if (UUID_PATTERN.test(ref)) return ref.toLowerCase();
+    return (await this.store.read((tx) => findTask(tx, orgId, ref))).id;
   }
 }

@@ -141,6 +141,10 @@ const ROUTES: Record<string, RouteCase> = {
   },
   'GET /v1/tasks/:taskId/deliveries': { need: 'admin', req: (c) => ({ url: `${task(c)}/deliveries` }) },
   'HEAD /v1/tasks/:taskId/deliveries': { need: 'admin', req: (c) => ({ url: `${task(c)}/deliveries` }) },
+  'POST /v1/tasks/:taskId/deliveries/:deliveryId/retry': {
+    need: 'admin',
+    req: (c) => ({ url: `${task(c)}/deliveries/msg_unknown/retry` }),
+  },
   'GET /v1/types/:type/throughput': { need: 'tasks:read', req: () => ({ url: '/v1/types/auth.target/throughput' }) },
   'HEAD /v1/types/:type/throughput': { need: 'tasks:read', req: () => ({ url: '/v1/types/auth.target/throughput' }) },
 };

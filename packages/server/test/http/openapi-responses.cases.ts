@@ -533,7 +533,24 @@ export const CASES: Record<string, OperationCases> = {
     ],
     missing: () => ({ params: { webhookId: 'wh_missing', deliveryId: 'msg_missing' } }),
   },
-  'GET /v1/tasks/{taskId}/deliveries': { ok: [200, async (w) => ({ params: { taskId: (await w.task()).id } })] },
+  'GET /v1/tasks/{taskId}/deliveries': {
+    ok: [200, async (w) => ({ params: { taskId: (await w.task()).id } })],
+    // A UUID lists a deleted task's deliveries too; an identifier names a task that exists.
+    missing: () => ({ params: { taskId: 'NOPE-999999' } }),
+  },
+  'POST /v1/tasks/{taskId}/deliveries/{deliveryId}/retry': {
+    ok: [
+      202,
+      async (w) => {
+        await webhook(w);
+        const taskId = (await w.task()).id;
+        const list = await w.h.call(w.keys.admin, 'GET', `/v1/tasks/${taskId}/deliveries`);
+        const deliveryId = list.json<{ items: Array<{ id: string }> }>().items[0]?.id ?? 'none';
+        return { params: { taskId, deliveryId } };
+      },
+    ],
+    missing: async (w) => ({ params: { taskId: (await w.task()).id, deliveryId: 'msg_missing' } }),
+  },
   'GET /v1/keys': { ok: [200, () => ({})] },
   'DELETE /v1/keys/{keyId}': {
     ok: [204, async (w) => ({ params: { keyId: (await w.h.createKey(w.keys.admin, ['tasks:read'])).id } })],

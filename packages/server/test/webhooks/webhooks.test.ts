@@ -1,7 +1,8 @@
 /**
  * Webhooks over the HTTP app, on SQLite and PostgreSQL: endpoints, signed deliveries to a local
  * receiver (verified with the standardwebhooks package), retries with the same webhook-id, secret
- * rotation, per-task callbacks, paging, redelivery, disabling after 5 days, and org isolation.
+ * rotation, per-task callbacks, paging, redelivery (an endpoint's, and a task's callback by the task
+ * route), disabling after 5 days, and org isolation.
  * The dispatcher is driven by hand (runOnce) on a manual clock with a short schedule: nothing waits.
  */
 import { Webhook } from 'standardwebhooks';
@@ -171,6 +172,62 @@ describe.each(backends)('webhooks ($name)', (backend) => {
     expect(mine.items[0]!.webhookId).toBeNull();
     const bad = await h.call(h.a.admin, 'POST', '/v1/tasks', { type: 'x', callbackEvents: ['task.created'] });
     expect(bad.statusCode).toBe(400);
+  });
+
+  it("retries a task's failed callback by the task route (same webhook-id); by identifier too; other orgs get 404", async () => {
+    await h.call(h.a.admin, 'POST', '/v1/projects', { key: 'CB', name: 'Callbacks' });
+    const t = await h.createTask(h.a.admin, {
+      type: 'cb-retry',
+      projectId: 'CB',
+      callbackUrl: r.url,
+      callbackEvents: ['task.created'],
+    });
+    expect(t.identifier).toBe('CB-1');
+    r.answers.push(500, 500, 500);
+    for (let i = 0; i < 3; i++) {
+      await drain();
+      h.manualClock!.advance(3000);
+    }
+    type Listed = { id: string; webhookId: string | null; status: string; attempts: unknown[] };
+    // The identifier names the task on the list route as on every /v1/tasks/{taskId} route.
+    const byRef = (await h.call(h.a.admin, 'GET', `/v1/tasks/${t.identifier}/deliveries`)).json<{ items: Listed[] }>();
+    const [failed] = byRef.items;
+    expect(failed).toMatchObject({ webhookId: null, status: 'failed' });
+    expect(failed!.attempts).toHaveLength(3);
+    expect((await h.call(h.a.admin, 'GET', `/v1/tasks/${t.id}/deliveries`)).json()).toEqual(byRef);
+    expect((await h.call(h.a.admin, 'GET', '/v1/tasks/CB-99/deliveries')).statusCode).toBe(404);
+
+    // Not this task's delivery, another org's key, an unknown delivery: the same 404.
+    const other = await h.createTask(h.a.admin, { type: 'cb-retry' });
+    const retryUrl = (task: string, delivery: string) => `/v1/tasks/${task}/deliveries/${delivery}/retry`;
+    for (const [key, url] of [
+      [h.b.admin, retryUrl(t.id, failed!.id)],
+      [h.a.admin, retryUrl(other.id, failed!.id)],
+      [h.a.admin, retryUrl(t.id, 'msg_unknown')],
+      [h.a.admin, retryUrl('CB-99', failed!.id)],
+    ] as const) {
+      const res = await h.call(key, 'POST', url);
+      expect(res.statusCode, url).toBe(404);
+      expect(res.json<{ code: string }>().code).toBe('NOT_FOUND');
+    }
+    // The endpoints' route cannot name a callback's delivery: it has no endpoint.
+    expect((await h.call(h.a.admin, 'POST', `/v1/webhooks/wh_none/deliveries/${failed!.id}/retry`)).statusCode).toBe(
+      404,
+    );
+    await drain();
+    expect(r.received).toHaveLength(3);
+
+    const retried = await h.call(h.a.admin, 'POST', retryUrl(t.identifier!, failed!.id));
+    expect(retried.statusCode, retried.body).toBe(202);
+    expect(retried.json<Listed>()).toMatchObject({ id: failed!.id, webhookId: null, status: 'pending' });
+    await drain();
+    expect(r.received).toHaveLength(4);
+    expect(new Set(r.received.map((x) => x.headers['webhook-id']))).toEqual(new Set([failed!.id]));
+    const secret = (await h.call(h.a.admin, 'GET', '/v1/webhooks/callback-secret')).json<{ secret: string }>().secret;
+    expect(new Webhook(secret).verify(r.received[3]!.body, r.received[3]!.headers)).toMatchObject({ taskId: t.id });
+    const [after] = (await h.call(h.a.admin, 'GET', `/v1/tasks/${t.id}/deliveries`)).json<{ items: Listed[] }>().items;
+    expect(after).toMatchObject({ id: failed!.id, status: 'delivered' });
+    expect(after!.attempts).toHaveLength(4);
   });
 
   it('pages deliveries newest first', async () => {

@@ -1,6 +1,7 @@
 /**
  * Webhooks (docs/webhooks.md), scope admin: endpoints (a secret shown at creation and rotation
- * only), their delivery log and redelivery, a task's deliveries, and the org's callback secret.
+ * only), their delivery log and redelivery, a task's deliveries and their redelivery (callbacks
+ * included), and the org's callback secret.
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -54,7 +55,12 @@ const DeliveryParams = Type.Object({
   webhookId: Type.String({ minLength: 1, maxLength: 64 }),
   deliveryId: Type.String({ minLength: 1, maxLength: 64 }),
 });
-const TaskParams = Type.Object({ taskId: Type.String({ minLength: 1, maxLength: 64 }) });
+const TaskRef = Type.String({ minLength: 1, maxLength: 64, description: 'UUID or identifier (OPS-42)' });
+const TaskParams = Type.Object({ taskId: TaskRef });
+const TaskDeliveryParams = Type.Object({
+  taskId: TaskRef,
+  deliveryId: Type.String({ minLength: 1, maxLength: 64 }),
+});
 const admin = { scope: 'admin' } as const;
 const tags = ['webhooks'];
 
@@ -226,17 +232,46 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ webhooks: WebhookService
 
   app.get(
     '/v1/tasks/:taskId/deliveries',
-    documented('GET', {
-      config: admin,
-      schema: {
-        tags,
-        summary: "A task's webhook and callback deliveries, newest first (the last 100)",
-        params: TaskParams,
-        response: { 200: json(DeliveryListSchema, "The task's deliveries") },
+    documented(
+      'GET',
+      {
+        config: admin,
+        schema: {
+          tags,
+          summary: "A task's webhook and callback deliveries, newest first (the last 100)",
+          description:
+            "A deleted task's deliveries stay listed under its UUID until they are pruned; an identifier " +
+            'names a task that exists.',
+          params: TaskParams,
+          response: { 200: json(DeliveryListSchema, "The task's deliveries") },
+        },
       },
-    }),
+      ['NOT_FOUND'],
+    ),
     async (request) => ({
       items: (await webhooks.taskDeliveries(principalOf(request).orgId, request.params.taskId)).map(presentDelivery),
     }),
+  );
+
+  app.post(
+    '/v1/tasks/:taskId/deliveries/:deliveryId/retry',
+    documented(
+      'POST',
+      {
+        config: admin,
+        schema: {
+          tags,
+          summary: "Send one of a task's deliveries again now, an endpoint's or its callback's (same webhook-id)",
+          params: TaskDeliveryParams,
+          response: { 202: json(DeliverySchema, 'Queued again') },
+        },
+      },
+      ['NOT_FOUND'],
+    ),
+    async (request, reply) => {
+      const { taskId, deliveryId } = request.params;
+      const d = await webhooks.retryTaskDelivery(principalOf(request).orgId, taskId, deliveryId);
+      return reply.code(202).send(presentDelivery(d));
+    },
   );
 };
