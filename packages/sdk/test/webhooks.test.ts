@@ -1,7 +1,7 @@
 /**
  * Webhooks in the SDK: `verifyWebhook` against signatures made by the `standardwebhooks` package
- * and against real deliveries, and `client.webhooks` / `client.tasks.deliveries` against a real
- * server started in-process (SQLite in a temp folder, loopback receivers allowed).
+ * and against real deliveries, and `client.webhooks` / `client.tasks.deliveries` / `retryDelivery`
+ * against a real server started in-process (SQLite in a temp folder, loopback receivers allowed).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -210,6 +210,23 @@ describe('client.webhooks against a real server', () => {
     expect(verifyWebhook(got.body, got.headers, secret)).toMatchObject({ type: 'task.created', taskId: task.id });
     const [d] = await admin.tasks.deliveries(task.id);
     expect(d).toMatchObject({ webhookId: null, url: receiver.url });
+
+    // A callback has no endpoint: it is sent again through its task, with the same webhook-id.
+    await expect
+      .poll(async () => (await admin.tasks.deliveries(task.id))[0]?.status, { timeout: 10_000 })
+      .toBe('delivered');
+    const again = await admin.tasks.retryDelivery(task.id, d?.id ?? '');
+    expect(again).toMatchObject({ id: d?.id, webhookId: null, status: 'pending' });
+    const both = await receivedFor(task.id, 2);
+    expect(both.map((r) => r.headers['webhook-id'])).toEqual([d?.id, d?.id]);
+    expect(verifyWebhook(both[1]?.body ?? '', both[1]?.headers ?? {}, secret)).toMatchObject({ taskId: task.id });
+    const other = await admin.tasks.create({ type: 'sdk.callback' });
+    const wrong = await admin.tasks.retryDelivery(other.id, d?.id ?? '').then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(wrong).toBeInstanceOf(TasklaneApiError);
+    expect((wrong as TasklaneApiError).code).toBe('NOT_FOUND');
   });
 
   it('refuses a key without admin (403), and an unknown endpoint (404)', async () => {

@@ -204,6 +204,15 @@ export class TasksResource {
     const path = `${taskPath(id)}/deliveries`;
     return (await this.client.request<Static<typeof DeliveryListSchema>>('GET', path)).body.items;
   }
+
+  /**
+   * Send one of the task's deliveries again now, with the same `webhook-id` (admin): an endpoint's
+   * or its callback's, which has no endpoint to retry it through.
+   */
+  async retryDelivery(id: string, deliveryId: string): Promise<WebhookDelivery> {
+    const path = `${taskPath(id)}/deliveries/${encodeURIComponent(deliveryId)}/retry`;
+    return (await this.client.request<WebhookDelivery>('POST', path)).body;
+  }
 }
 
 const isTerminalStatus = (s: string) => (TERMINAL_STATUSES as readonly string[]).includes(s);
