@@ -173,7 +173,7 @@ function webhooksSuite() {
     await item.getByText('Pending').waitFor();
   });
 
-  it("shows a task's deliveries on its page (endpoint and callback), with Retry for the endpoint's, and new ones as the task changes", async () => {
+  it("shows a task's deliveries on its page (endpoint and callback), Retry for both, and new ones as the task changes", async () => {
     await root.webhooks.create({ url: receiver.url, events: ['task.created', 'task.status_changed'] });
     const task = await root.tasks.create({
       type: 'hooked.task-page',
@@ -182,7 +182,9 @@ function webhooksSuite() {
       callbackEvents: ['task.created'],
     });
     const got = await receivedFor(task, 2);
-    const [endpointDelivery] = await root.tasks.deliveries(task.id).then((l) => l.filter((d) => d.webhookId !== null));
+    const listed = await root.tasks.deliveries(task.id);
+    const endpointDelivery = listed.find((d) => d.webhookId !== null);
+    const callbackDelivery = listed.find((d) => d.webhookId === null);
 
     await signIn(server.rootKey, `/tasks/${task.id}`);
     const section = page.getByRole('list', { name: 'Webhook deliveries of this task' });
@@ -191,12 +193,27 @@ function webhooksSuite() {
       .toBe(2);
     await section.getByText(`callback: ${receiver.url}`).waitFor();
     await section.getByText(receiver.url, { exact: true }).waitFor();
-    // Only the endpoint's delivery can be sent again (a callback has no endpoint to name).
-    expect(await section.getByRole('button', { name: /^Retry/ }).count()).toBe(1);
+    // Both can be sent again through the task, the callback (which has no endpoint) too.
+    expect(await section.getByRole('button', { name: /^Retry/ }).count()).toBe(2);
     await section.getByRole('button', { name: `Retry delivery ${endpointDelivery?.id}` }).click();
     await receivedFor(task, got.length + 1);
     const item = section.locator(`li.delivery[data-delivery-id="${endpointDelivery?.id}"]`);
     await item.getByText('2 attempts').waitFor({ timeout: SHOWN_MS });
+
+    receiver.answers.push(500);
+    await section.getByRole('button', { name: `Retry delivery ${callbackDelivery?.id}` }).click();
+    const again = await receivedFor(task, got.length + 2);
+    expect(again.at(-1)?.headers['webhook-id']).toBe(callbackDelivery?.id);
+    const secret = await root.webhooks.callbackSecret();
+    expect(verifyWebhook(again.at(-1)?.body ?? '', again.at(-1)?.headers ?? {}, secret)).toMatchObject({
+      type: 'task.created',
+      taskId: task.id,
+    });
+    // Its failed attempt shows, and the delivery is pending again (retrying on its schedule).
+    const callbackItem = section.locator(`li.delivery[data-delivery-id="${callbackDelivery?.id}"]`);
+    await callbackItem.getByText('2 attempts').waitFor({ timeout: SHOWN_MS });
+    await callbackItem.getByText('HTTP 500').waitFor();
+    await callbackItem.getByText('Pending').waitFor();
 
     // A change while the page is open: its delivery joins the list without a reload.
     await root.tasks.cancel(task.id);

@@ -1,6 +1,6 @@
 /**
  * Webhook and callback deliveries, newest first: event, target, status, every attempt (time, HTTP
- * status, duration, error) and, for an endpoint's delivery, a Retry button. Shown on the webhooks
+ * status, duration, error) and, when the owner can retry them, a Retry button. Shown on the webhooks
  * page (per endpoint) and on a task's page. Deliveries have no events of their own, so while one is
  * pending the owner reads the list again when its attempt is due (`usePendingRefresh`), and stops
  * once none is.
@@ -22,7 +22,7 @@ const STATUS: Record<WebhookDelivery['status'], { label: string; badge: string }
 
 export interface DeliveryListProps {
   deliveries: WebhookDelivery[];
-  /** Retries an endpoint's delivery (a callback's cannot be: there is no endpoint to name). */
+  /** Retries a delivery (the endpoint's route on its log; the task's route, callbacks included, on a task). */
   onRetry?: (d: WebhookDelivery) => Promise<void>;
   /** Name the task of each delivery (the endpoint's log), or the target (a task's page). */
   show: 'task' | 'target';
@@ -115,7 +115,7 @@ function DeliveryItem({
           </ol>
         </details>
       )}
-      {onRetry !== undefined && d.webhookId !== null && (
+      {onRetry !== undefined && (
         <div class="row-end">
           <button type="button" class="btn btn-small" onClick={() => void retry()} disabled={busy}>
             {busy ? 'Queuing…' : 'Retry'}

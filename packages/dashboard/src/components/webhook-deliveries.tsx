@@ -1,7 +1,7 @@
 /**
  * A task's webhook and callback deliveries (GET /v1/tasks/{id}/deliveries, admin keys only; others
  * see nothing), read again when the task changes (a change may queue deliveries) and while one is
- * pending; an endpoint's delivery can be retried.
+ * pending; any of them, a callback's included, can be retried.
  */
 import type { WebhookDelivery } from '@tasklane/sdk';
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -46,9 +46,9 @@ function TaskDeliveries({ taskId, version }: { taskId: string; version: number }
   }, [version]);
   useEffect(() => () => clearTimeout(soon.current ?? undefined), []);
   usePendingRefresh(items, load);
+  // Through the task, so a callback's delivery (which has no endpoint) can be sent again too.
   const retry = async (d: WebhookDelivery) => {
-    if (d.webhookId === null) return;
-    await client.webhooks.retryDelivery(d.webhookId, d.id);
+    await client.tasks.retryDelivery(taskId, d.id);
     load();
   };
   return (
