@@ -230,6 +230,22 @@ describe.each(backends)('webhooks ($name)', (backend) => {
     expect(after!.attempts).toHaveLength(4);
   });
 
+  it("keeps a deleted task's deliveries listed and retryable under its UUID", async () => {
+    await createHook(h.a.admin, { events: ['task.deleted'] });
+    const t = await h.createTask(h.a.admin, { type: 'gone' });
+    await h.call(h.a.admin, 'POST', `/v1/tasks/${t.id}/cancel`, {});
+    expect((await h.call(h.a.admin, 'DELETE', `/v1/tasks/${t.id}`)).statusCode).toBe(204);
+    await drain();
+    expect(r.received).toHaveLength(1);
+    const listed = await h.call(h.a.admin, 'GET', `/v1/tasks/${t.id.toUpperCase()}/deliveries`);
+    const [d] = listed.json<{ items: Array<{ id: string; eventType: string }> }>().items;
+    expect(d).toMatchObject({ id: r.received[0]!.headers['webhook-id'], eventType: 'task.deleted' });
+    const retried = await h.call(h.a.admin, 'POST', `/v1/tasks/${t.id}/deliveries/${d!.id}/retry`);
+    expect(retried.statusCode, retried.body).toBe(202);
+    await drain();
+    expect(r.received.map((x) => x.headers['webhook-id'])).toEqual([d!.id, d!.id]);
+  });
+
   it('pages deliveries newest first', async () => {
     const hook = await createHook(h.a.admin);
     for (let i = 0; i < 5; i++) await h.createTask(h.a.admin, { type: 'paged' });
