@@ -16,6 +16,8 @@ export interface Receiver {
   answers: Array<number | 'hold'>;
   /** Where a 3xx answer points (default: a closed port). */
   location: string;
+  /** Deliveries (by webhook-id) answered 503 every time, whatever `answers` holds. */
+  refused: Set<string>;
   close(): Promise<void>;
 }
 
@@ -23,13 +25,14 @@ export interface Receiver {
 export async function startReceiver(opts: { delayMs?: () => number } = {}): Promise<Receiver> {
   const received: Received[] = [];
   const answers: Array<number | 'hold'> = [];
-  const self = { location: 'http://127.0.0.1:1/' };
+  const self = { location: 'http://127.0.0.1:1/', refused: new Set<string>() };
   const server = http.createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (c: string) => (body += c));
     req.on('end', () => {
-      const answer = answers.shift() ?? 200;
+      const id = req.headers['webhook-id'];
+      const answer = typeof id === 'string' && self.refused.has(id) ? 503 : (answers.shift() ?? 200);
       received.push({ headers: req.headers as Record<string, string>, body, answer });
       if (answer === 'hold') return;
       res.statusCode = answer;
