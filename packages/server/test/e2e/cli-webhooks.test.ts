@@ -137,6 +137,28 @@ describe('tasklane webhooks', () => {
     expect(await tasklane(['list'])).toMatchObject({ code: 0, stdout: 'No webhooks.\n' });
   });
 
+  it("retry --task sends a task's callback again (it has no endpoint), by the task's id", async () => {
+    const task = await admin.tasks.create({
+      type: 'cli.called-back',
+      callbackUrl: receiver.url,
+      callbackEvents: ['task.created'],
+    });
+    const mine = () => receiver.received.filter((x) => x.body.includes(task.id));
+    await expect.poll(() => mine().length, { timeout: 10_000 }).toBe(1);
+    const id = mine()[0]?.headers['webhook-id'] ?? '';
+    await expect
+      .poll(async () => (await admin.tasks.deliveries(task.id)).find((d) => d.id === id)?.status, { timeout: 10_000 })
+      .toBe('delivered');
+
+    const retried = await tasklane(['retry', '--task', task.id, id]);
+    expect(retried.code).toBe(0);
+    expect(retried.stdout).toBe(`Delivery ${id} (task.created of task ${task.id}) queued again.\n`);
+    await expect.poll(() => mine().length, { timeout: 10_000 }).toBe(2);
+    expect(mine().map((x) => x.headers['webhook-id'])).toEqual([id, id]);
+    const extra = await tasklane(['retry', '--task', task.id, 'wh_x', id]);
+    expect(extra.code).toBe(2);
+  });
+
   it('usage errors exit 2, API errors exit 1 with the code', async () => {
     const noEvent = await tasklane(['create', receiver.url]);
     expect(noEvent.code).toBe(2);

@@ -3,7 +3,7 @@
  * the caller's org and their delivery log, through the SDK (needs an admin key). docs/webhooks.md.
  */
 import { parseArgs } from 'node:util';
-import { EVENT_TYPES, type WebhookCreate } from '@tasklane/sdk';
+import { EVENT_TYPES, type WebhookCreate, type WebhookDelivery } from '@tasklane/sdk';
 import {
   dispatch,
   CLIENT_HELP,
@@ -21,12 +21,14 @@ import { deliveryTable, webhookTable } from '../print-webhooks.js';
 const HELP = `Usage: tasklane webhooks <command> [options]
 
 Commands:
-  create --url U --event E [--event E]... [--task-type T]... [--list ID] [--description D]
+  create ENDPOINT_URL --event E [--event E]... [--task-type T]... [--list ID] [--description D]
                        Register an endpoint; its signing secret is printed once
   list                 The endpoints of your org (never their secrets)
   deliveries ID [--limit N] [--after CURSOR]
                        An endpoint's deliveries, newest first, with their last attempt
   retry ID DELIVERY_ID Send a delivery again now (same webhook-id)
+  retry --task TASK DELIVERY_ID
+                       The same for any delivery of a task, its callback's too
   delete ID            Delete an endpoint and its deliveries
   callback-secret      The org's secret that signs tasks' callbacks
 
@@ -152,12 +154,20 @@ async function listDeliveries(argv: string[]): Promise<number> {
 async function retryDelivery(argv: string[]): Promise<number> {
   const command = 'webhooks retry';
   const { values, positionals } = parseOrUsage(command, () =>
-    parseArgs({ args: argv, options: CLIENT_OPTIONS, allowPositionals: true }),
+    parseArgs({ args: argv, options: { ...CLIENT_OPTIONS, task: { type: 'string' } }, allowPositionals: true }),
   );
-  if (values.help) return help(simpleHelp('retry ID DELIVERY_ID'));
-  const [id, deliveryId] = ids(command, positionals, ['ID', 'DELIVERY_ID']);
+  if (values.help) return help(simpleHelp('retry ID DELIVERY_ID | retry --task TASK DELIVERY_ID'));
   const client = connect(command, values);
-  const d = await withApiErrors(() => client.webhooks.retryDelivery(id, deliveryId));
+  // A task's callback has no endpoint: it is retried through its task (an id or an identifier).
+  const task = values.task;
+  let d: WebhookDelivery;
+  if (task === undefined) {
+    const [id, deliveryId] = ids(command, positionals, ['ID', 'DELIVERY_ID']);
+    d = await withApiErrors(() => client.webhooks.retryDelivery(id, deliveryId));
+  } else {
+    const [deliveryId] = ids(command, positionals, ['DELIVERY_ID']);
+    d = await withApiErrors(() => client.tasks.retryDelivery(task, deliveryId));
+  }
   if (values.json) printJson(d);
   else out(`Delivery ${d.id} (${d.eventType} of task ${d.taskId}) queued again.`);
   return 0;
