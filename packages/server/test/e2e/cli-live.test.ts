@@ -7,6 +7,8 @@
 import { TasklaneClient, type Task } from '@tasklane/sdk';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -138,6 +140,38 @@ describe('tasklane tasks watch', () => {
       data: { from: 'queued', to: 'canceled', cause: 'cancel' },
     });
     expect(lines.at(-1)).toMatchObject({ id: c.id, type: 'cli.watch.cancel', status: 'canceled' });
+  });
+
+  it("after a reset it ends by the task's status as reloaded, not the last event it saw (exit 0, also with --json)", async () => {
+    // A task really completed on the server gives the answers a stand-in server replays: its stream
+    // tells in_progress, then `reset` (the history after it reaped while the client was away) and
+    // ends, as a terminal task's stream does; the task reloaded after the reset is completed.
+    const t = await admin.tasks.create({ type: 'cli.watch.reset' });
+    const leaseId = await claim(t.id);
+    await admin.workers.complete(t.id, { leaseId, result: { ok: true } });
+    const done = await admin.tasks.get(t.id);
+    const frame = (id: number, type: string, data: unknown) =>
+      `id: ${id}\nevent: ${type}\ndata: ${JSON.stringify({ id, type, taskId: t.id, time: done.createdAt, data })}\n\n`;
+    const standIn = createServer((req, res) => {
+      if (req.url?.endsWith('/events') === true) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(frame(5, 'task.status_changed', { from: 'queued', to: 'in_progress', cause: 'claim' }));
+        res.end(`id: 9\nevent: reset\ndata: ${JSON.stringify({ reason: 'expired', after: 5, lastId: 9 })}\n\n`);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(done));
+    });
+    await new Promise<void>((resolve) => standIn.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(standIn.address() as AddressInfo).port}`;
+    try {
+      const plain = await run(['tasks', 'watch', t.id, '--url', url]);
+      expect(plain.stdout).toContain(`${t.id} completed.`);
+      expect(plain.code).toBe(0);
+      const json = await run(['tasks', 'watch', t.id, '--json', '--url', url]);
+      expect(json.code).toBe(0);
+    } finally {
+      standIn.close();
+    }
   });
 
   it('resumes by itself when the server restarts mid-watch, and still ends right', async () => {

@@ -61,9 +61,14 @@ async function follow(client: TasklaneClient, id: string, json: boolean, signal:
     for await (const item of client.tasks.watch(id, { signal, onReconnect })) {
       if (item.type === 'task.deleted') deleted = true;
       if (item.type === 'task.status_changed') status = item.data.to;
+      if (item.type === 'reset') {
+        // The events in between are gone, and with them the status they told: the task's own
+        // status (as loaded now, or at the end) stands until an event tells another.
+        const now = await client.tasks.get(id, { signal });
+        status = now.status;
+        view?.show(now);
+      }
       if (json) out(JSON.stringify(item));
-      // After a reset the events in between are gone: show the task as it is now.
-      else if (item.type === 'reset') view?.show(await client.tasks.get(id, { signal }));
       view?.item(item);
     }
   } catch (err) {
