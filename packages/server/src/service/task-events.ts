@@ -70,13 +70,16 @@ export function changeEvent(before: Task, after: Task, cause: string): NewEvent 
 }
 
 /**
- * How long a claimed task waited (since it was claimable: its runAt, else queuedAt) and how long an
+ * How long a claimed task waited (since it was claimable: the later of its runAt and queuedAt) and how long an
  * attempt ran (since its claim), in the store's clock: the transition stamps updatedAt with it.
  */
 function attemptMeasures(before: Task, after: Task): EventMeasures | null {
   const now = after.updatedAt;
   if (after.status === 'in_progress') {
-    const since = before.runAt ?? before.queuedAt;
+    // Claimable from the later of the two: a runAt that passed while the task was blocked (or in
+    // the backlog) is not waiting time; queuedAt is when it became queued.
+    const { runAt, queuedAt } = before;
+    const since = runAt === null ? queuedAt : queuedAt === null ? runAt : Math.max(runAt, queuedAt);
     return since === null ? null : { waitedMs: Math.max(0, now - since) };
   }
   if (before.status === 'in_progress' && before.claimedAt !== null) {

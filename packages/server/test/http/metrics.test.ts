@@ -82,6 +82,23 @@ describe.each(backends)('GET /metrics on $name', ({ store }) => {
     expect(s.sum('tasklane_task_run_seconds', { type })).toBe(3);
   });
 
+  it('measures the wait from when the task became claimable: a runAt that passed while it was blocked does not count', async () => {
+    const type = freshType();
+    const clock = h.manualClock!;
+    const first = await h.createTask(h.a.admin, { type: `${type}.first` });
+    const runAt = new Date(clock.now() + 60_000).toISOString();
+    const t = await h.createTask(h.a.admin, { type, runAt, dependsOn: [first.id] });
+    expect(t.status).toBe('blocked');
+    clock.advance(3_600_000); // its runAt passes while it is blocked
+    const { leaseId } = await claim(`${type}.first`);
+    await report(first.id, 'complete', { leaseId, result: 'ok' }); // now it is queued, claimable at once
+    clock.advance(1_000);
+    await claim(type);
+    const s = await scrape(h);
+    expect(s.count('tasklane_task_queue_wait_seconds', { type })).toBe(1);
+    expect(s.sum('tasklane_task_queue_wait_seconds', { type })).toBe(1);
+  });
+
   it('counts a failed attempt queued again as retried, a last failure as failed, a retry and a cancel', async () => {
     const type = freshType();
     const t = await h.createTask(h.a.admin, { type, maxRetries: 1, retryPolicy: { strategy: 'fixed', delayMs: 0 } });
