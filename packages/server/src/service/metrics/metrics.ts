@@ -46,6 +46,8 @@ export class Metrics {
   private readonly webhooks: Counter<'outcome'>;
   private readonly storageErrors: Counter<'operation'>;
   private readonly transitions: TaskTransitionMetrics;
+  /** The store with its errors counted: what the services and the census read through. */
+  private readonly counted: TaskStore;
   private defaultsOn = false;
 
   constructor(
@@ -55,7 +57,14 @@ export class Metrics {
     const registers = [this.registry];
     const types = new TypeLabels(opts.maxTypes ?? MAX_TYPE_LABELS);
     this.transitions = new TaskTransitionMetrics(this.registry, types);
-    new TaskCensusMetrics(this.registry, store, types, opts.clock, opts.censusTtlMs);
+    this.storageErrors = new Counter({
+      name: 'tasklane_storage_errors_total',
+      help: 'Errors storage threw that are not answers of the domain (unavailable, driver errors), by operation',
+      labelNames: ['operation'],
+      registers,
+    });
+    this.counted = countingStoreErrors(store, this.storageErrors);
+    new TaskCensusMetrics(this.registry, this.counted, types, opts.clock, opts.censusTtlMs);
     this.http = new Histogram({
       name: 'tasklane_http_request_duration_seconds',
       help: 'HTTP requests answered, by route pattern (`unmatched`: no route) and status class; streams not included',
@@ -93,12 +102,6 @@ export class Metrics {
         );
       },
     });
-    this.storageErrors = new Counter({
-      name: 'tasklane_storage_errors_total',
-      help: 'Errors storage threw that are not answers of the domain (unavailable, driver errors), by operation',
-      labelNames: ['operation'],
-      registers,
-    });
   }
 
   /**
@@ -107,7 +110,7 @@ export class Metrics {
    */
   watch(): TaskStore {
     this.store.onCommit(this.transitions.count);
-    return countingStoreErrors(this.store, this.storageErrors);
+    return this.counted;
   }
 
   /** One answered request: its route pattern (never the raw URL), undefined when none matched. */
