@@ -27,7 +27,7 @@ import { sendWebhook } from './webhook-sender.js';
 export type AttemptKind = 'delivered' | 'retried' | 'failed';
 
 /** Where a delivery goes (url null: a callback's own) and its signing secrets, or why not. */
-type Target = { url: string | null; secrets: string[] } | { refused: string };
+type Target = { url: string | null; secrets: string[] } | { refused: string } | { held: string };
 
 export interface DispatcherOptions {
   /** The event as its JSON text, exactly as an SSE `data:` line carries it. */
@@ -158,6 +158,11 @@ export class WebhookDispatcher {
 
   private async attempt(d: ClaimedDelivery, targetOf: Promise<Target>): Promise<void> {
     const target = await targetOf;
+    if ('held' in target) {
+      // Disabled since the claim: no attempt, nothing spent; it waits (unclaimable) until enabled.
+      await this.store.webhooks.releaseDelivery(d);
+      return;
+    }
     const attemptAt = d.claimedAt;
     let outcome: { httpStatus: number | null; durationMs: number; error: string | null };
     let url = d.url;
@@ -207,14 +212,14 @@ export class WebhookDispatcher {
     if (recorded) this.opts.onAttempt?.(kind);
   }
 
-  /** Where and with which secrets to send, or why not (an endpoint deleted or disabled since). */
+  /** Where and with which secrets to send, or why not (an endpoint deleted, or disabled, since the claim). */
   private async target(d: ClaimedDelivery): Promise<Target> {
     if (d.webhookId === null) {
       return { url: null, secrets: [await this.store.webhooks.callbackSecret(d.orgId, newWebhookSecret())] };
     }
     const endpoint = await this.store.webhooks.getEndpoint(d.orgId, d.webhookId);
     if (endpoint === null) return { refused: 'endpoint deleted' };
-    if (!endpoint.enabled) return { refused: 'endpoint disabled' };
+    if (!endpoint.enabled) return { held: 'endpoint disabled' };
     const secrets = [endpoint.secret];
     if (endpoint.previousSecret !== null && (endpoint.previousSecretUntil ?? 0) > d.claimedAt) {
       secrets.push(endpoint.previousSecret);

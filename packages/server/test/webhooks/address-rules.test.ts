@@ -17,6 +17,7 @@ describe('address rules', () => {
     ['http://127.0.0.1/', 'loopback'],
     ['http://[::1]/', 'loopback'],
     ['http://[::ffff:127.0.0.1]/', 'loopback'],
+    ['http://[::127.0.0.1]/', 'ipv4Compatible'],
     ['http://10.1.2.3/', 'private'],
     ['http://169.254.169.254/latest/meta-data', 'linkLocal'],
     ['http://[fc00::1]/', 'uniqueLocal'],

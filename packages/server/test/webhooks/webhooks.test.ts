@@ -286,6 +286,60 @@ describe.each(backends)('webhooks ($name)', (backend) => {
     });
   });
 
+  it("holds a disabled endpoint's pending deliveries, nothing spent, and sends them once it is enabled", async () => {
+    const hook = await createHook(h.a.admin);
+    r.answers.push(500);
+    const t = await h.createTask(h.a.admin, { type: 'held' });
+    await drain();
+    expect(r.received).toHaveLength(1);
+    const off = await h.call(h.a.admin, 'PATCH', `/v1/webhooks/${hook.id}`, { enabled: false });
+    expect(off.statusCode).toBe(200);
+    h.manualClock!.advance(3000); // its retry is due, and waits
+    expect(await h.services.dispatcher.runOnce()).toBe(0);
+    const held = (await h.call(h.a.admin, 'GET', `/v1/tasks/${t.id}/deliveries`)).json<{
+      items: Array<{ status: string; attempts: unknown[] }>;
+    }>();
+    expect(held.items.map((d) => [d.status, d.attempts.length])).toEqual([['pending', 1]]);
+
+    await h.call(h.a.admin, 'PATCH', `/v1/webhooks/${hook.id}`, { enabled: true });
+    await drain();
+    expect(r.received.map((x) => x.answer)).toEqual([500, 200]);
+    const sent = (await h.call(h.a.admin, 'GET', `/v1/tasks/${t.id}/deliveries`)).json<{
+      items: Array<{ status: string; attempts: Array<{ httpStatus: number | null }> }>;
+    }>();
+    expect(sent.items[0]).toMatchObject({ status: 'delivered', attempts: [{ httpStatus: 500 }, { httpStatus: 200 }] });
+  });
+
+  it('a retry asked while an attempt is in flight leaves its claim: never two sends at once, its outcome kept', async () => {
+    await createHook(h.a.admin);
+    await h.createTask(h.a.admin, { type: 'in-flight' });
+    const store = h.services.store.webhooks;
+    const [inFlight] = await store.claimDeliveries(10, 30_000);
+    expect(inFlight).toBeDefined();
+    const retried = await h.call(
+      h.a.admin,
+      'POST',
+      `/v1/webhooks/${inFlight!.webhookId}/deliveries/${inFlight!.id}/retry`,
+    );
+    expect(retried.statusCode).toBe(202);
+    expect(await store.claimDeliveries(10, 30_000)).toEqual([]);
+    const recorded = await store.finishAttempt(inFlight!, {
+      attempt: { at: inFlight!.claimedAt, httpStatus: 200, durationMs: 5, error: null },
+      outcome: 'delivered',
+      url: inFlight!.url,
+      disableAfterMs: 5 * 24 * 3600_000,
+      disableReason: 'x',
+    });
+    expect(recorded).toBe(true);
+    // Once the lease is gone (ended, or given back), a retry queues it again at once.
+    h.manualClock!.advance(31_000);
+    expect(
+      (await h.call(h.a.admin, 'POST', `/v1/webhooks/${inFlight!.webhookId}/deliveries/${inFlight!.id}/retry`))
+        .statusCode,
+    ).toBe(202);
+    expect((await store.claimDeliveries(10, 30_000)).map((d) => d.id)).toEqual([inFlight!.id]);
+  });
+
   it('keeps orgs apart and needs the admin scope', async () => {
     const hook = await createHook(h.a.admin);
     expect((await h.call(h.b.admin, 'GET', `/v1/webhooks/${hook.id}`)).statusCode).toBe(404);

@@ -219,8 +219,12 @@ export class PgWebhooks implements WebhookStore {
   async retryDelivery(orgId: string, id: string): Promise<Delivery | null> {
     // The NOTIFY (sent at this statement's commit) wakes the other nodes; this node wakes below.
     const sql =
-      `WITH due AS (UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ${NOW}, lease_until = NULL, ` +
-      `lease_token = NULL WHERE org_id = $2 AND id = $3 RETURNING ${DELIVERY_COLUMNS}) ` +
+      // A lease still running stays: its attempt is in flight and records its own outcome, so the
+      // delivery is never sent twice at once (SET reads the old lease_until in both CASEs).
+      `WITH due AS (UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ${NOW}, ` +
+      `lease_token = CASE WHEN lease_until > ${NOW} THEN lease_token END, ` +
+      `lease_until = CASE WHEN lease_until > ${NOW} THEN lease_until END ` +
+      `WHERE org_id = $2 AND id = $3 RETURNING ${DELIVERY_COLUMNS}) ` +
       `SELECT due.*, pg_notify('${CHANNEL}', $4) AS announced FROM due`;
     const [row] = await this.rows<DeliveryRow>(sql, [this.now(), orgId, id, this.outbox.wake]);
     if (row === undefined) return null;
@@ -298,6 +302,9 @@ const CLAIM_SQL = `WITH now AS (SELECT ${NOW} AS t),
   due AS (
     SELECT d.org_id, d.id FROM webhook_deliveries AS d, now
      WHERE d.status = 'pending' AND d.next_attempt_at <= now.t AND (d.lease_until IS NULL OR d.lease_until <= now.t)
+       -- A disabled endpoint's deliveries wait, pending, until it is enabled again.
+       AND (d.webhook_id = '' OR EXISTS (SELECT 1 FROM webhook_endpoints AS e
+                                          WHERE e.org_id = d.org_id AND e.id = d.webhook_id AND e.enabled))
        -- An earlier delivery of the task to the target still pending: by webhook_deliveries_pending.
        AND NOT EXISTS (SELECT 1 FROM webhook_deliveries AS p
                         WHERE ARRAY[p.org_id, p.task_id, p.webhook_id] = ARRAY[d.org_id, d.task_id, d.webhook_id]

@@ -211,10 +211,14 @@ export class SqliteWebhooks implements WebhookStore {
 
   async retryDelivery(orgId: string, id: string): Promise<Delivery | null> {
     const delivery = await this.write((db, now) => {
+      // A lease still running stays: its attempt is in flight and records its own outcome, so the
+      // delivery is never sent twice at once (SET reads the old lease_until in both CASEs).
       const sql =
-        "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?, lease_until = NULL, lease_token = NULL " +
-        `WHERE org_id = ? AND id = ? RETURNING ${DELIVERY_COLUMNS}`;
-      const row = prepared(db, sql).get(now, orgId, id) as DeliveryRow | undefined;
+        "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = @now, " +
+        'lease_token = CASE WHEN lease_until > @now THEN lease_token END, ' +
+        'lease_until = CASE WHEN lease_until > @now THEN lease_until END ' +
+        `WHERE org_id = @org AND id = @id RETURNING ${DELIVERY_COLUMNS}`;
+      const row = prepared(db, sql).get({ now, org: orgId, id }) as DeliveryRow | undefined;
       return row === undefined ? null : toDelivery(row);
     });
     if (delivery !== null) this.wakeups.emit();
@@ -318,10 +322,14 @@ export function insertTaskCallbacks(db: Db, callbacks: readonly TaskCallback[]):
 
 const qs = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
+/** A disabled endpoint's deliveries wait, pending, until it is enabled again (a callback has no endpoint). */
+const ENDPOINT_ENABLED = `(d.webhook_id = '' OR EXISTS (SELECT 1 FROM webhook_endpoints AS e
+                  WHERE e.org_id = d.org_id AND e.id = d.webhook_id AND e.enabled = 1))`;
 const CLAIMABLE = `status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
+  AND ${ENDPOINT_ENABLED}
   AND NOT EXISTS (SELECT 1 FROM webhook_deliveries AS p WHERE p.org_id = d.org_id AND p.task_id = d.task_id
                   AND p.webhook_id = d.webhook_id AND p.event_id < d.event_id AND p.status = 'pending')`;
-const DUE_SQL = `SELECT 1 FROM webhook_deliveries AS d WHERE status = 'pending' AND next_attempt_at <= ? LIMIT 1`;
+const DUE_SQL = `SELECT 1 FROM webhook_deliveries AS d WHERE status = 'pending' AND next_attempt_at <= ? AND ${ENDPOINT_ENABLED} LIMIT 1`;
 const CLAIM_SQL = `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries AS d WHERE ${CLAIMABLE} ORDER BY next_attempt_at LIMIT ?`;
 /** A failed attempt: failing since now unless already; disabled once failing since before the cutoff. */
 const FAILING_SQL = `UPDATE webhook_endpoints SET
