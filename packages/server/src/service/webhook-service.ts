@@ -100,7 +100,19 @@ export class WebhookService {
     patch: WebhookPatch,
   ): Promise<{ endpoint: WebhookEndpoint; rotated: boolean }> {
     if (patch.url !== undefined) await this.checkUrl(patch.url, '/url');
-    const e = await this.get(orgId, id);
+    // Compare-and-set (updateEndpoint): the dispatcher may disable the endpoint, or another PATCH
+    // rotate its secret, between the read and the write; then read again and apply the patch anew.
+    for (let tries = 0; ; tries++) {
+      const e = await this.get(orgId, id);
+      const next = this.patched(e, patch);
+      if (await this.store.webhooks.updateEndpoint(next, e))
+        return { endpoint: next, rotated: patch.rotateSecret === true };
+      if (tries >= 4)
+        throw new TasklaneError('CONFLICT', 'The webhook kept changing while it was being updated; try again.');
+    }
+  }
+
+  private patched(e: WebhookEndpoint, patch: WebhookPatch): WebhookEndpoint {
     const now = this.clock.now();
     const next: WebhookEndpoint = { ...e, updatedAt: now };
     if (patch.url !== undefined) next.url = patch.url;
@@ -119,8 +131,7 @@ export class WebhookService {
       next.previousSecretUntil = now + PREVIOUS_SECRET_MS;
       next.secret = newWebhookSecret();
     }
-    if (!(await this.store.webhooks.updateEndpoint(next))) throw notFound('such webhook');
-    return { endpoint: next, rotated: patch.rotateSecret === true };
+    return next;
   }
 
   async remove(orgId: string, id: string): Promise<void> {

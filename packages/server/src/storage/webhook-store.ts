@@ -102,8 +102,13 @@ export interface WebhookStore {
   getEndpoint(orgId: string, id: string): Promise<WebhookEndpoint | null>;
   /** Oldest first. */
   listEndpoints(orgId: string): Promise<WebhookEndpoint[]>;
-  /** Writes every field but orgId, id and createdAt; false when there is no such endpoint. */
-  updateEndpoint(endpoint: WebhookEndpoint): Promise<boolean>;
+  /**
+   * Writes every field but orgId, id and createdAt, only if the fields others change behind a
+   * caller's back (enabled, secret, failingSince: the dispatcher's streak and disabling, another
+   * rotation) are still as in `read`, the endpoint the caller read and changed: compare-and-set.
+   * False when there is no such endpoint or it changed so; read it again and retry.
+   */
+  updateEndpoint(endpoint: WebhookEndpoint, read: WebhookEndpoint): Promise<boolean>;
   /** Deletes the endpoint and its deliveries; false when there was none. */
   deleteEndpoint(orgId: string, id: string): Promise<boolean>;
 

@@ -511,6 +511,10 @@ export const CASES: Record<string, OperationCases> = {
   'PATCH /v1/webhooks/{webhookId}': {
     ok: [200, async (w) => ({ params: { webhookId: await webhook(w) }, body: { enabled: false } })],
     missing: () => ({ params: { webhookId: 'wh_missing' }, body: { enabled: false } }),
+    unprovoked: {
+      '409 application/problem+json':
+        'the endpoint must change five times between reads and writes of one PATCH; test/webhooks/webhooks.test.ts shows the change kept',
+    },
   },
   'DELETE /v1/webhooks/{webhookId}': {
     ok: [204, async (w) => ({ params: { webhookId: await webhook(w) } })],

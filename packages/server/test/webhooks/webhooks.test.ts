@@ -340,6 +340,34 @@ describe.each(backends)('webhooks ($name)', (backend) => {
     expect((await store.claimDeliveries(10, 30_000)).map((d) => d.id)).toEqual([inFlight!.id]);
   });
 
+  it('a PATCH keeps a change made between its read and its write (the endpoint disabled meanwhile)', async () => {
+    const hook = await createHook(h.a.admin);
+    const outbox = h.services.store.webhooks;
+    const original = outbox.getEndpoint;
+    let raced = false;
+    // The dispatcher disables the endpoint right after the PATCH read it.
+    outbox.getEndpoint = async (orgId, id) => {
+      const e = await original.call(outbox, orgId, id);
+      if (!raced && e !== null) {
+        raced = true;
+        const disabled = { ...e, enabled: false, disabledReason: 'Every attempt failed for 5 days.' };
+        expect(await outbox.updateEndpoint(disabled, e)).toBe(true);
+      }
+      return e;
+    };
+    try {
+      const res = await h.call(h.a.admin, 'PATCH', `/v1/webhooks/${hook.id}`, { description: 'renamed' });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toMatchObject({ description: 'renamed', enabled: false, disabledReason: /5 days/ });
+    } finally {
+      outbox.getEndpoint = original;
+    }
+    expect((await h.call(h.a.admin, 'GET', `/v1/webhooks/${hook.id}`)).json()).toMatchObject({
+      description: 'renamed',
+      enabled: false,
+    });
+  });
+
   it('keeps orgs apart and needs the admin scope', async () => {
     const hook = await createHook(h.a.admin);
     expect((await h.call(h.b.admin, 'GET', `/v1/webhooks/${hook.id}`)).statusCode).toBe(404);

@@ -141,13 +141,15 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ webhooks: WebhookService
           summary: 'Change, enable or disable an endpoint, or rotate its secret',
           description:
             'With `rotateSecret: true` the answer carries the new secret (shown once); the previous one keeps ' +
-            'signing beside it for 24 h. Enabling an endpoint clears its disabledReason.',
+            'signing beside it for 24 h. Enabling an endpoint clears its disabledReason. A change made meanwhile ' +
+            '(the endpoint disabled by its failures, another rotation) is kept: the patch applies on top of it, ' +
+            'or answers 409 CONFLICT if the endpoint keeps changing.',
           params: WebhookParams,
           body: WebhookPatchBody,
           response: { 200: json(WebhookPatchedSchema, 'The endpoint as changed (with `secret` when rotated)') },
         },
       },
-      ['VALIDATION_FAILED', 'URL_NOT_ALLOWED', 'NOT_FOUND'],
+      ['VALIDATION_FAILED', 'URL_NOT_ALLOWED', 'NOT_FOUND', 'CONFLICT'],
     ),
     async (request) => {
       const { endpoint, rotated } = await webhooks.update(

@@ -154,11 +154,12 @@ export class PgWebhooks implements WebhookStore {
     return (await this.rows<EndpointRow>(sql, [orgId])).map(toEndpoint);
   }
 
-  async updateEndpoint(e: WebhookEndpoint): Promise<boolean> {
+  async updateEndpoint(e: WebhookEndpoint, read: WebhookEndpoint): Promise<boolean> {
     const sql =
       'UPDATE webhook_endpoints SET url = $3, events = $4, task_types = $5, list_id = $6, description = $7, ' +
       'enabled = $8, disabled_reason = $9, secret = $10, previous_secret = $11, previous_secret_until = $12, ' +
-      'failing_since = $13, updated_at = $14 WHERE org_id = $1 AND id = $2 RETURNING id';
+      'failing_since = $13, updated_at = $14 WHERE org_id = $1 AND id = $2 ' +
+      'AND enabled = $15 AND secret = $16 AND failing_since IS NOT DISTINCT FROM $17::bigint RETURNING id';
     const values = [
       e.orgId,
       e.id,
@@ -174,6 +175,9 @@ export class PgWebhooks implements WebhookStore {
       e.previousSecretUntil,
       e.failingSince,
       e.updatedAt,
+      read.enabled,
+      read.secret,
+      read.failingSince,
     ];
     return (await this.rows(sql, values)).length === 1;
   }

@@ -152,14 +152,17 @@ export class SqliteWebhooks implements WebhookStore {
     });
   }
 
-  updateEndpoint(e: WebhookEndpoint): Promise<boolean> {
+  updateEndpoint(e: WebhookEndpoint, read: WebhookEndpoint): Promise<boolean> {
     return this.write((db) => {
       const sql =
         'UPDATE webhook_endpoints SET url = ?, events = ?, task_types = ?, list_id = ?, description = ?, ' +
         'enabled = ?, disabled_reason = ?, secret = ?, previous_secret = ?, previous_secret_until = ?, ' +
-        'failing_since = ?, updated_at = ? WHERE org_id = ? AND id = ?';
+        'failing_since = ?, updated_at = ? WHERE org_id = ? AND id = ? ' +
+        'AND enabled = ? AND secret = ? AND failing_since IS ?';
       const [orgId, id, ...rest] = endpointValues(e);
-      const values = rest.slice(0, 11).concat([e.updatedAt, orgId, id]);
+      const values = rest
+        .slice(0, 11)
+        .concat([e.updatedAt, orgId, id, read.enabled ? 1 : 0, read.secret, read.failingSince]);
       return prepared(db, sql).run(...values).changes === 1;
     });
   }
