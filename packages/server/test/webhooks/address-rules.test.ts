@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkTargetUrl, systemResolver, type Resolver } from '../../src/service/webhook-address.js';
 import { sendWebhook } from '../../src/service/webhook-sender.js';
+import { makeHarness } from '../helpers/http-harness.js';
 import { startReceiver } from './receiver.js';
 
 const resolveTo =
@@ -95,6 +96,30 @@ describe('address rules', () => {
     } finally {
       await r.close();
       await target.close();
+    }
+  });
+
+  it("resolves a batch's callback URL once however many tasks name it; the first refused item answers", async () => {
+    const asked: string[] = [];
+    const h = await makeHarness({
+      webhooks: { allowPrivate: false, resolve: async (host) => (asked.push(host), ['93.184.215.14']) },
+    });
+    try {
+      const callbackUrl = 'https://hooks.example.test/done';
+      const tasks = Array.from({ length: 50 }, () => ({ type: 'batched', callbackUrl }));
+      const ok = await h.call(h.a.admin, 'POST', '/v1/tasks/batch', { tasks });
+      expect(ok.statusCode, ok.body).toBe(201);
+      expect(asked).toEqual(['hooks.example.test']);
+
+      const mixed = [{ type: 'b', callbackUrl }, { type: 'b' }, { type: 'b', callbackUrl: 'http://10.0.0.1/x' }];
+      const refused = await h.call(h.a.admin, 'POST', '/v1/tasks/batch', { tasks: [...mixed, ...mixed] });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json()).toMatchObject({
+        code: 'URL_NOT_ALLOWED',
+        errors: [{ path: '/tasks/2/callbackUrl', message: /^private:/ }],
+      });
+    } finally {
+      await h.cleanup();
     }
   });
 });

@@ -20,6 +20,7 @@ import { isActive, type TaskStatus } from '../../domain/status.js';
 import { hasScope } from '../../service/principal.js';
 import type { TaskService } from '../../service/task-service.js';
 import { principalOf } from '../auth.js';
+import { checkCallback, checkCallbacks } from '../callback-urls.js';
 import { presentStep, presentTask } from '../presenters.js';
 import { ANSWER_HEADERS as H, documented, json, noBody } from '../openapi-answers.js';
 import { requestSignal } from '../request-signal.js';
@@ -49,20 +50,6 @@ const BatchHeaders = Type.Object({
   prefer: Type.Optional(Type.String({ description: '`return=minimal` (RFC 7240): each task answered as CreatedTask' })),
 });
 const created = { ...H.location, ...H.etag };
-
-/** callbackEvents needs a callbackUrl (the schema's dependentRequired), which must be allowed. */
-async function checkCallback(
-  t: { callbackUrl?: string; callbackEvents?: unknown },
-  at: string,
-  check: (url: string, path: string) => Promise<void>,
-): Promise<void> {
-  if (t.callbackUrl !== undefined) return check(t.callbackUrl, `${at}/callbackUrl`);
-  if (t.callbackEvents !== undefined) {
-    throw new TasklaneError('VALIDATION_FAILED', 'callbackEvents needs a callbackUrl.', {
-      errors: [{ path: `${at}/callbackEvents`, message: 'needs callbackUrl' }],
-    });
-  }
-}
 
 export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (
   app,
@@ -145,7 +132,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (
     ),
     async (request, reply) => {
       const p = principalOf(request);
-      for (const [i, t] of request.body.tasks.entries()) await checkCallback(t, `/tasks/${i}`, checkCallbackUrl);
+      await checkCallbacks(request.body.tasks, checkCallbackUrl);
       const { views, created } = await tasks.createBatch(
         { orgId: p.orgId, keyName: p.keyName },
         request.body,
