@@ -3,96 +3,43 @@
  * (its own transaction) on the store's pool; the outbox itself is filled by the events' INSERT
  * (pg-events.ts). Times come from the store's clock when it has one (tests), else the database's.
  */
-import type { EventType } from '@tasklane/sdk/vocabulary';
 import type pg from 'pg';
-import type { Json } from '../../domain/task.js';
 import type {
   AttemptResult,
   ClaimedDelivery,
   Delivery,
-  DeliveryAttempt,
   DeliveryStatus,
   TaskCallback,
   WebhookEndpoint,
   WebhookStore,
 } from '../webhook-store.js';
 import type { OutboxWakeups } from '../outbox-wakeups.js';
+import { DELIVERY_COLUMNS, ENDPOINT_COLUMNS, type DeliveryRow, type EndpointRow } from '../webhook-rows.js';
+import { fromWebhookRow } from './rows.js';
 import { CHANNEL } from './change-feed.js';
 import { storageError } from './pg-errors.js';
 
 /** The unit's time: $1 when the store has a clock, else the database's clock. */
 const NOW = `coalesce($1::bigint, floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint)`;
 
-const ENDPOINT_COLUMNS =
-  'org_id, id, url, events, task_types, list_id, description, enabled, disabled_reason, secret, ' +
-  'previous_secret, previous_secret_until, failing_since, created_at, updated_at';
-const DELIVERY_COLUMNS =
-  'org_id, id, webhook_id, url, event_id, event_type, task_id, event_time, data, status, attempts, ' +
-  'next_attempt_at, created_at';
-
-interface EndpointRow {
-  org_id: string;
-  id: string;
-  url: string;
-  events: string[];
-  task_types: string[] | null;
-  list_id: string | null;
-  description: string | null;
-  enabled: boolean;
-  disabled_reason: string | null;
-  secret: string;
-  previous_secret: string | null;
-  previous_secret_until: number | null;
-  failing_since: number | null;
-  created_at: number;
-  updated_at: number;
-}
-
-interface DeliveryRow {
-  org_id: string;
-  id: string;
-  webhook_id: string;
-  url: string;
-  event_id: number;
-  event_type: string;
-  task_id: string;
-  event_time: number;
-  data: Json;
-  status: string;
-  attempts: DeliveryAttempt[];
-  next_attempt_at: number | null;
-  created_at: number;
-}
-
-const toEndpoint = (r: EndpointRow): WebhookEndpoint => ({
-  orgId: r.org_id,
-  id: r.id,
-  url: r.url,
-  events: r.events as EventType[],
-  taskTypes: r.task_types,
-  listId: r.list_id,
-  description: r.description,
-  enabled: r.enabled,
-  disabledReason: r.disabled_reason,
-  secret: r.secret,
-  previousSecret: r.previous_secret,
-  previousSecretUntil: r.previous_secret_until,
-  failingSince: r.failing_since,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
-
-const toDelivery = (r: DeliveryRow): Delivery => ({
-  orgId: r.org_id,
-  id: r.id,
-  webhookId: r.webhook_id === '' ? null : r.webhook_id,
-  url: r.url,
-  event: { id: r.event_id, type: r.event_type as EventType, taskId: r.task_id, time: r.event_time, data: r.data },
-  status: r.status as DeliveryStatus,
-  attempts: r.attempts,
-  nextAttemptAt: r.next_attempt_at,
-  createdAt: r.created_at,
-});
+/** An endpoint's values in ENDPOINT_COLUMNS' order (text[] for the lists). */
+const endpointValues = (e: WebhookEndpoint): unknown[] => [
+  e.orgId,
+  e.id,
+  e.url,
+  e.events,
+  e.taskTypes,
+  e.listId,
+  e.description,
+  e.enabled,
+  e.disabledReason,
+  e.secret,
+  e.previousSecret,
+  e.previousSecretUntil,
+  e.failingSince,
+  e.createdAt,
+  e.updatedAt,
+];
 
 export class PgWebhooks implements WebhookStore {
   constructor(
@@ -122,23 +69,7 @@ export class PgWebhooks implements WebhookStore {
   }
 
   async insertEndpoint(e: WebhookEndpoint): Promise<void> {
-    const values = [
-      e.orgId,
-      e.id,
-      e.url,
-      e.events,
-      e.taskTypes,
-      e.listId,
-      e.description,
-      e.enabled,
-      e.disabledReason,
-      e.secret,
-      e.previousSecret,
-      e.previousSecretUntil,
-      e.failingSince,
-      e.createdAt,
-      e.updatedAt,
-    ];
+    const values = endpointValues(e);
     const params = values.map((_, i) => `$${i + 1}`).join(', ');
     await this.rows(`INSERT INTO webhook_endpoints (${ENDPOINT_COLUMNS}) VALUES (${params})`, values);
   }
@@ -146,12 +77,12 @@ export class PgWebhooks implements WebhookStore {
   async getEndpoint(orgId: string, id: string): Promise<WebhookEndpoint | null> {
     const sql = `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE org_id = $1 AND id = $2`;
     const [row] = await this.rows<EndpointRow>(sql, [orgId, id]);
-    return row === undefined ? null : toEndpoint(row);
+    return row === undefined ? null : fromWebhookRow.endpoint(row);
   }
 
   async listEndpoints(orgId: string): Promise<WebhookEndpoint[]> {
     const sql = `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE org_id = $1 ORDER BY created_at, id`;
-    return (await this.rows<EndpointRow>(sql, [orgId])).map(toEndpoint);
+    return (await this.rows<EndpointRow>(sql, [orgId])).map(fromWebhookRow.endpoint);
   }
 
   async updateEndpoint(e: WebhookEndpoint, read: WebhookEndpoint): Promise<boolean> {
@@ -160,25 +91,8 @@ export class PgWebhooks implements WebhookStore {
       'enabled = $8, disabled_reason = $9, secret = $10, previous_secret = $11, previous_secret_until = $12, ' +
       'failing_since = $13, updated_at = $14 WHERE org_id = $1 AND id = $2 ' +
       'AND enabled = $15 AND secret = $16 AND failing_since IS NOT DISTINCT FROM $17::bigint RETURNING id';
-    const values = [
-      e.orgId,
-      e.id,
-      e.url,
-      e.events,
-      e.taskTypes,
-      e.listId,
-      e.description,
-      e.enabled,
-      e.disabledReason,
-      e.secret,
-      e.previousSecret,
-      e.previousSecretUntil,
-      e.failingSince,
-      e.updatedAt,
-      read.enabled,
-      read.secret,
-      read.failingSince,
-    ];
+    // Every column but created_at ($1 … $14), then what the write compares.
+    const values = [...endpointValues(e).slice(0, 13), e.updatedAt, read.enabled, read.secret, read.failingSince];
     return (await this.rows(sql, values)).length === 1;
   }
 
@@ -203,7 +117,7 @@ export class PgWebhooks implements WebhookStore {
   async getDelivery(orgId: string, id: string): Promise<Delivery | null> {
     const sql = `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE org_id = $1 AND id = $2`;
     const [row] = await this.rows<DeliveryRow>(sql, [orgId, id]);
-    return row === undefined ? null : toDelivery(row);
+    return row === undefined ? null : fromWebhookRow.delivery(row);
   }
 
   async listDeliveries(
@@ -217,7 +131,7 @@ export class PgWebhooks implements WebhookStore {
       `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE org_id = $1 AND ${column} = $2 ` +
       'AND ($3::text IS NULL OR (event_id, id) < (SELECT event_id, id FROM webhook_deliveries WHERE org_id = $1 AND id = $3)) ' +
       'ORDER BY event_id DESC, id DESC LIMIT $4';
-    return (await this.rows<DeliveryRow>(sql, [orgId, value, after, limit])).map(toDelivery);
+    return (await this.rows<DeliveryRow>(sql, [orgId, value, after, limit])).map(fromWebhookRow.delivery);
   }
 
   async retryDelivery(orgId: string, id: string): Promise<Delivery | null> {
@@ -233,7 +147,7 @@ export class PgWebhooks implements WebhookStore {
     const [row] = await this.rows<DeliveryRow>(sql, [this.now(), orgId, id, this.outbox.wake]);
     if (row === undefined) return null;
     this.outbox.wakeups.emit();
-    return toDelivery(row);
+    return fromWebhookRow.delivery(row);
   }
 
   async claimDeliveries(limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
@@ -242,7 +156,7 @@ export class PgWebhooks implements WebhookStore {
       limit,
       leaseMs,
     ]);
-    return rows.map((r) => ({ ...toDelivery(r), leaseToken: r.lease_token, claimedAt: r.claimed_at }));
+    return rows.map((r) => ({ ...fromWebhookRow.delivery(r), leaseToken: r.lease_token, claimedAt: r.claimed_at }));
   }
 
   async finishAttempt(d: ClaimedDelivery, result: AttemptResult): Promise<boolean> {

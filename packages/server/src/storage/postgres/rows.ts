@@ -5,6 +5,7 @@
 import { TasklaneError } from '../../domain/errors.js';
 import type { Task } from '../../domain/task.js';
 import { rowMappers } from '../rows.js';
+import { webhookRowMappers } from '../webhook-rows.js';
 import {
   TASK_COLUMNS,
   TASK_SELECT,
@@ -129,6 +130,7 @@ export const rowToTask = (row: readonly unknown[]): Task => taskFromRow(row, PG_
 
 /** Rows of the other tables → records (rows.ts): jsonb arrives parsed. */
 export const fromRow = rowMappers(PG_CODEC);
+export const fromWebhookRow = webhookRowMappers(PG_CODEC);
 
 /**
  * `data` is selected as text: node-postgres parses a jsonb `null` and an SQL NULL alike, and a step

@@ -1,6 +1,7 @@
 /** Records ↔ SQLite rows. JSON columns are text; booleans are 0/1. */
 import type { Task } from '../../domain/task.js';
 import { rowMappers } from '../rows.js';
+import { webhookRowMappers } from '../webhook-rows.js';
 import {
   TASK_COLUMNS,
   TASK_SELECT,
@@ -53,3 +54,4 @@ export const TASK_DOCUMENT_BY_IDENTIFIER_SQL = `${TASK_DOCUMENT_SELECT} WHERE t.
 
 /** Rows of the other tables → records (rows.ts): JSON columns arrive as text. */
 export const fromRow = rowMappers(SQLITE_CODEC);
+export const fromWebhookRow = webhookRowMappers(SQLITE_CODEC);

@@ -4,8 +4,6 @@
  * the events trigger of 010_webhooks.sql.
  */
 import { randomBytes } from 'node:crypto';
-import type { EventType } from '@tasklane/sdk/vocabulary';
-import type { Json } from '../../domain/task.js';
 import type {
   AttemptResult,
   ClaimedDelivery,
@@ -17,69 +15,12 @@ import type {
   WebhookStore,
 } from '../webhook-store.js';
 import type { OutboxWakeups } from '../outbox-wakeups.js';
+import { DELIVERY_COLUMNS, ENDPOINT_COLUMNS, type DeliveryRow, type EndpointRow } from '../webhook-rows.js';
+import { fromWebhookRow } from './rows.js';
 import { prepared, type Db } from './sqlite-reader.js';
 
 /** Runs `fn` synchronously in a unit of the store, with the unit's time. */
 export type SqliteUnitRunner = <T>(fn: (db: Db, now: number) => T) => Promise<T>;
-
-const ENDPOINT_COLUMNS =
-  'org_id, id, url, events, task_types, list_id, description, enabled, disabled_reason, secret, ' +
-  'previous_secret, previous_secret_until, failing_since, created_at, updated_at';
-const DELIVERY_COLUMNS =
-  'org_id, id, webhook_id, url, event_id, event_type, task_id, event_time, data, status, attempts, ' +
-  'next_attempt_at, created_at';
-
-interface EndpointRow {
-  org_id: string;
-  id: string;
-  url: string;
-  events: string;
-  task_types: string | null;
-  list_id: string | null;
-  description: string | null;
-  enabled: number;
-  disabled_reason: string | null;
-  secret: string;
-  previous_secret: string | null;
-  previous_secret_until: number | null;
-  failing_since: number | null;
-  created_at: number;
-  updated_at: number;
-}
-
-interface DeliveryRow {
-  org_id: string;
-  id: string;
-  webhook_id: string;
-  url: string;
-  event_id: number;
-  event_type: string;
-  task_id: string;
-  event_time: number;
-  data: string;
-  status: string;
-  attempts: string;
-  next_attempt_at: number | null;
-  created_at: number;
-}
-
-const toEndpoint = (r: EndpointRow): WebhookEndpoint => ({
-  orgId: r.org_id,
-  id: r.id,
-  url: r.url,
-  events: JSON.parse(r.events) as EventType[],
-  taskTypes: r.task_types === null ? null : (JSON.parse(r.task_types) as string[]),
-  listId: r.list_id,
-  description: r.description,
-  enabled: r.enabled === 1,
-  disabledReason: r.disabled_reason,
-  secret: r.secret,
-  previousSecret: r.previous_secret,
-  previousSecretUntil: r.previous_secret_until,
-  failingSince: r.failing_since,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
 
 const endpointValues = (e: WebhookEndpoint): unknown[] => [
   e.orgId,
@@ -98,24 +39,6 @@ const endpointValues = (e: WebhookEndpoint): unknown[] => [
   e.createdAt,
   e.updatedAt,
 ];
-
-const toDelivery = (r: DeliveryRow): Delivery => ({
-  orgId: r.org_id,
-  id: r.id,
-  webhookId: r.webhook_id === '' ? null : r.webhook_id,
-  url: r.url,
-  event: {
-    id: r.event_id,
-    type: r.event_type as EventType,
-    taskId: r.task_id,
-    time: r.event_time,
-    data: JSON.parse(r.data) as Json,
-  },
-  status: r.status as DeliveryStatus,
-  attempts: JSON.parse(r.attempts) as DeliveryAttempt[],
-  nextAttemptAt: r.next_attempt_at,
-  createdAt: r.created_at,
-});
 
 /** Where `before` (a delivery id) sits in the newest-first order, as SQL. */
 const AFTER = `AND (? IS NULL OR (event_id, id) < (SELECT event_id, id FROM webhook_deliveries WHERE org_id = ? AND id = ?))`;
@@ -141,14 +64,14 @@ export class SqliteWebhooks implements WebhookStore {
     return this.read((db) => {
       const sql = `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE org_id = ? AND id = ?`;
       const row = prepared(db, sql).get(orgId, id) as EndpointRow | undefined;
-      return row === undefined ? null : toEndpoint(row);
+      return row === undefined ? null : fromWebhookRow.endpoint(row);
     });
   }
 
   listEndpoints(orgId: string): Promise<WebhookEndpoint[]> {
     return this.read((db) => {
       const sql = `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE org_id = ? ORDER BY created_at, id`;
-      return (prepared(db, sql).all(orgId) as EndpointRow[]).map(toEndpoint);
+      return (prepared(db, sql).all(orgId) as EndpointRow[]).map(fromWebhookRow.endpoint);
     });
   }
 
@@ -192,7 +115,7 @@ export class SqliteWebhooks implements WebhookStore {
     return this.read((db) => {
       const sql = `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE org_id = ? AND id = ?`;
       const row = prepared(db, sql).get(orgId, id) as DeliveryRow | undefined;
-      return row === undefined ? null : toDelivery(row);
+      return row === undefined ? null : fromWebhookRow.delivery(row);
     });
   }
 
@@ -208,7 +131,7 @@ export class SqliteWebhooks implements WebhookStore {
         `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE org_id = ? AND ${column} = ? ${AFTER} ` +
         'ORDER BY event_id DESC, id DESC LIMIT ?';
       const rows = prepared(db, sql).all(orgId, value, after, orgId, after, limit) as DeliveryRow[];
-      return rows.map(toDelivery);
+      return rows.map(fromWebhookRow.delivery);
     });
   }
 
@@ -222,7 +145,7 @@ export class SqliteWebhooks implements WebhookStore {
         'lease_until = CASE WHEN lease_until > @now THEN lease_until END ' +
         `WHERE org_id = @org AND id = @id RETURNING ${DELIVERY_COLUMNS}`;
       const row = prepared(db, sql).get({ now, org: orgId, id }) as DeliveryRow | undefined;
-      return row === undefined ? null : toDelivery(row);
+      return row === undefined ? null : fromWebhookRow.delivery(row);
     });
     if (delivery !== null) this.wakeups.emit();
     return delivery;
@@ -242,7 +165,7 @@ export class SqliteWebhooks implements WebhookStore {
       return rows.map((r) => {
         const leaseToken = randomBytes(12).toString('hex');
         lease.run(now + leaseMs, leaseToken, r.org_id, r.id);
-        return { ...toDelivery(r), leaseToken, claimedAt: now };
+        return { ...fromWebhookRow.delivery(r), leaseToken, claimedAt: now };
       });
     });
   }
