@@ -152,13 +152,13 @@ function pointerTo(body: unknown, fault: Fault): string {
   if (fault.parent === null) return '';
   // Each container's parent and key, recorded until the fault's parent is reached.
   const up = new Map<object, [object, string | number]>();
-  const todo: object[] = [body as object];
+  const pending: object[] = [body as object];
   let node: object | undefined;
-  while ((node = todo.pop()) !== undefined && node !== fault.parent) {
+  while ((node = pending.pop()) !== undefined && node !== fault.parent) {
     for (const [k, v] of Object.entries(node)) {
       if (v !== null && typeof v === 'object' && v !== body && !up.has(v as object)) {
         up.set(v as object, [node, Array.isArray(node) ? Number(k) : k]);
-        todo.push(v as object);
+        pending.push(v as object);
       }
     }
   }
