@@ -7,16 +7,13 @@
  * resumes the server cannot be made to produce on cue, against frames the test serves.
  */
 import { TasklaneClient, type Task } from '@tasklane/sdk';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { seed } from '../scripts/seed.mjs';
-import { SERVER_MAIN, startTestServer } from '../scripts/test-server.mjs';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const DASHBOARD_BUILD = new URL('../dist/index.html', import.meta.url);
-const SKIPPED = `Dashboard browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`;
+import { startTestServer } from '../scripts/test-server.mjs';
+import { browserSuite, launchChromium } from './chromium.js';
 
 interface Server {
   url: string;
@@ -24,24 +21,12 @@ interface Server {
   stop: () => Promise<void>;
 }
 
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-if (HAVE_CHROMIUM && (!existsSync(SERVER_MAIN) || !existsSync(DASHBOARD_BUILD))) {
-  throw new Error('Build first: `npm run build` (the browser tests serve the built server and dashboard).');
-}
-
 /** A change the page must show live: from the API call that makes it to the page, at most this long. */
 const LIVE_MS = 2000;
 
-if (!HAVE_CHROMIUM) {
-  console.warn(SKIPPED);
-  describe.skip(SKIPPED, () => {
-    it('needs Chromium', () => undefined);
-  });
-} else {
-  browserSuite();
-}
+browserSuite('Dashboard browser tests', dashboardSuite);
 
-function browserSuite() {
+function dashboardSuite() {
   let server: Server;
   let browser: Browser;
   let root: TasklaneClient;
@@ -58,18 +43,7 @@ function browserSuite() {
     server = (await startTestServer()) as Server;
     root = new TasklaneClient({ url: server.url, key: server.rootKey });
     ids = await seed(server.url, server.rootKey);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {

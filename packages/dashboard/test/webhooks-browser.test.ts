@@ -7,16 +7,14 @@
  * browser.test.ts: no console error, no request leaving 127.0.0.1, no native dialog.
  */
 import { TasklaneClient, verifyWebhook, type Task } from '@tasklane/sdk';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SERVER_MAIN, startTestServer } from '../scripts/test-server.mjs';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { startTestServer } from '../scripts/test-server.mjs';
+import { browserSuite, launchChromium } from './chromium.js';
 import { startReceiver, type Receiver } from '../../server/test/webhooks/receiver.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const DASHBOARD_BUILD = new URL('../dist/index.html', import.meta.url);
-const SKIPPED = `Dashboard webhooks browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`;
 /** Deliveries are sent on commit; a page that re-reads while one is pending shows it within this. */
 const SHOWN_MS = 10_000;
 
@@ -26,19 +24,7 @@ interface Server {
   stop: () => Promise<void>;
 }
 
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-if (HAVE_CHROMIUM && (!existsSync(SERVER_MAIN) || !existsSync(DASHBOARD_BUILD))) {
-  throw new Error('Build first: `npm run build` (the browser tests serve the built server and dashboard).');
-}
-
-if (!HAVE_CHROMIUM) {
-  console.warn(SKIPPED);
-  describe.skip(SKIPPED, () => {
-    it('needs Chromium', () => undefined);
-  });
-} else {
-  webhooksSuite();
-}
+browserSuite('Dashboard webhooks browser tests', webhooksSuite);
 
 function webhooksSuite() {
   let server: Server;
@@ -55,11 +41,7 @@ function webhooksSuite() {
     server = (await startTestServer({ env: { TASKLANE_WEBHOOK_ALLOW_PRIVATE: '1' } })) as Server;
     root = new TasklaneClient({ url: server.url, key: server.rootKey });
     receiver = await startReceiver();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
